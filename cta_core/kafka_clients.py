@@ -1,0 +1,105 @@
+"""Factories for confluent-kafka clients, configured from :class:`Settings`.
+
+The only module in cta_core that imports confluent_kafka, so the pure parts
+stay importable without it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.schema_registry import SchemaRegistryClient
+
+from cta_core.errors import ServiceUnavailable
+from cta_core.settings import Settings
+from cta_core.topics import SPECS, TopicSpec
+
+#: Producer defaults for event streams: no loss, no duplicates, batched.
+RELIABLE_PRODUCER: dict[str, Any] = {
+    "enable.idempotence": True,
+    "acks": "all",
+    "compression.type": "lz4",
+    "linger.ms": 20,
+    "batch.size": 262144,
+}
+
+
+def make_producer(settings: Settings, **extra: Any) -> Producer:
+    conf = settings.librdkafka(**{**RELIABLE_PRODUCER, **extra})
+    return Producer(conf)
+
+
+def make_consumer(settings: Settings, group_id: str, **extra: Any) -> Consumer:
+    """A consumer; callers decide about commits (the dashboard never commits)."""
+    conf = settings.librdkafka(
+        **{"group.id": group_id, "auto.offset.reset": "earliest", "enable.auto.commit": False, **extra}
+    )
+    return Consumer(conf)
+
+
+def make_admin(settings: Settings, **extra: Any) -> AdminClient:
+    return AdminClient(settings.librdkafka(**extra))
+
+
+def make_registry_client(settings: Settings) -> SchemaRegistryClient:
+    return SchemaRegistryClient(settings.registry_conf())
+
+
+def wait_for_broker(settings: Settings, timeout: float = 15.0) -> AdminClient:
+    """Return an admin client once the broker answers metadata, or raise
+    :class:`ServiceUnavailable` naming the bootstrap servers after ``timeout``."""
+    admin = make_admin(settings)
+    deadline = time.monotonic() + timeout
+    last: str | None = None
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            admin.list_topics(timeout=max(0.5, min(5.0, remaining)))
+            return admin
+        except KafkaException as exc:
+            last = str(exc.args[0]) if exc.args else str(exc)
+        if time.monotonic() >= deadline:
+            raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=last)
+        time.sleep(0.2)
+
+
+def ensure_topics(
+    admin: AdminClient,
+    specs: Iterable[TopicSpec],
+    *,
+    partitions: int | None = None,
+    replication: int = 1,
+    timeout: float = 15.0,
+) -> list[str]:
+    """Create the topics that are missing; return the names created. Idempotent."""
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    wanted = [
+        NewTopic(
+            s.name,
+            num_partitions=partitions if partitions and not s.compacted else s.partitions,
+            replication_factor=replication,
+            config=s.topic_config(),
+        )
+        for s in specs
+        if s.name not in existing
+    ]
+    if not wanted:
+        return []
+    created: list[str] = []
+    for name, future in admin.create_topics(wanted, request_timeout=timeout).items():
+        try:
+            future.result()
+            created.append(name)
+        except KafkaException as exc:
+            err = exc.args[0]
+            if getattr(err, "name", lambda: "")() != "TOPIC_ALREADY_EXISTS":
+                raise
+    return created
+
+
+def spec_for(name: str) -> TopicSpec:
+    return SPECS.get(name, TopicSpec(name))

@@ -1,0 +1,62 @@
+"""Default ports of every service, one place for each (see docs/architecture.md).
+
+The local stack and docker-compose.yaml use the same host ports. Each can be moved
+with an environment variable (``CTA_<SERVICE>_PORT``), which both the stack and
+the clients' default URLs honour.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+KAFKA = 9092
+KAFKA_CONTROLLER = 9093
+SCHEMA_REGISTRY = 8081
+REST_PROXY = 8082
+CONNECT = 8083
+KSQL = 8088
+POSTGRES = 5432
+SSH = 2222
+
+LOCALHOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The ports in effect, after environment overrides."""
+
+    kafka: int = KAFKA
+    kafka_controller: int = KAFKA_CONTROLLER
+    schema_registry: int = SCHEMA_REGISTRY
+    rest_proxy: int = REST_PROXY
+    connect: int = CONNECT
+    ksql: int = KSQL
+    postgres: int = POSTGRES
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Ports:
+        env = os.environ if env is None else env
+
+        def pick(name: str, default: int) -> int:
+            raw = env.get(f"CTA_{name}_PORT")
+            if raw is None or raw == "":
+                return default
+            try:
+                port = int(raw)
+            except ValueError:
+                raise ValueError(f"CTA_{name}_PORT must be a port number, got {raw!r}") from None
+            if not 0 < port < 65536:
+                raise ValueError(f"CTA_{name}_PORT out of range: {port}")
+            return port
+
+        return cls(
+            kafka=pick("KAFKA", KAFKA),
+            kafka_controller=pick("KAFKA_CONTROLLER", KAFKA_CONTROLLER),
+            schema_registry=pick("SCHEMA_REGISTRY", SCHEMA_REGISTRY),
+            rest_proxy=pick("REST_PROXY", REST_PROXY),
+            connect=pick("CONNECT", CONNECT),
+            ksql=pick("KSQL", KSQL),
+            postgres=pick("POSTGRES", POSTGRES),
+        )

@@ -1,0 +1,155 @@
+"""Typed connection settings shared by every command.
+
+Precedence, highest first:
+
+1. a command-line flag (``--bootstrap-servers``, ``--schema-registry-url`` ...);
+2. a ``CTA_*`` environment variable (the flags declare them with ``envvar=``);
+3. the default: the local stack's ports on 127.0.0.1 (``CTA_<SERVICE>_PORT``
+   moves a port, see :mod:`cta_core.ports`).
+
+librdkafka settings with no flag of their own are passed through with
+``-c key=value`` (repeatable) or ``CTA_KAFKA_CONFIG="key=value,key=value"``;
+they are applied last, over anything derived from the typed settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from cta_core.ports import LOCALHOST, Ports
+
+#: Local development defaults (the course project's names), documented in the README.
+DEV_DB_NAME = "cta"
+DEV_DB_USER = "cta_admin"
+DEV_DB_PASSWORD = "chicago"
+
+
+def default_postgres_dsn(port: int) -> str:
+    return f"postgresql://{DEV_DB_USER}:{DEV_DB_PASSWORD}@{LOCALHOST}:{port}/{DEV_DB_NAME}"
+
+
+def parse_kafka_config(items: Iterable[str], *, split_commas: bool = False) -> dict[str, str]:
+    """Parse ``key=value`` pass-through items; raise ValueError naming a bad one.
+
+    ``-c`` flags carry one pair each (a value may contain commas, as in
+    ``debug=broker,topic``); the environment variable separates pairs by commas.
+    """
+    out: dict[str, str] = {}
+    for item in items:
+        parts = item.split(",") if split_commas else [item]
+        for part in parts:
+            part = part.strip()
+            if not part:
+                continue
+            key, sep, value = part.partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"expected key=value, got {part!r}")
+            out[key.strip()] = value.strip()
+    return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the services are and how to talk to them."""
+
+    bootstrap_servers: str
+    schema_registry_url: str
+    rest_proxy_url: str
+    connect_url: str
+    ksql_url: str
+    postgres_dsn: str
+    #: True when CTA_POSTGRES_DSN (or a flag) names an existing server.
+    external_postgres: bool = False
+    security_protocol: str | None = None
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_ca_location: str | None = None
+    #: ``user:password`` for the Schema Registry / REST Proxy (Confluent Cloud style).
+    registry_auth: str | None = None
+    kafka_config: dict[str, str] = field(default_factory=dict)
+    stack_dir: Path = Path(".cta-stack")
+    ports: Ports = field(default_factory=Ports)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``CTA_*`` variables; non-None ``overrides`` win."""
+        env = os.environ if env is None else env
+        ports = Ports.from_env(env)
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value else None
+
+        dsn = get("CTA_POSTGRES_DSN")
+        settings = cls(
+            bootstrap_servers=get("CTA_BOOTSTRAP_SERVERS") or f"{LOCALHOST}:{ports.kafka}",
+            schema_registry_url=get("CTA_SCHEMA_REGISTRY_URL")
+            or f"http://{LOCALHOST}:{ports.schema_registry}",
+            rest_proxy_url=get("CTA_REST_PROXY_URL") or f"http://{LOCALHOST}:{ports.rest_proxy}",
+            connect_url=get("CTA_CONNECT_URL") or f"http://{LOCALHOST}:{ports.connect}",
+            ksql_url=get("CTA_KSQL_URL") or f"http://{LOCALHOST}:{ports.ksql}",
+            postgres_dsn=dsn or default_postgres_dsn(ports.postgres),
+            external_postgres=dsn is not None,
+            security_protocol=get("CTA_SECURITY_PROTOCOL"),
+            sasl_mechanism=get("CTA_SASL_MECHANISM"),
+            sasl_username=get("CTA_SASL_USERNAME"),
+            sasl_password=get("CTA_SASL_PASSWORD"),
+            ssl_ca_location=get("CTA_SSL_CA_LOCATION"),
+            registry_auth=get("CTA_SCHEMA_REGISTRY_AUTH"),
+            kafka_config=parse_kafka_config([env.get("CTA_KAFKA_CONFIG", "")], split_commas=True),
+            stack_dir=Path(get("CTA_STACK_DIR") or ".cta-stack"),
+            ports=ports,
+        )
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with every non-None override applied (flags over environment)."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if "postgres_dsn" in changes:
+            changes.setdefault("external_postgres", True)
+        if "kafka_config" in changes:
+            changes["kafka_config"] = {**self.kafka_config, **changes["kafka_config"]}
+        return replace(self, **changes)
+
+    def librdkafka(self, **extra: Any) -> dict[str, Any]:
+        """librdkafka configuration: connection and security, then ``extra``,
+        then the pass-through settings (which win)."""
+        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
+        if self.security_protocol:
+            conf["security.protocol"] = self.security_protocol
+        if self.sasl_mechanism:
+            conf["sasl.mechanism"] = self.sasl_mechanism
+        if self.sasl_username:
+            conf["sasl.username"] = self.sasl_username
+        if self.sasl_password:
+            conf["sasl.password"] = self.sasl_password
+        if self.ssl_ca_location:
+            conf["ssl.ca.location"] = self.ssl_ca_location
+        conf.update(extra)
+        conf.update(self.kafka_config)
+        return conf
+
+    def registry_conf(self) -> dict[str, Any]:
+        """Configuration for confluent-kafka's SchemaRegistryClient."""
+        conf: dict[str, Any] = {"url": self.schema_registry_url}
+        if self.registry_auth:
+            conf["basic.auth.user.info"] = self.registry_auth
+        if self.ssl_ca_location and self.schema_registry_url.startswith("https"):
+            conf["ssl.ca.location"] = self.ssl_ca_location
+        return conf
+
+    def redacted(self) -> dict[str, Any]:
+        """For logs and ``--help`` output: secrets replaced."""
+        out = {k: v for k, v in self.__dict__.items()}
+        for key in ("sasl_password", "registry_auth"):
+            if out.get(key):
+                out[key] = "***"
+        out["kafka_config"] = {
+            k: ("***" if "password" in k or "secret" in k else v) for k, v in self.kafka_config.items()
+        }
+        return out

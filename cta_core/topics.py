@@ -1,0 +1,50 @@
+"""Topic names and their layout: the topic contract of docs/architecture.md.
+
+Everything that names a topic imports it from here, tests included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ARRIVALS = "org.chicago.cta.station.arrivals.v1"
+TURNSTILES = "org.chicago.cta.turnstiles.v1"
+WEATHER = "org.chicago.cta.weather.v1"
+STATIONS_RAW = "org.chicago.cta.stations"
+LINE_STATIONS_RAW = "org.chicago.cta.line_stations"
+STATIONS_TABLE = "org.chicago.cta.stations.table.v1"
+TURNSTILE_SUMMARY = "TURNSTILE_SUMMARY"
+SIM_CONTROL = "org.chicago.cta.sim.control.v1"
+SIM_STATUS = "org.chicago.cta.sim.status.v1"
+SCHEMAS = "_schemas"
+
+#: Kafka Connect's topic prefix for table rows: ``org.chicago.cta.<table>``.
+CONNECT_TOPIC_PREFIX = "org.chicago.cta."
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """How a topic is created when missing."""
+
+    name: str
+    partitions: int = 1
+    compacted: bool = False
+    config: dict[str, str] = field(default_factory=dict)
+
+    def topic_config(self) -> dict[str, str]:
+        cfg = dict(self.config)
+        if self.compacted:
+            cfg.setdefault("cleanup.policy", "compact")
+        return cfg
+
+
+#: Topics the pipeline creates itself (Connect and the registry create their own).
+SPECS: dict[str, TopicSpec] = {
+    ARRIVALS: TopicSpec(ARRIVALS, partitions=3),
+    TURNSTILES: TopicSpec(TURNSTILES, partitions=3),
+    WEATHER: TopicSpec(WEATHER, partitions=1),
+    STATIONS_TABLE: TopicSpec(STATIONS_TABLE, partitions=1, compacted=True),
+    TURNSTILE_SUMMARY: TopicSpec(TURNSTILE_SUMMARY, partitions=1, compacted=True),
+    SIM_CONTROL: TopicSpec(SIM_CONTROL, partitions=1, config={"retention.ms": "3600000"}),
+    SIM_STATUS: TopicSpec(SIM_STATUS, partitions=1, config={"retention.ms": "3600000"}),
+}
