@@ -22,15 +22,27 @@ _CONNECTION_OPTIONS: list[tuple[str, str, str, str]] = [
     ("--connect-url", "connect_url", "CTA_CONNECT_URL", "Kafka Connect REST URL."),
     ("--ksql-url", "ksql_url", "CTA_KSQL_URL", "ksqlDB server URL."),
     ("--postgres-dsn", "postgres_dsn", "CTA_POSTGRES_DSN", "PostgreSQL DSN (default: the local stack's)."),
-    ("--security-protocol", "security_protocol", "CTA_SECURITY_PROTOCOL", "Kafka security.protocol (SASL_SSL, ...)."),
-    ("--sasl-mechanism", "sasl_mechanism", "CTA_SASL_MECHANISM", "Kafka sasl.mechanism (PLAIN, SCRAM-SHA-512, ...)."),
+    (
+        "--security-protocol",
+        "security_protocol",
+        "CTA_SECURITY_PROTOCOL",
+        "Kafka security.protocol (SASL_SSL, ...).",
+    ),
+    (
+        "--sasl-mechanism",
+        "sasl_mechanism",
+        "CTA_SASL_MECHANISM",
+        "Kafka sasl.mechanism (PLAIN, SCRAM-SHA-512, ...).",
+    ),
     ("--sasl-username", "sasl_username", "CTA_SASL_USERNAME", "Kafka SASL user name."),
     ("--sasl-password", "sasl_password", "CTA_SASL_PASSWORD", "Kafka SASL password."),
     ("--ssl-ca-location", "ssl_ca_location", "CTA_SSL_CA_LOCATION", "CA certificate file for TLS."),
 ]
 
 
-def _validate_kafka_config(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, str]:
+def _validate_kafka_config(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> dict[str, str]:
     try:
         return parse_kafka_config(value)
     except ValueError as exc:

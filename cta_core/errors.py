@@ -10,7 +10,13 @@ class CtaError(Exception):
 class ServiceUnavailable(CtaError):
     """A service did not answer."""
 
-    def __init__(self, service: str, url: str, hint: str = "start the local stack with `cta-stack up`", cause: str | None = None):
+    def __init__(
+        self,
+        service: str,
+        url: str,
+        hint: str = "start the local stack with `cta-stack up`",
+        cause: str | None = None,
+    ):
         self.service = service
         self.url = url
         self.hint = hint

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
-from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cta_core.errors import ServiceUnavailable
 from cta_core.settings import Settings
 from cta_core.topics import SPECS, TopicSpec
+
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
 
 #: Producer defaults for event streams: no loss, no duplicates, batched.
 RELIABLE_PRODUCER: dict[str, Any] = {
@@ -46,6 +48,9 @@ def make_admin(settings: Settings, **extra: Any) -> AdminClient:
 
 
 def make_registry_client(settings: Settings) -> SchemaRegistryClient:
+    # imported here: the registry client pulls in authlib and cryptography (~20 MB)
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
     return SchemaRegistryClient(settings.registry_conf())
 
 

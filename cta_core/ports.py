@@ -20,6 +20,12 @@ KSQL = 8088
 POSTGRES = 5432
 SSH = 2222
 
+#: Web UIs of docker-compose.yaml only (the local stack has none); the course
+#: project's ports.
+CONNECT_UI = 8084
+TOPICS_UI = 8085
+SCHEMA_REGISTRY_UI = 8086
+
 LOCALHOST = "127.0.0.1"
 
 

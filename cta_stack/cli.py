@@ -1,0 +1,269 @@
+"""``cta-stack``: the local Kafka stack without Docker (up, down, status, logs)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Column, Table
+
+from cta_core.errors import CtaError
+from cta_core.settings import Settings
+from cta_stack.errors import ServiceFailed
+from cta_stack.services import SERVICES
+from cta_stack.stack import Stack, StatusRow
+
+SERVICE_NAMES = [s.name for s in SERVICES]
+_STYLE = {
+    "healthy": "green",
+    "failed": "red",
+    "starting": "yellow",
+    "waiting": "dim",
+    "checking": "cyan",
+    "fetching": "cyan",
+    "fetched": "green",
+}
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"  # pragma: no cover
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+class ProgressReporter:
+    """Renders :class:`cta_stack.stack.Reporter` events as one rich progress line per service."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+        self.downloads = 0
+
+    def _task(self, name: str) -> TaskID:
+        if name not in self.tasks:
+            self.tasks[name] = self.progress.add_task(name, total=1, state="", detail="")
+        return self.tasks[name]
+
+    def service(self, name: str, state: str, detail: str = "") -> None:
+        style = _STYLE.get(state, "white")
+        done = state in ("healthy", "fetched", "failed", "stopped")
+        self.progress.update(
+            self._task(name),
+            state=f"[{style}]{state}[/]",
+            detail=detail[:90],
+            completed=1 if done else 0,
+        )
+
+    def fetch_line(self, jar_set: str, line: str) -> None:
+        """Maven's output, condensed: how many files it downloaded, and the latest one."""
+        if "Downloaded from" in line:
+            self.downloads += 1
+            name = line.rsplit("/", 1)[-1].split(" ", 1)[0]
+            self.progress.update(self._task("jars"), detail=f"{jar_set}: {self.downloads} files, {name}"[:90])
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(finished_text="•"),
+        TextColumn("[bold]{task.description}", table_column=Column(min_width=15, no_wrap=True)),
+        TextColumn("{task.fields[state]}", table_column=Column(min_width=8, no_wrap=True)),
+        TimeElapsedColumn(table_column=Column(min_width=7, no_wrap=True)),
+        TextColumn(
+            "[dim]{task.fields[detail]}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")
+        ),
+        console=console,
+        transient=False,
+    )
+
+
+def _fail(console: Console, exc: CtaError) -> None:
+    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    if isinstance(exc, ServiceFailed) and exc.log_tail:
+        console.print(f"[dim]--- last lines of {exc.log_file} ---[/]", highlight=False, soft_wrap=True)
+        console.print(exc.log_tail, markup=False, highlight=False, soft_wrap=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--stack-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CTA_STACK_DIR",
+    show_envvar=True,
+    default=Path(".cta-stack"),
+    show_default=True,
+    help="State, logs and data of the stack.",
+)
+@click.pass_context
+def cli(ctx: click.Context, stack_dir: Path) -> None:
+    """The local stack: Kafka (KRaft), Kafka Connect + Debezium, PostgreSQL, and the
+    project's Schema Registry and REST Proxy. No Docker needed: Java 17+ and Maven.
+
+    Ports come from CTA_<SERVICE>_PORT (e.g. CTA_KAFKA_PORT); CTA_POSTGRES_DSN uses an
+    existing PostgreSQL instead of starting one.
+    """
+    try:
+        settings = Settings.from_env(stack_dir=stack_dir)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    ctx.obj = Stack(settings)
+
+
+@cli.command()
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(SERVICE_NAMES),
+    help="Start only this service and what it needs (repeatable).",
+)
+@click.pass_obj
+def up(stack: Stack, only: tuple[str, ...]) -> None:
+    """Start the stack (idempotent) and wait until every service is healthy."""
+    console = Console(stderr=True)
+    with _progress(console) as progress:
+        try:
+            result = stack.up(only=only or None, reporter=ProgressReporter(progress))
+        except CtaError as exc:
+            progress.stop()
+            _fail(console, exc)
+            return
+        except KeyboardInterrupt:
+            progress.stop()
+            console.print("interrupted: what started keeps running (`cta-stack down` stops it)")
+            sys.exit(130)
+    parts = []
+    if result.started:
+        parts.append(f"started {', '.join(result.started)}")
+    if result.already_running:
+        parts.append(f"already running: {', '.join(result.already_running)}")
+    if result.external:
+        parts.append(f"external: {', '.join(result.external)}")
+    if result.skipped:
+        parts.append(f"not provided: {', '.join(result.skipped)}")
+    console.print(f"[green]stack healthy[/] in {result.seconds:.1f}s ({'; '.join(parts)})", highlight=False)
+    console.print(f"[dim]state, logs and data: {stack.layout.root}[/]", highlight=False)
+
+
+@cli.command()
+@click.option("--purge", is_flag=True, help="Also delete the stack's data (topics, database).")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(SERVICE_NAMES),
+    help="Stop only this service (repeatable); `up` starts it again.",
+)
+@click.pass_obj
+def down(stack: Stack, purge: bool, only: tuple[str, ...]) -> None:
+    """Stop the processes this stack started (gracefully, then forcefully)."""
+    if purge and only:
+        raise click.UsageError("--purge deletes the whole stack's data; it cannot be combined with --only")
+    console = Console(stderr=True)
+    with console.status("stopping the stack"):
+        stopped = stack.down(purge=purge, only=only or None)
+    what = ", ".join(stopped) if stopped else "nothing was running"
+    console.print(f"stopped: {what}" + ("; data deleted" if purge else ""), highlight=False)
+
+
+def status_table(rows: list[StatusRow]) -> Table:
+    table = Table(title="cta-stack")
+    for col in ("service", "state", "pid", "port", "healthy", "uptime", "memory", "data", "detail"):
+        table.add_column(col, overflow="fold" if col == "detail" else "ellipsis")
+    for r in rows:
+        healthy = "-" if r.healthy is None else ("[green]yes[/]" if r.healthy else "[red]no[/]")
+        state_style = {"running": "green", "external": "cyan", "not provided": "dim"}.get(r.state, "yellow")
+        table.add_row(
+            r.name,
+            f"[{state_style}]{r.state}[/]",
+            str(r.pid) if r.pid else "-",
+            str(r.port),
+            healthy,
+            human_duration(r.uptime_s),
+            human_bytes(r.rss_bytes),
+            human_bytes(r.data_bytes),
+            r.detail,
+        )
+    return table
+
+
+@cli.command()
+@click.pass_obj
+def status(stack: Stack) -> None:
+    """Show every service: state, pid, port, health, uptime, memory and data size."""
+    console = Console()
+    console.print(status_table(stack.status()))
+    console.print(f"[dim]stack dir: {stack.layout.root}[/]", highlight=False)
+
+
+@cli.command()
+@click.argument("service", required=False, type=click.Choice(SERVICE_NAMES))
+@click.option(
+    "-n", "--lines", default=40, show_default=True, type=click.IntRange(min=0), help="Lines to show."
+)
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C to stop).")
+@click.pass_obj
+def logs(stack: Stack, service: str | None, lines: int, follow: bool) -> None:
+    """Show the last lines of a service's log (every service when none is named)."""
+    from cta_stack.stack import tail
+
+    names = [service] if service else [s.name for s in SERVICES]
+    files = [(n, stack.layout.log_file(n)) for n in names]
+    existing = [(n, f) for n, f in files if f.exists()]
+    if not existing:
+        raise click.ClickException(f"no logs yet in {stack.layout.logs_dir} (run `cta-stack up`)")
+    for name, path in existing:
+        if len(existing) > 1:
+            click.echo(f"==> {name} ({path}) <==")
+        text = tail(path, lines)
+        if text:
+            click.echo(text)
+    if follow:
+        _follow(existing)
+
+
+def _follow(files: list[tuple[str, Path]]) -> None:
+    handles = {}
+    for name, path in files:
+        fh = path.open("r", errors="replace")
+        fh.seek(0, 2)
+        handles[name] = fh
+    prefix = len(handles) > 1
+    try:
+        while True:
+            got = False
+            for name, fh in handles.items():
+                for line in fh.readlines():
+                    got = True
+                    click.echo(f"{name}| {line}" if prefix else line, nl=False)
+            if not got:
+                time.sleep(0.3)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for fh in handles.values():
+            fh.close()
+
+
+def main() -> None:
+    cli(prog_name="cta-stack")

@@ -1,0 +1,46 @@
+"""Kafka Connect in distributed mode, with the Debezium PostgreSQL connector on its plugin path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cta_core.ports import LOCALHOST, Ports
+from cta_stack.jvm import render_properties
+
+MAIN = "org.apache.kafka.connect.cli.ConnectDistributed"
+HEAP = "512m"
+GROUP_ID = "cta-connect"
+CONFIG_TOPIC = "_cta-connect-configs"
+OFFSET_TOPIC = "_cta-connect-offsets"
+STATUS_TOPIC = "_cta-connect-status"
+DEBEZIUM_POSTGRES = "io.debezium.connector.postgresql.PostgresConnector"
+
+
+def worker_properties(ports: Ports, plugin_path: Path) -> dict[str, object]:
+    return {
+        "bootstrap.servers": f"{LOCALHOST}:{ports.kafka}",
+        "group.id": GROUP_ID,
+        "config.storage.topic": CONFIG_TOPIC,
+        "offset.storage.topic": OFFSET_TOPIC,
+        "status.storage.topic": STATUS_TOPIC,
+        "config.storage.replication.factor": 1,
+        "offset.storage.replication.factor": 1,
+        "status.storage.replication.factor": 1,
+        "offset.storage.partitions": 5,
+        "status.storage.partitions": 1,
+        # JSON rows without the schema envelope (the topic contract); connectors may override.
+        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "key.converter.schemas.enable": "false",
+        "value.converter.schemas.enable": "false",
+        "offset.flush.interval.ms": 5000,
+        "listeners": f"http://{LOCALHOST}:{ports.connect}",
+        "rest.advertised.host.name": LOCALHOST,
+        "rest.advertised.port": ports.connect,
+        "plugin.path": str(plugin_path),
+        "plugin.discovery": "service_load",
+    }
+
+
+def render_worker_properties(ports: Ports, plugin_path: Path) -> str:
+    return render_properties(worker_properties(ports, plugin_path), "written by cta-stack on every start")

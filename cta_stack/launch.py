@@ -1,0 +1,107 @@
+"""How each service is started: its one-time preparation, its configuration files and
+its command line, then a detached, pid-tracked process (see :mod:`cta_stack.supervisor`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from cta_core.settings import Settings
+from cta_stack import connect as connect_mod
+from cta_stack import kafka as kafka_mod
+from cta_stack import postgres as postgres_mod
+from cta_stack.errors import StackError
+from cta_stack.jars import Jars
+from cta_stack.jvm import LOG4J2_XML, java_argv, write_if_changed
+from cta_stack.paths import StackLayout
+from cta_stack.services import ServiceSpec
+from cta_stack.supervisor import ProcessRecord, spawn
+
+
+class Launcher:
+    def __init__(self, settings: Settings, layout: StackLayout, jars: Jars, env: Mapping[str, str]):
+        self.settings = settings
+        self.layout = layout
+        self.jars = jars
+        self.env = dict(env)
+
+    def launch(self, spec: ServiceSpec, java: str | None) -> ProcessRecord:
+        """Start ``spec``; ``java`` is the checked Java for JVM services."""
+        if spec.java and java is None:
+            raise StackError(f"{spec.title} needs Java, which was not checked")
+        if spec.name == "postgres":
+            return self._postgres(spec)
+        if spec.name == "kafka":
+            assert java is not None
+            return self._kafka(spec, java)
+        if spec.name == "connect":
+            assert java is not None
+            return self._connect(spec, java)
+        if spec.module is not None:
+            return self._spawn(spec, spec.module_argv(self.settings))
+        raise StackError(f"no launcher for {spec.name}")  # a new table entry needs one
+
+    def _spawn(self, spec: ServiceSpec, argv: list[str], user: str | None = None) -> ProcessRecord:
+        return spawn(
+            spec.name,
+            argv,
+            pidfile=self.layout.pidfile(spec.name),
+            log_file=self.layout.log_file(spec.name),
+            env=self.env,
+            cwd=self.layout.root,
+            user=user,
+        )
+
+    def _log4j2(self) -> Path:
+        path = self.layout.config_dir / "log4j2.xml"
+        write_if_changed(path, LOG4J2_XML)
+        return path
+
+    def _jvm_extra(self) -> list[str]:
+        """CTA_JVM_OPTS: extra JVM options for Kafka and Connect (they come last and win)."""
+        return self.env.get("CTA_JVM_OPTS", "").split()
+
+    def _postgres(self, spec: ServiceSpec) -> ProcessRecord:
+        data = self.layout.data_dir("postgres")
+        if not postgres_mod.is_initialised(data):
+            postgres_mod.initialise(data, self.layout.log_file(spec.name))
+        else:
+            postgres_mod.prepare_user_and_permissions(data)
+        argv = postgres_mod.server_argv(data, spec.port(self.settings.ports), socket_dir=data)
+        return self._spawn(spec, argv, user=postgres_mod.run_as())
+
+    def _kafka(self, spec: ServiceSpec, java: str) -> ProcessRecord:
+        data = self.layout.data_dir("kafka")
+        data.mkdir(parents=True, exist_ok=True)
+        config = self.layout.config_dir / "server.properties"
+        write_if_changed(config, kafka_mod.render_server_properties(self.settings.ports, data))
+        classpath = self.jars.classpath()
+        if not kafka_mod.is_formatted(data):
+            cluster = kafka_mod.cluster_id(self.layout.root / "kafka-cluster-id")
+            kafka_mod.format_storage(java, classpath, config, cluster, self.layout.log_file(spec.name))
+        argv = java_argv(
+            java,
+            heap=kafka_mod.HEAP,
+            classpath=classpath,
+            log4j2=self._log4j2(),
+            main=kafka_mod.MAIN,
+            args=[str(config)],
+            extra_options=self._jvm_extra(),
+        )
+        return self._spawn(spec, argv)
+
+    def _connect(self, spec: ServiceSpec, java: str) -> ProcessRecord:
+        config = self.layout.config_dir / "connect.properties"
+        write_if_changed(
+            config, connect_mod.render_worker_properties(self.settings.ports, self.jars.plugin_path)
+        )
+        argv = java_argv(
+            java,
+            heap=connect_mod.HEAP,
+            classpath=self.jars.classpath(),
+            log4j2=self._log4j2(),
+            main=connect_mod.MAIN,
+            args=[str(config)],
+            extra_options=self._jvm_extra(),
+        )
+        return self._spawn(spec, argv)

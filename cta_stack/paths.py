@@ -1,0 +1,63 @@
+"""Where the stack keeps its state, logs and data, and where the jar cache lives.
+
+Everything of one stack lives under one directory (default ``.cta-stack`` in
+the working directory, moved by ``CTA_STACK_DIR``). The jar cache lives outside
+it, in the user's cache directory, so a fresh clone reuses downloaded jars.
+Nothing here touches the file system until :meth:`StackLayout.create` is called.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StackLayout:
+    root: Path
+
+    @classmethod
+    def at(cls, root: Path | str) -> StackLayout:
+        return cls(Path(root).expanduser().absolute())
+
+    @property
+    def run_dir(self) -> Path:
+        """Pid files."""
+        return self.root / "run"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def config_dir(self) -> Path:
+        """Generated configuration files (rewritten on every start)."""
+        return self.root / "config"
+
+    @property
+    def data_root(self) -> Path:
+        return self.root / "data"
+
+    def data_dir(self, service: str) -> Path:
+        return self.data_root / service
+
+    def pidfile(self, service: str) -> Path:
+        return self.run_dir / f"{service}.json"
+
+    def log_file(self, service: str) -> Path:
+        return self.logs_dir / f"{service}.log"
+
+    def create(self) -> None:
+        for d in (self.run_dir, self.logs_dir, self.config_dir, self.data_root):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def jar_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``CTA_JAR_CACHE``, else ``$XDG_CACHE_HOME/cta-live/jars``, else ``~/.cache/cta-live/jars``."""
+    env = os.environ if env is None else env
+    if env.get("CTA_JAR_CACHE"):
+        return Path(env["CTA_JAR_CACHE"]).expanduser()
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "cta-live" / "jars"

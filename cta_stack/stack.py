@@ -1,0 +1,366 @@
+"""The stack as a whole: bring services up in dependency order, stop them, report status.
+
+IO lives here and in the modules it calls; the CLI only renders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+import psutil
+
+from cta_core.ports import LOCALHOST
+from cta_core.settings import Settings, default_postgres_dsn
+from cta_stack.errors import PortInUse, ServiceFailed, StackError
+from cta_stack.health import Health
+from cta_stack.jars import Jars, fetch
+from cta_stack.java import check_java, check_maven
+from cta_stack.launch import Launcher
+from cta_stack.net import port_free, port_holder, port_open
+from cta_stack.paths import StackLayout, jar_cache_dir
+from cta_stack.services import SERVICES, ServiceSpec, select
+from cta_stack.supervisor import ProcessRecord, resident_memory, running, stop, uptime
+
+POLL_INTERVAL = 0.25
+LOG_TAIL_LINES = 30
+
+
+class Reporter(Protocol):
+    """Where progress goes (the CLI renders it with rich; tests and benches ignore it)."""
+
+    def service(self, name: str, state: str, detail: str = "") -> None: ...
+
+    def fetch_line(self, jar_set: str, line: str) -> None: ...
+
+
+class NullReporter:
+    def service(self, name: str, state: str, detail: str = "") -> None:
+        pass
+
+    def fetch_line(self, jar_set: str, line: str) -> None:
+        pass
+
+
+@dataclass
+class StatusRow:
+    name: str
+    title: str
+    state: str  # running | stopped | external | not provided
+    port: int
+    pid: int | None = None
+    healthy: bool | None = None
+    uptime_s: float | None = None
+    rss_bytes: int | None = None
+    data_bytes: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class UpResult:
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 256 * 1024))
+            data = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(deque(data.splitlines(), maxlen=lines))
+
+
+def dir_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += (
+                    os.lstat(os.path.join(root, name)).st_blocks * 512
+                )  # blocks in use (Kafka index files are sparse)
+    return total
+
+
+def local_view(settings: Settings) -> Settings:
+    """The settings the stack itself uses: its own services on 127.0.0.1 at the configured
+    ports, plain connections. ``CTA_BOOTSTRAP_SERVERS`` & co. may point clients at another
+    cluster; the stack still starts, checks and wires up its local services."""
+    ports = settings.ports
+    return replace(
+        settings,
+        bootstrap_servers=f"{LOCALHOST}:{ports.kafka}",
+        schema_registry_url=f"http://{LOCALHOST}:{ports.schema_registry}",
+        rest_proxy_url=f"http://{LOCALHOST}:{ports.rest_proxy}",
+        connect_url=f"http://{LOCALHOST}:{ports.connect}",
+        security_protocol=None,
+        sasl_mechanism=None,
+        sasl_username=None,
+        sasl_password=None,
+        ssl_ca_location=None,
+        registry_auth=None,
+        kafka_config={},
+        postgres_dsn=settings.postgres_dsn
+        if settings.external_postgres
+        else default_postgres_dsn(ports.postgres),
+    )
+
+
+class Stack:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        layout: StackLayout | None = None,
+        jar_cache: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ):
+        self.settings = local_view(settings)
+        self.layout = layout or StackLayout.at(settings.stack_dir)
+        self.env = dict(os.environ if env is None else env)
+        self.jars = Jars.in_cache(jar_cache or jar_cache_dir(self.env))
+        self.launcher = Launcher(self.settings, self.layout, self.jars, self.env)
+        self._java: str | None = None
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def is_external(self, spec: ServiceSpec) -> bool:
+        return spec.name == "postgres" and self.settings.external_postgres
+
+    def running(self, spec: ServiceSpec) -> tuple[ProcessRecord, psutil.Process] | None:
+        return running(self.layout.pidfile(spec.name))
+
+    def check(self, spec: ServiceSpec, timeout: float = 2.0) -> Health:
+        """The service's real health check, after a cheap TCP probe for local ports."""
+        if not self.is_external(spec) and not port_open(spec.port(self.settings.ports)):
+            return Health(False, f"nothing listens on port {spec.port(self.settings.ports)}")
+        return spec.check(self.settings, timeout)
+
+    def unhealthy(self, only: Iterable[str] | None = None) -> dict[str, str]:
+        """Selected, provided services that fail their health check: name -> why. Cheap when all is well."""
+        out = {}
+        for spec in select(only, lambda s: s.provided()):
+            result = self.check(spec)
+            if not result.ok:
+                out[spec.name] = result.detail
+        return out
+
+    def status(self, services: Iterable[ServiceSpec] = SERVICES) -> list[StatusRow]:
+        rows = []
+        for spec in services:
+            port = spec.port(self.settings.ports)
+            row = StatusRow(spec.name, spec.title, "stopped", port)
+            if not spec.provided():
+                row.state = "not provided"
+                rows.append(row)
+                continue
+            if self.is_external(spec):
+                row.state = "external"
+            else:
+                found = self.running(spec)
+                if found is not None:
+                    record, proc = found
+                    row.state = "running"
+                    row.pid = record.pid
+                    row.uptime_s = uptime(record)
+                    row.rss_bytes = resident_memory(proc)
+                elif not port_free(port):
+                    holder = port_holder(port)
+                    row.detail = f"port {port} held by another process" + (f" ({holder})" if holder else "")
+            if spec.has_data and not self.is_external(spec):
+                data = self.layout.data_dir(spec.name)
+                row.data_bytes = dir_size(data) if data.exists() else 0
+            if row.state in ("running", "external") or row.detail:
+                result = self.check(spec)
+                row.healthy = result.ok
+                if not row.detail:
+                    row.detail = result.detail
+            rows.append(row)
+        return rows
+
+    # ---- up ------------------------------------------------------------------------------
+
+    def up(
+        self,
+        only: Iterable[str] | None = None,
+        reporter: Reporter | None = None,
+    ) -> UpResult:
+        """Start what is not running, wait until everything selected is healthy.
+
+        Raises :class:`StackError` (port taken, Java missing, Maven failed) before
+        starting anything, or :class:`ServiceFailed` with the service's log tail.
+        """
+        rep = reporter or NullReporter()
+        t0 = time.monotonic()
+        chosen = select(only, lambda s: s.provided())
+        self.layout.create()
+        with self._exclusive(rep):
+            result = self._up(chosen, rep)
+        result.seconds = time.monotonic() - t0
+        return result
+
+    @contextlib.contextmanager
+    def _exclusive(self, rep: Reporter) -> Iterator[None]:
+        """One ``up``/``down`` at a time per stack directory (e.g. two test sessions that
+        both find the stack stopped): the second waits, then finds the services running."""
+        with (self.layout.run_dir / "lock").open("a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                rep.service("lock", "waiting", "another cta-stack up/down runs on this stack directory")
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _up(self, chosen: list[ServiceSpec], rep: Reporter) -> UpResult:
+        result = UpResult()
+        result.skipped = [s.name for s in SERVICES if not s.provided()]
+        to_start: list[ServiceSpec] = []
+        waiting: list[ServiceSpec] = []  # started earlier (ours) or external: only wait for health
+        for spec in chosen:
+            if self.is_external(spec):
+                result.external.append(spec.name)
+                waiting.append(spec)
+            elif self.running(spec) is not None:
+                result.already_running.append(spec.name)
+                waiting.append(spec)
+            else:
+                to_start.append(spec)
+
+        self._preflight(to_start, rep)
+
+        healthy: set[str] = set()
+        launched: dict[str, float] = {}  # name -> monotonic launch time (or wait start)
+        for spec in waiting:
+            launched[spec.name] = time.monotonic()
+            rep.service(spec.name, "checking", "external" if self.is_external(spec) else "already running")
+        pending = list(to_start)
+        for spec in pending:
+            rep.service(spec.name, "waiting", ", ".join(spec.needs))
+
+        while len(healthy) < len(chosen):
+            for spec in list(pending):
+                if all(d in healthy for d in spec.needs):
+                    pending.remove(spec)
+                    rep.service(spec.name, "starting")
+                    try:
+                        self.launcher.launch(spec, self._java)
+                    except StackError as exc:
+                        rep.service(spec.name, "failed", str(exc))
+                        raise ServiceFailed(
+                            spec.title, str(exc), tail(self.layout.log_file(spec.name)), self._log(spec)
+                        ) from exc
+                    launched[spec.name] = time.monotonic()
+                    result.started.append(spec.name)
+            for spec in chosen:
+                if spec.name in healthy or spec.name not in launched:
+                    continue
+                self._poll(spec, launched[spec.name], healthy, rep)
+            if len(healthy) < len(chosen):
+                time.sleep(POLL_INTERVAL)
+        return result
+
+    def _log(self, spec: ServiceSpec) -> str:
+        return str(self.layout.log_file(spec.name))
+
+    def _poll(self, spec: ServiceSpec, since: float, healthy: set[str], rep: Reporter) -> None:
+        external = self.is_external(spec)
+        if not external and self.running(spec) is None:
+            reason = "the process exited"
+            rep.service(spec.name, "failed", reason)
+            raise ServiceFailed(spec.title, reason, tail(self.layout.log_file(spec.name)), self._log(spec))
+        check = self.check(spec, timeout=1.5)
+        elapsed = time.monotonic() - since
+        if check.ok:
+            healthy.add(spec.name)
+            rep.service(spec.name, "healthy", f"{check.detail} ({elapsed:.1f}s)")
+            return
+        if external:
+            rep.service(spec.name, "failed", check.detail)
+            raise StackError(
+                f"{spec.title} at {self.settings.postgres_dsn.split('@')[-1]} (CTA_POSTGRES_DSN) "
+                f"does not answer: {check.detail}"
+            )
+        if elapsed > spec.start_timeout:
+            reason = f"not healthy after {spec.start_timeout:.0f}s ({check.detail})"
+            rep.service(spec.name, "failed", reason)
+            stop(self.layout.pidfile(spec.name), sig=spec.stop_signal, timeout=spec.stop_timeout)
+            raise ServiceFailed(spec.title, reason, tail(self.layout.log_file(spec.name)), self._log(spec))
+        rep.service(spec.name, "starting", check.detail)
+
+    def _preflight(self, to_start: list[ServiceSpec], rep: Reporter) -> None:
+        """Everything that can fail before a process starts: ports, Java, jars."""
+        for spec in to_start:
+            for port in spec.all_ports(self.settings.ports):
+                if not port_free(port):
+                    raise PortInUse(spec.title, port, port_holder(port))
+        if any(s.java for s in to_start):
+            self._java = check_java(self.env)
+            missing = self.jars.missing()
+            mvn = check_maven(self.env) if missing else None
+            for jar_set in missing:
+                rep.service("jars", "fetching", f"{jar_set.name} jars from Maven Central")
+                name = jar_set.name
+
+                def on_line(line: str, name: str = name) -> None:
+                    rep.fetch_line(name, line)
+
+                fetch(jar_set, on_line=on_line, mvn=mvn)
+                rep.service("jars", "fetched", f"{jar_set.name} jars in {jar_set.directory}")
+
+    # ---- down ----------------------------------------------------------------------------
+
+    def down(
+        self, purge: bool = False, reporter: Reporter | None = None, only: Iterable[str] | None = None
+    ) -> list[str]:
+        """Stop the processes this stack started (reverse start order); ``purge`` deletes data.
+
+        ``only`` stops just those services (not what depends on them), e.g. to restart one.
+        """
+        rep = reporter or NullReporter()
+        names = set(only or [s.name for s in SERVICES])
+        if purge and names != {s.name for s in SERVICES}:
+            raise ValueError("--purge deletes the whole stack's data; it cannot be combined with --only")
+        if not self.layout.root.is_dir():
+            return []
+        self.layout.run_dir.mkdir(exist_ok=True)
+        with self._exclusive(rep):
+            return self._down(names, purge, rep)
+
+    def _down(self, names: set[str], purge: bool, rep: Reporter) -> list[str]:
+        stopped = []
+        for spec in reversed([s for s in SERVICES if s.name in names]):
+            pidfile = self.layout.pidfile(spec.name)
+            if not pidfile.exists():
+                continue
+            rep.service(spec.name, "stopping")
+            if stop(pidfile, sig=spec.stop_signal, timeout=spec.stop_timeout):
+                stopped.append(spec.name)
+                rep.service(spec.name, "stopped")
+        if purge:
+            for path in (
+                self.layout.data_root,
+                self.layout.root / "kafka-cluster-id",
+                self.layout.config_dir,
+            ):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                elif path.exists():
+                    path.unlink()
+        return stopped
