@@ -44,9 +44,14 @@ bench: $(STAMP)
 status: $(STAMP)
 	$(BIN)/cta-stack status
 
+# The stack, the jobs, the Faust worker and the simulator in the background (logs in
+# .cta-stack/logs, `cta-stack status` lists them), then the dashboard in this terminal.
 demo: $(STAMP)
 	$(BIN)/cta-stack up
-	$(BIN)/cta-stack status
+	$(BIN)/cta-jobs setup
+	$(BIN)/cta-stack start-app faust -- $(abspath $(BIN))/cta-jobs faust
+	$(BIN)/cta-stack start-app sim -- $(abspath $(BIN))/cta-sim --speed 60
+	$(BIN)/cta-tui
 
 down: $(STAMP)
 	$(BIN)/cta-stack down

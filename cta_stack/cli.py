@@ -13,6 +13,7 @@ from rich.table import Column, Table
 
 from cta_core.errors import CtaError
 from cta_core.settings import Settings
+from cta_stack import apps
 from cta_stack.errors import ServiceFailed
 from cta_stack.services import SERVICES
 from cta_stack.stack import Stack, StatusRow
@@ -181,7 +182,8 @@ def down(stack: Stack, purge: bool, only: tuple[str, ...]) -> None:
         raise click.UsageError("--purge deletes the whole stack's data; it cannot be combined with --only")
     console = Console(stderr=True)
     with console.status("stopping the stack"):
-        stopped = stack.down(purge=purge, only=only or None)
+        apps_stopped = [] if only else [f"app {n}" for n in apps.stop_all(stack.layout)]
+        stopped = apps_stopped + stack.down(purge=purge, only=only or None)
     what = ", ".join(stopped) if stopped else "nothing was running"
     console.print(f"stopped: {what}" + ("; data deleted" if purge else ""), highlight=False)
 
@@ -213,11 +215,27 @@ def status(stack: Stack) -> None:
     """Show every service: state, pid, port, health, uptime, memory and data size."""
     console = Console()
     console.print(status_table(stack.status()))
+    app_rows = apps.statuses(stack.layout)
+    if app_rows:
+        table = Table(title="apps")
+        for col in ("app", "state", "pid", "uptime", "memory", "log"):
+            table.add_column(col)
+        for a in app_rows:
+            state = "[green]running[/]" if a.pid else "[red]exited[/]"
+            table.add_row(
+                a.name,
+                state,
+                str(a.pid or "-"),
+                human_duration(a.uptime_s),
+                human_bytes(a.rss_bytes),
+                str(a.log),
+            )
+        console.print(table)
     console.print(f"[dim]stack dir: {stack.layout.root}[/]", highlight=False)
 
 
 @cli.command()
-@click.argument("service", required=False, type=click.Choice(SERVICE_NAMES))
+@click.argument("service", required=False)
 @click.option(
     "-n", "--lines", default=40, show_default=True, type=click.IntRange(min=0), help="Lines to show."
 )
@@ -227,7 +245,10 @@ def logs(stack: Stack, service: str | None, lines: int, follow: bool) -> None:
     """Show the last lines of a service's log (every service when none is named)."""
     from cta_stack.stack import tail
 
-    names = [service] if service else [s.name for s in SERVICES]
+    known = [s.name for s in SERVICES] + apps.names(stack.layout)
+    if service is not None and service not in known:
+        raise click.BadParameter(f"{service!r} is not one of {', '.join(known)}", param_hint="SERVICE")
+    names = [service] if service else known
     files = [(n, stack.layout.log_file(n)) for n in names]
     existing = [(n, f) for n, f in files if f.exists()]
     if not existing:
@@ -263,6 +284,32 @@ def _follow(files: list[tuple[str, Path]]) -> None:
     finally:
         for fh in handles.values():
             fh.close()
+
+
+@cli.command("start-app", context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_obj
+def start_app(stack: Stack, name: str, argv: tuple[str, ...]) -> None:
+    """Run a command of the product in the background beside the stack, e.g.
+    `cta-stack start-app faust -- cta-jobs faust`. Left alone when it already runs;
+    its log is `cta-stack logs` NAME's file in the stack's logs directory; `down` stops it."""
+    try:
+        apps.check_name(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    record, started = apps.start(stack.layout, name, list(argv))
+    verb = "started" if started else "already running"
+    click.echo(f"{name}: {verb} (pid {record.pid}), log {stack.layout.log_file(name)}")
+
+
+@cli.command("stop-app")
+@click.argument("names", nargs=-1)
+@click.pass_obj
+def stop_app(stack: Stack, names: tuple[str, ...]) -> None:
+    """Stop background commands started with start-app (all when none is named)."""
+    stopped = [n for n in names if apps.stop_app(stack.layout, n)] if names else apps.stop_all(stack.layout)
+    click.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 
 def main() -> None:
