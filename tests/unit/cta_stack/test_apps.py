@@ -37,6 +37,8 @@ def test_bad_names_are_refused(tmp_path: Path, bad: str) -> None:
 
 
 def test_cli_start_app_bad_name_exits_2(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["start-app", "Bad Name", "--", "true"], env={"CTA_STACK_DIR": str(tmp_path)})
+    result = CliRunner().invoke(
+        cli, ["start-app", "Bad Name", "--", "true"], env={"CTA_STACK_DIR": str(tmp_path)}
+    )
     assert result.exit_code == 2
     assert "app name" in result.output

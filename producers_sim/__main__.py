@@ -1,0 +1,5 @@
+"""``python -m producers_sim`` is ``cta-sim``."""
+
+from producers_sim.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""Turnstile entries: Poisson per station and simulated minute.
+
+The mean for station *s* in hour *h* of a day of type *d* is
+``seed[s][d] * curve[h] / 60`` entries per minute, where ``seed`` is the station's average
+daily entries for that day type (``ridership_seed.csv``: weekday, Saturday,
+Sunday/holiday) and ``curve`` the share of the day's riders in that hour
+(``ridership_curve.csv``). Each entry is one event.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import operator
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+
+from producers_sim.clock import CHICAGO
+from producers_sim.events import TurnstileEvent
+from producers_sim.schedule import DayType, day_type
+
+_BY_TIME = operator.attrgetter("t")
+
+_SEED_COLUMNS = {
+    DayType.WEEKDAY: "avg_weekday_rides",
+    DayType.SATURDAY: "avg_saturday_rides",
+    DayType.SUNDAY: "avg_sunday-holiday_rides",
+}
+
+
+@dataclass(frozen=True)
+class RidershipSeed:
+    """Average daily entries per station id for each day type."""
+
+    rides: dict[int, dict[DayType, float]]
+
+    def daily(self, station_id: int, dt: DayType) -> float:
+        return self.rides.get(station_id, {}).get(dt, 0.0)
+
+
+def _read(name: str) -> str:
+    return resources.files("producers_sim").joinpath(f"data/{name}").read_text(encoding="utf-8")
+
+
+@cache
+def load_seed() -> RidershipSeed:
+    rides: dict[int, dict[DayType, float]] = {}
+    for row in csv.DictReader(_read("ridership_seed.csv").splitlines()):
+        rides[int(row["station_id"])] = {d: float(row[col] or 0) for d, col in _SEED_COLUMNS.items()}
+    return RidershipSeed(rides)
+
+
+@cache
+def load_curve() -> tuple[float, ...]:
+    """Share of the day's entries per hour 0..23 (the file's hour 24 is not a clock hour)."""
+    ratios = {
+        int(r["hour"]): float(r["ridership_ratio"])
+        for r in csv.DictReader(_read("ridership_curve.csv").splitlines())
+    }
+    return tuple(ratios.get(h, 0.0) for h in range(24))
+
+
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw (Knuth's method; means here stay below ~60)."""
+    if lam <= 0:
+        return 0
+    if lam > 500:  # not reached with the packaged data; keeps the loop bounded
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+    limit = math.exp(-lam)
+    k = 0
+    p = rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+class Turnstiles:
+    """Generates the entries of each simulated minute for a set of stations."""
+
+    def __init__(
+        self,
+        stations: Iterable[tuple[int, str, str | None]],
+        rng: random.Random,
+        seed: RidershipSeed | None = None,
+        curve: tuple[float, ...] | None = None,
+    ):
+        self.stations = sorted(stations)
+        self.rng = rng
+        self.seed = seed or load_seed()
+        self.curve = curve or load_curve()
+        self._means_cache: dict[tuple[DayType, int], list[float]] = {}
+
+    def means(self, dt: DayType, hour: int) -> list[float]:
+        """Mean entries per minute for each station (same order as :attr:`stations`)."""
+        key = (dt, hour)
+        cached = self._means_cache.get(key)
+        if cached is None:
+            ratio = self.curve[hour]
+            cached = [self.seed.daily(sid, dt) * ratio / 60.0 for sid, _, _ in self.stations]
+            self._means_cache[key] = cached
+        return cached
+
+    def minute(self, t0: float) -> list[TurnstileEvent]:
+        """Entries during the minute starting at ``t0`` (epoch seconds), in time order."""
+        local = datetime.fromtimestamp(t0, CHICAGO)
+        means = self.means(day_type(local.date()), local.hour)
+        rng = self.rng
+        rand = rng.random
+        out: list[TurnstileEvent] = []
+        extend = out.extend
+        for (sid, name, line), lam in zip(self.stations, means, strict=True):
+            n = poisson(rng, lam)
+            if n:
+                extend([TurnstileEvent(t0 + rand() * 60.0, sid, name, line) for _ in range(n)])
+        out.sort(key=_BY_TIME)
+        return out

@@ -1,0 +1,226 @@
+"""Runs the engine against the clock: paces events, applies commands, reports status.
+
+No Kafka here: events go to an :class:`~producers_sim.publishers.base.EventSink`,
+status documents to a :class:`~producers_sim.publishers.base.StatusSink`, and commands
+come from a queue fed by the control listener and the keyboard.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import json
+import math
+import operator
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from producers_sim.clock import CHICAGO, SimClock
+from producers_sim.control import (
+    Command,
+    ControlState,
+    Rejected,
+    TopicCounters,
+    apply_command,
+    status_document,
+)
+from producers_sim.engine import Engine
+from producers_sim.events import Event
+from producers_sim.publishers.base import EventSink, StatusSink
+
+#: a burst at full speed checks commands and the stop flag this often (wall seconds)
+BURST_S = 0.05
+#: events handed to the sink per call; the burst deadline is checked between calls
+CHUNK = 1024
+_BY_TIME = operator.attrgetter("t")
+#: idle waits never exceed this, so commands apply promptly
+MAX_WAIT_S = 0.05
+
+
+@dataclass
+class RunSummary:
+    events: int
+    counters: TopicCounters
+    reason: str
+    sim_start: float
+    sim_end: float
+    wall_s: float
+    undelivered: int = 0
+
+    def lines(self) -> list[str]:
+        rate = self.events / self.wall_s if self.wall_s > 0 else 0.0
+        out = [
+            f"cta-sim stopped ({self.reason}): {self.events} events in {self.wall_s:.3f}s "
+            f"({rate:,.0f}/s), simulated {datetime.fromtimestamp(self.sim_start, CHICAGO):%Y-%m-%d %H:%M:%S}"
+            f" - {datetime.fromtimestamp(self.sim_end, CHICAGO):%Y-%m-%d %H:%M:%S} Chicago time"
+        ]
+        for topic, n in sorted(self.counters.produced.items()):
+            out.append(
+                f"  {topic}: produced {n}, delivered {self.counters.delivered.get(topic, 0)}, "
+                f"failed {self.counters.failed.get(topic, 0)}"
+            )
+        if self.undelivered:
+            out.append(f"  {self.undelivered} messages still undelivered at exit")
+        return out
+
+
+class Runner:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: SimClock,
+        sink: EventSink,
+        *,
+        end_t: float | None = None,
+        max_events: int | None = None,
+        commands: queue.Queue[Command | Rejected] | None = None,
+        status: StatusSink | None = None,
+        on_status: Callable[[dict[str, Any]], None] | None = None,
+        run_id: str | None = None,
+        lines: list[str] | None = None,
+        status_interval: float = 1.0,
+        flush_timeout: float = 30.0,
+    ):
+        self.engine = engine
+        self.clock = clock
+        self.sink = sink
+        self.end_t = end_t
+        self.max_events = max_events
+        self.commands: queue.Queue[Command | Rejected] = commands if commands is not None else queue.Queue()
+        self.status = status
+        self.on_status = on_status
+        self.run_id = run_id or uuid.uuid4().hex[:8]
+        self.lines = lines or engine.network.lines
+        self.status_interval = status_interval
+        self.flush_timeout = flush_timeout
+        self.control = ControlState()
+        self.started_at = datetime.now(UTC)
+        self._stop = threading.Event()
+        self._held: list[Command | Rejected] = []
+        self.count = 0
+
+    def request_stop(self) -> None:
+        """Thread- and signal-safe: the run ends after the current burst."""
+        self._stop.set()
+
+    def status_now(self, stopped: bool = False) -> dict[str, Any]:
+        return status_document(
+            run_id=self.run_id,
+            clock=self.clock,
+            counters=self.sink.counters,
+            control=self.control,
+            started_at=self.started_at,
+            seed=self.engine.seed,
+            lines=self.lines,
+            trains=self.engine.trains_in_service,
+            stopped=stopped,
+        )
+
+    def _publish_status(self, stopped: bool = False) -> None:
+        doc = self.status_now(stopped)
+        if self.status is not None:
+            self.status.publish_status(self.run_id, json.dumps(doc, separators=(",", ":")).encode())
+        if self.on_status is not None:
+            self.on_status(doc)
+
+    def _apply_commands(self) -> bool:
+        changed = False
+        items, self._held = self._held, []
+        while True:
+            try:
+                items.append(self.commands.get_nowait())
+            except queue.Empty:
+                break
+        for item in items:
+            changed |= apply_command(self.clock, self.control, item, self.run_id)
+        return changed
+
+    def _wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with contextlib.suppress(queue.Empty):
+            self._held.append(self.commands.get(timeout=min(seconds, MAX_WAIT_S)))
+
+    def run(self) -> RunSummary:
+        clock, sink = self.clock, self.sink
+        end_t, max_events = self.end_t, self.max_events
+        batches = self.engine.batches()
+        batch: list[Event] = next(batches)
+        while not batch:
+            batch = next(batches)
+        i = 0  # batch[i] is the next event to publish
+        wall0 = time.monotonic()
+        self._publish_status()
+        next_status = wall0 + self.status_interval
+        reason = "signal"
+        monotonic = time.monotonic
+        while True:
+            if self._stop.is_set():
+                break
+            changed = self._apply_commands()
+            now_w = monotonic()
+            if changed or now_w >= next_status:
+                self._publish_status()
+                next_status = now_w + self.status_interval
+            sink.poll()
+            fast = clock.is_max and not clock.paused
+            limit = float("inf") if fast else clock.now()
+            pending = batch[i]
+            if end_t is not None and pending.t >= end_t:
+                if fast:
+                    clock.advance_to(end_t)
+                if clock.now() >= end_t:
+                    reason = "duration"
+                    break
+                self._wait(clock.wall_until(end_t))
+                continue
+            if pending.t > limit:
+                self._wait(clock.wall_until(pending.t))
+                continue
+            # publish everything due, in bursts of at most BURST_S wall seconds
+            bound = limit if end_t is None else min(limit, math.nextafter(end_t, -math.inf))
+            deadline = now_w + BURST_S
+            budget = max_events - self.count if max_events is not None else None
+            publish_many = sink.publish_many
+            last_t = pending.t
+            n = 0
+            while True:
+                j = bisect.bisect_right(batch, bound, lo=i, hi=min(len(batch), i + CHUNK), key=_BY_TIME)
+                if budget is not None:
+                    j = min(j, i + budget - n)
+                if j > i:
+                    publish_many(batch[i:j])
+                    last_t = batch[j - 1].t
+                    n += j - i
+                    i = j
+                if i == len(batch):
+                    batch, i = next(batches), 0
+                    while not batch:
+                        batch = next(batches)
+                if n == budget or batch[i].t > bound or monotonic() > deadline:
+                    break
+            self.count += n
+            if fast:
+                clock.advance_to(last_t)
+            if n == budget:
+                reason = "max-events"
+                break
+        undelivered = sink.flush(self.flush_timeout)
+        wall = monotonic() - wall0  # including the flush: events/s means delivered
+        self._publish_status(stopped=True)
+        undelivered = sink.flush(5.0)
+        return RunSummary(
+            events=self.count,
+            counters=sink.counters,
+            reason=reason,
+            sim_start=self.engine.start,
+            sim_end=clock.now(),
+            wall_s=wall,
+            undelivered=undelivered,
+        )

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import pytest
+from sim_helpers import arrivals, chicago
+
+from producers_sim.events import ArrivalEvent
+from producers_sim.network import Network, load_network
+
+
+@pytest.fixture(scope="session")
+def network() -> Network:
+    return load_network()
+
+
+@pytest.fixture(scope="session")
+def midday_arrivals(network: Network) -> list[ArrivalEvent]:
+    """Weekday (Tue 2026-12-01) 10:00-14:00, off-peak, all lines."""
+    return arrivals(network, chicago(2026, 12, 1, 10, 0), 4.0)
