@@ -1,0 +1,1 @@
+"""cta-jobs: stations into PostgreSQL, Kafka Connect, the Faust worker and ksqlDB setup."""

@@ -1,0 +1,3 @@
+from stream_jobs.cli import main
+
+main()

@@ -1,0 +1,285 @@
+"""`cta-jobs`: load-stations, connector, faust, ksql, setup.
+
+Every subcommand takes the shared connection flags, is idempotent, and on an
+unreachable service prints one line naming its URL and what to start (exit 1).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.progress import Progress
+
+from cta_core import topics
+from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.errors import CtaError
+from cta_core.settings import Settings
+from stream_jobs.progress import progress_display
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(func: F) -> F:
+    """Print a CtaError as one line on stderr and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CtaError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="More logging.")
+def main(verbose: bool) -> None:
+    """Stream jobs: stations into PostgreSQL, Kafka Connect, the Faust worker, ksqlDB."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+# ---------------------------------------------------------------- load-stations
+
+
+def _load_stations(settings: Settings, reset: bool, progress: Progress) -> str:
+    from stream_jobs.stations_db import load
+    from stream_jobs.stations_rows import packaged
+
+    data = packaged()
+    task = progress.add_task("load stations", total=1 + len(data.stations) + len(data.line_stations))
+    result = load(settings, data, reset=reset, advance=lambda label, n: progress.advance(task, n))
+    return (
+        f"stations: {result.stations_inserted} inserted, {result.stations_total} in total; "
+        f"line_stations: {result.line_stations_inserted} inserted, {result.line_stations_total} in total"
+    )
+
+
+@main.command("load-stations")
+@click.option("--reset", is_flag=True, help="Empty both tables and reload them.")
+@connection_options
+@one_line_errors
+def load_stations_cmd(reset: bool, **options: Any) -> None:
+    """Create the stations schema in PostgreSQL and load the packaged data (idempotent)."""
+    settings = settings_from_options(options)
+    with progress_display() as progress:
+        summary = _load_stations(settings, reset, progress)
+    click.echo(summary)
+
+
+# ---------------------------------------------------------------- connector
+
+
+def _register_connector(
+    settings: Settings, kind: str, db_host: str | None, timeout: float, progress: Progress
+) -> list[str]:
+    from stream_jobs.connect_client import ConnectClient, ConnectorFailed
+    from stream_jobs.connector_config import Database, NoUsableConnector, choose, configs
+
+    lines: list[str] = []
+    with ConnectClient(settings.connect_url) as client:
+        task = progress.add_task("connector: plugins", total=None)
+        try:
+            chosen = choose(client.plugins(), kind)
+        except NoUsableConnector as exc:
+            raise CtaError(str(exc)) from None
+        wanted = configs(chosen, Database.from_dsn(settings.postgres_dsn, db_host))
+        progress.update(task, total=2 * len(wanted), completed=0)
+        for name, config in wanted.items():
+            progress.update(task, description=f"connector {name} ({chosen}): PUT")
+            outcome = client.ensure(name, config)
+            progress.advance(task)
+
+            def poll(st: Any, name: str = name) -> None:
+                progress.update(task, description=f"connector {name} ({chosen}): {st.state}")
+
+            try:
+                st = client.wait_running(name, timeout=timeout, on_poll=poll)
+            except ConnectorFailed as exc:
+                raise CtaError(str(exc)) from None
+            progress.advance(task)
+            tasks = ", ".join(f"task {t.get('id')} {t.get('state')}" for t in st.tasks)
+            lines.append(f"connector {name} ({chosen}): {outcome}; {st.state}; {tasks}")
+    return lines
+
+
+@main.command("connector")
+@click.option(
+    "--connector",
+    "kind",
+    type=click.Choice(["auto", "jdbc", "debezium"]),
+    default="auto",
+    show_default=True,
+    help="auto: Debezium when the Connect worker has it, else the Confluent JDBC source.",
+)
+@click.option(
+    "--db-host-for-connect",
+    envvar="CTA_DB_HOST_FOR_CONNECT",
+    show_envvar=True,
+    default=None,
+    help="PostgreSQL host name as the Connect worker sees it (docker-compose: postgres). "
+    "Default: the host of --postgres-dsn.",
+)
+@click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait for RUNNING.")
+@connection_options
+@one_line_errors
+def connector_cmd(kind: str, db_host_for_connect: str | None, timeout: float, **options: Any) -> None:
+    """Create or update the stations source connector and wait until it runs."""
+    settings = settings_from_options(options)
+    with progress_display() as progress:
+        lines = _register_connector(settings, kind, db_host_for_connect, timeout, progress)
+    for line in lines:
+        click.echo(line)
+
+
+# ---------------------------------------------------------------- faust
+
+
+@main.command("faust")
+@click.option(
+    "--app-id", default="cta-stations", show_default=True, help="Faust app id (consumer group, changelogs)."
+)
+@click.option("--stations/--no-stations", default=True, show_default=True, help="Run the stations transform.")
+@click.option(
+    "--turnstile-summary/--no-turnstile-summary",
+    default=True,
+    show_default=True,
+    help="Count turnstile entries into TURNSTILE_SUMMARY (when the stack has no ksqlDB).",
+)
+@click.option("--stations-topic", default=topics.STATIONS_RAW, show_default=True)
+@click.option("--line-stations-topic", default=topics.LINE_STATIONS_RAW, show_default=True)
+@click.option("--stations-table-topic", default=topics.STATIONS_TABLE, show_default=True)
+@click.option("--turnstiles-topic", default=topics.TURNSTILES, show_default=True)
+@click.option("--summary-topic", default=topics.TURNSTILE_SUMMARY, show_default=True)
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Default: <stack dir>/faust.")
+@click.option(
+    "--broker-timeout", type=float, default=15.0, show_default=True, help="Seconds to wait for Kafka."
+)
+@click.option(
+    "-l",
+    "--loglevel",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@connection_options
+@one_line_errors
+def faust_cmd(
+    app_id: str,
+    stations: bool,
+    turnstile_summary: bool,
+    stations_topic: str,
+    line_stations_topic: str,
+    stations_table_topic: str,
+    turnstiles_topic: str,
+    summary_topic: str,
+    data_dir: Path | None,
+    broker_timeout: float,
+    loglevel: str,
+    **options: Any,
+) -> None:
+    """Run the Faust worker (stations transform, turnstile summary) until stopped."""
+    from stream_jobs.faust_worker import prepare, run_worker
+
+    settings = settings_from_options(options)
+    if not stations and not turnstile_summary:
+        raise click.UsageError("nothing to run: both --no-stations and --no-turnstile-summary")
+    from stream_jobs.faust_app import WorkerOptions
+
+    opts = WorkerOptions(
+        app_id=app_id,
+        stations=stations,
+        turnstile_summary=turnstile_summary,
+        stations_topic=stations_topic,
+        line_stations_topic=line_stations_topic,
+        stations_table_topic=stations_table_topic,
+        turnstiles_topic=turnstiles_topic,
+        summary_topic=summary_topic,
+        data_dir=data_dir or settings.stack_dir / "faust",
+    )
+    with progress_display() as progress:
+        opts = prepare(settings, opts, progress, broker_timeout)
+    run_worker(settings, opts, loglevel)
+
+
+# ---------------------------------------------------------------- ksql
+
+
+def _ksql(settings: Settings, drop: bool, turnstiles_topic: str, progress: Progress) -> list[str]:
+    from stream_jobs.ksql_client import KsqlClient, create
+    from stream_jobs.ksql_client import drop as drop_objects
+
+    task = progress.add_task("ksql", total=None)
+    lines: list[str] = []
+
+    def step(text: str) -> None:
+        lines.append(text)
+        progress.update(task, description=f"ksql: {text}")
+
+    with KsqlClient(settings.ksql_url) as client:
+        if drop:
+            drop_objects(client, turnstiles_topic, step)
+        else:
+            create(client, turnstiles_topic, step)
+    progress.update(task, total=1, completed=1)
+    return lines
+
+
+@main.command("ksql")
+@click.option("--drop", is_flag=True, help="Terminate the queries and drop TURNSTILE_SUMMARY and TURNSTILE.")
+@click.option("--turnstiles-topic", default=topics.TURNSTILES, show_default=True)
+@connection_options
+@one_line_errors
+def ksql_cmd(drop: bool, turnstiles_topic: str, **options: Any) -> None:
+    """Create (or --drop) the TURNSTILE stream and the TURNSTILE_SUMMARY table in ksqlDB."""
+    settings = settings_from_options(options)
+    with progress_display() as progress:
+        lines = _ksql(settings, drop, turnstiles_topic, progress)
+    for line in lines or ["nothing to do"]:
+        click.echo(line)
+
+
+# ---------------------------------------------------------------- setup
+
+
+@main.command("setup")
+@click.option(
+    "--connector",
+    "kind",
+    type=click.Choice(["auto", "jdbc", "debezium"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--db-host-for-connect", envvar="CTA_DB_HOST_FOR_CONNECT", show_envvar=True, default=None)
+@connection_options
+@one_line_errors
+def setup_cmd(kind: str, db_host_for_connect: str | None, **options: Any) -> None:
+    """load-stations, connector, then ksql when a ksqlDB answers."""
+    from stream_jobs.ksql_client import KsqlClient
+
+    settings = settings_from_options(options)
+    lines: list[str] = []
+    with progress_display() as progress:
+        lines.append(_load_stations(settings, False, progress))
+        lines += _register_connector(settings, kind, db_host_for_connect, 90.0, progress)
+        with KsqlClient(settings.ksql_url) as client:
+            has_ksql = client.available()
+        if has_ksql:
+            lines += _ksql(settings, False, topics.TURNSTILES, progress)
+        else:
+            lines.append(f"ksqlDB: none at {settings.ksql_url}; run `cta-jobs faust` for TURNSTILE_SUMMARY")
+    for line in lines:
+        click.echo(line)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

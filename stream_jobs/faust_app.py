@@ -1,0 +1,212 @@
+"""The Faust worker: the stations transform and the turnstile summary.
+
+The agents are thin: parsing, state changes and output formats are the pure
+functions of :mod:`stream_jobs.transform`, :mod:`stream_jobs.summary` and
+:mod:`stream_jobs.avro_wire`. Nothing is built at import time: call
+:func:`build_app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from cta_core import topics
+from cta_core.settings import Settings
+from stream_jobs.avro_wire import AvroDecoder, NotAvro, RegistryUnavailable, SchemaLookup, station_id_of
+from stream_jobs.summary import apply_batch, encode_key, encode_value, total
+from stream_jobs.transform import (
+    MalformedRow,
+    apply_line_station,
+    apply_station,
+    encode,
+    parse_line_station,
+    parse_station,
+)
+
+log = logging.getLogger("stream_jobs.faust")
+
+DEFAULT_APP_ID = "cta-stations"
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    app_id: str = DEFAULT_APP_ID
+    stations: bool = True
+    turnstile_summary: bool = True
+    stations_topic: str = topics.STATIONS_RAW
+    line_stations_topic: str = topics.LINE_STATIONS_RAW
+    stations_table_topic: str = topics.STATIONS_TABLE
+    turnstiles_topic: str = topics.TURNSTILES
+    summary_topic: str = topics.TURNSTILE_SUMMARY
+    #: partitions of the turnstile topic (the counting table's changelog has as many)
+    turnstile_partitions: int = 3
+    batch_size: int = 5000
+    batch_within: float = 0.2
+    data_dir: Path = Path(".cta-stack/faust")
+
+
+@dataclass
+class Counters:
+    """What the worker skipped or did; logged as it changes."""
+
+    malformed_stations: int = 0
+    malformed_turnstiles: int = 0
+    turnstiles_counted: int = 0
+    stations_records: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def broker_urls(settings: Settings) -> list[str]:
+    return [f"kafka://{hp.strip()}" for hp in settings.bootstrap_servers.split(",") if hp.strip()]
+
+
+def broker_credentials(settings: Settings) -> Any:
+    """Map the SASL/TLS settings onto Faust's credentials (None for PLAINTEXT)."""
+    protocol = (settings.security_protocol or "").upper()
+    context: ssl.SSLContext | None = None
+    if protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(cafile=settings.ssl_ca_location)
+    if protocol.startswith("SASL") or settings.sasl_username:
+        mechanism = (settings.sasl_mechanism or "PLAIN").upper()
+        if mechanism.startswith("SCRAM") or mechanism == "PLAIN":
+            return faust.SASLCredentials(
+                username=settings.sasl_username,
+                password=settings.sasl_password,
+                mechanism=mechanism,
+                ssl_context=context,
+            )
+        raise ValueError(f"SASL mechanism {mechanism} is not supported by the Faust worker")
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def build_app(
+    settings: Settings, opts: WorkerOptions, lookup: SchemaLookup | None = None
+) -> tuple[faust.App, Counters]:
+    """The Faust app with its agents; ``lookup`` finds Avro schemas by id."""
+    counters = Counters()
+    app = faust.App(
+        opts.app_id,
+        broker=broker_urls(settings),
+        broker_credentials=broker_credentials(settings),
+        store="memory://",
+        datadir=str(opts.data_dir / opts.app_id),
+        web_enabled=False,
+        topic_replication_factor=1,
+        topic_partitions=1,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        # throughput: bigger fetches and stream buffers (Faust's defaults suit small messages slowly)
+        broker_max_poll_records=opts.batch_size,
+        stream_buffer_maxsize=4 * opts.batch_size,
+        # a crashed worker's partitions move to its restart after 10 s, not Faust's default 60 s
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
+    )
+    if opts.stations:
+        _stations_agent(app, opts, counters)
+    if opts.turnstile_summary:
+        if lookup is None:
+            raise ValueError("the turnstile summary needs a schema lookup")
+        _summary_agent(app, opts, counters, AvroDecoder(lookup))
+    return app, counters
+
+
+def _stations_agent(app: faust.App, opts: WorkerOptions, counters: Counters) -> None:
+    raw = app.topic(
+        opts.stations_topic, opts.line_stations_topic, key_serializer="raw", value_serializer="raw"
+    )
+    out = app.topic(opts.stations_table_topic, key_serializer="raw", value_serializer="raw")
+    names = app.Table("station-names", partitions=1)
+    lines = app.Table("station-lines", partitions=1)
+
+    async def stations(stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            try:
+                if msg.topic == opts.stations_topic:
+                    records = apply_station(names, lines, parse_station(event.value))
+                else:
+                    records = apply_line_station(names, lines, parse_line_station(event.value))
+            except MalformedRow as exc:
+                counters.malformed_stations += 1
+                log.warning(
+                    "skipped malformed station row (%s[%d]@%d): %s; malformed station rows so far: %d",
+                    msg.topic,
+                    msg.partition,
+                    msg.offset,
+                    exc,
+                    counters.malformed_stations,
+                )
+                continue
+            for rec in records:
+                key, value = encode(rec)
+                await out.send(key=key, value=value)
+                counters.stations_records += 1
+
+    app.agent(raw, name=f"{opts.app_id}.stations")(stations)
+
+
+def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, decoder: AvroDecoder) -> None:
+    source = app.topic(opts.turnstiles_topic, key_serializer="raw", value_serializer="raw")
+    out = app.topic(opts.summary_topic, key_serializer="raw", value_serializer="raw")
+    state = app.Table(
+        "turnstile-counts",
+        partitions=opts.turnstile_partitions,
+    )
+
+    async def decode(value: bytes | None) -> int | None:
+        while True:
+            try:
+                return station_id_of(decoder.decode(value))
+            except RegistryUnavailable as exc:
+                log.warning("Schema Registry unavailable (%s); retrying in 1s", exc)
+                await asyncio.sleep(1.0)
+
+    async def count(stream: Any) -> None:
+        async for events in stream.take_events(opts.batch_size, within=opts.batch_within):
+            by_partition: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+            for event in events:
+                msg = event.message
+                try:
+                    sid = await decode(event.value)
+                except NotAvro as exc:
+                    sid = None
+                    counters.malformed_turnstiles += 1
+                    log.warning(
+                        "skipped malformed turnstile message (%s[%d]@%d): %s; malformed turnstile messages so far: %d",
+                        msg.topic,
+                        msg.partition,
+                        msg.offset,
+                        exc,
+                        counters.malformed_turnstiles,
+                    )
+                by_partition[msg.partition].append((msg.offset, sid))
+            changed_all: set[int] = set()
+            for partition, batch in by_partition.items():
+                key = str(partition)
+                old = state.data.get(key)
+                new, changed = apply_batch(old, batch)
+                if old is not None and new["offset"] == old["offset"]:
+                    continue  # a replay of offsets already counted
+                counters.turnstiles_counted += sum(1 for _, sid in batch if sid is not None)
+                # one changelog record per partition and batch: counts and offset move together
+                state.data[key] = new
+                state.send_changelog(partition, key, new)
+                changed_all |= changed
+            if changed_all:
+                states = list(state.data.values())
+                for sid in sorted(changed_all):
+                    await out.send(key=encode_key(sid), value=encode_value(total(states, sid)))
+
+    app.agent(source, name=f"{opts.app_id}.turnstile-summary")(count)

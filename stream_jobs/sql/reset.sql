@@ -1,0 +1,1 @@
+TRUNCATE stations, line_stations

@@ -1,0 +1,156 @@
+"""Pure stations transform: raw Connect rows -> one record per (line, station).
+
+The state lives in two mappings the caller owns (Faust tables in the worker,
+plain dicts in the tests); values are replaced, never mutated in place, so a
+Faust table writes each change to its changelog:
+
+* ``names``: ``str(station_id)`` -> ``{str(stop_id): station_name}`` (one name per platform);
+* ``memberships``: ``str(station_id)`` -> ``{line: {branch: position}}``.
+
+Output records are ``(key, value)`` for :data:`cta_core.topics.STATIONS_TABLE`,
+key ``"<line>:<station_id>"``, value ``{station_id, station_name, order, line}``
+plus ``branch`` for a station on exactly one named branch (docs/jobs.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from stream_jobs.stations_rows import LINES
+
+Record = tuple[str, dict[str, Any]]
+Names = MutableMapping[str, dict[str, str]]
+Memberships = MutableMapping[str, dict[str, dict[str, int]]]
+
+#: Branch name of single-branch lines; never shown.
+MAIN_BRANCH = "main"
+
+
+class MalformedRow(ValueError):
+    """A message on a raw stations topic that is not a usable row."""
+
+
+@dataclass(frozen=True)
+class StationRow:
+    stop_id: int
+    station_id: int
+    station_name: str
+
+
+@dataclass(frozen=True)
+class LineStationRow:
+    line: str
+    branch: str
+    position: int
+    station_id: int
+    station_name: str
+
+
+def _load(raw: bytes | str | None) -> dict[str, Any]:
+    if raw is None:
+        raise MalformedRow("empty message (tombstone)")
+    try:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedRow(f"not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise MalformedRow(f"not a JSON object: {type(obj).__name__}")
+    return obj
+
+
+def _int_field(obj: Mapping[str, Any], name: str) -> int:
+    value = obj.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise MalformedRow(f"field {name!r} is not an integer: {value!r}")
+    return value
+
+
+def _str_field(obj: Mapping[str, Any], name: str) -> str:
+    value = obj.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise MalformedRow(f"field {name!r} is missing or not a non-empty string: {value!r}")
+    return value.strip()
+
+
+def parse_station(raw: bytes | str | None) -> StationRow:
+    obj = _load(raw)
+    return StationRow(
+        _int_field(obj, "stop_id"), _int_field(obj, "station_id"), _str_field(obj, "station_name")
+    )
+
+
+def parse_line_station(raw: bytes | str | None) -> LineStationRow:
+    obj = _load(raw)
+    line = _str_field(obj, "line").lower()
+    if line not in LINES:
+        raise MalformedRow(f"unknown line {line!r}")
+    position = _int_field(obj, "position")
+    if position < 0:
+        raise MalformedRow(f"negative position {position}")
+    return LineStationRow(
+        line,
+        _str_field(obj, "branch"),
+        position,
+        _int_field(obj, "station_id"),
+        _str_field(obj, "station_name"),
+    )
+
+
+def majority_name(platform_names: Mapping[str, str]) -> str | None:
+    """The name most platforms carry (ties: alphabetical), so one typo is outvoted."""
+    if not platform_names:
+        return None
+    counts = Counter(platform_names.values())
+    return min(counts, key=lambda name: (-counts[name], name))
+
+
+def record(line: str, branches: Mapping[str, int], station_id: int, name: str) -> Record:
+    value: dict[str, Any] = {
+        "station_id": station_id,
+        "station_name": name,
+        "order": min(branches.values()),
+        "line": line,
+    }
+    named = [b for b in branches if b != MAIN_BRANCH]
+    if len(branches) == 1 and named:
+        value["branch"] = named[0]
+    return f"{line}:{station_id}", value
+
+
+def apply_station(names: Names, memberships: Memberships, row: StationRow) -> list[Record]:
+    """Record a platform's name; re-emit the station's records when its name changed."""
+    key = str(row.station_id)
+    old = dict(names.get(key) or {})
+    before = majority_name(old)
+    if old.get(str(row.stop_id)) == row.station_name:
+        return []
+    new = {**old, str(row.stop_id): row.station_name}
+    names[key] = new
+    after = majority_name(new)
+    if after == before or after is None:
+        return []
+    lines = memberships.get(key) or {}
+    return [record(line, branches, row.station_id, after) for line, branches in sorted(lines.items())]
+
+
+def apply_line_station(names: Names, memberships: Memberships, row: LineStationRow) -> list[Record]:
+    """Record a station's place on a line branch; emit the (line, station) record."""
+    key = str(row.station_id)
+    lines = {line: dict(b) for line, b in (memberships.get(key) or {}).items()}
+    branches = lines.setdefault(row.line, {})
+    if branches.get(row.branch) != row.position:
+        branches[row.branch] = row.position
+        memberships[key] = lines
+    name = majority_name(names.get(key) or {}) or row.station_name
+    return [record(row.line, branches, row.station_id, name)]
+
+
+def encode(rec: Record) -> tuple[bytes, bytes]:
+    key, value = rec
+    return key.encode(), json.dumps(value, separators=(",", ":")).encode()

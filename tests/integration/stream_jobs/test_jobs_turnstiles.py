@@ -1,0 +1,149 @@
+"""The Faust turnstile summary against the real local stack (Kafka + Schema Registry).
+
+Each test runs ``cta-jobs faust`` as a subprocess with a unique app id and unique
+topics, so it never collides with a demo worker or another test.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import signal
+import struct
+from pathlib import Path
+
+import pytest
+from jobs_helpers import FaustWorker, produce, read_latest, turnstile_values, unique
+
+from cta_core.kafka_clients import ensure_topics, make_admin
+from cta_core.settings import Settings
+from cta_core.topics import TopicSpec
+from stream_jobs.summary import decode_key
+
+pytestmark = pytest.mark.integration
+
+STATIONS = [40900, 41190, 40100, 41300, 40760, 40880, 40450]
+
+
+def _events(
+    settings: Settings, topic: str, n: int, seed: int
+) -> tuple[list[tuple[bytes, bytes]], dict[int, int]]:
+    rng = random.Random(seed)
+    sids = [rng.choice(STATIONS) for _ in range(n)]
+    values = turnstile_values(settings, topic, sids)
+    expected: dict[int, int] = {}
+    for sid in sids:
+        expected[sid] = expected.get(sid, 0) + 1
+    return [(struct.pack(">i", sid), v) for sid, v in zip(sids, values, strict=True)], expected
+
+
+def _counts(latest: dict[bytes, bytes]) -> dict[int, int]:
+    return {decode_key(k): json.loads(v)["COUNT"] for k, v in latest.items()}
+
+
+def _worker(
+    settings: Settings, tmp: Path, app_id: str, turnstiles: str, summary: str, *extra: str
+) -> FaustWorker:
+    return FaustWorker(
+        settings,
+        tmp,
+        "--app-id",
+        app_id,
+        "--turnstiles-topic",
+        turnstiles,
+        "--summary-topic",
+        summary,
+        "--data-dir",
+        str(tmp),
+        *extra,
+    )
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["graceful", "killed"])
+def test_summary_counts_sum_to_n_across_a_restart(stack: Settings, tmp_path: Path, stop_signal: int) -> None:
+    """SIGKILL leaves changelog writes and offset commits wherever they were: the
+    per-partition offset stored with the counts makes the replay count nothing twice."""
+    turnstiles, summary, app_id = unique("test.turnstiles"), unique("test.summary"), unique("test-summary")
+    ensure_topics(make_admin(stack), [TopicSpec(turnstiles, partitions=3)])
+    first, exp1 = _events(stack, turnstiles, 6000, seed=1)
+    second, exp2 = _events(stack, turnstiles, 6000, seed=2)
+    expected = {s: exp1.get(s, 0) + exp2.get(s, 0) for s in set(exp1) | set(exp2)}
+    n = len(first) + len(second)
+
+    worker = _worker(stack, tmp_path, app_id, turnstiles, summary, "--no-stations").start()
+    try:
+        assert worker.wait_for_log("Worker ready", 60), worker.log()[-2000:]
+        produce(stack, turnstiles, first)
+        partial = read_latest(stack, summary, lambda got: sum(_counts(got).values()) > 0, timeout=60)
+        assert 0 < sum(_counts(partial).values()) <= len(first)
+    finally:
+        worker.stop(sig=stop_signal)  # in the middle: offsets not yet committed are replayed on restart
+    produce(stack, turnstiles, second)
+    restarted = _worker(stack, tmp_path, app_id, turnstiles, summary, "--no-stations").start()
+    try:
+        final = read_latest(stack, summary, lambda got: _counts(got) == expected, timeout=90)
+        assert sum(_counts(final).values()) == n, restarted.log()[-2000:]
+        assert _counts(final) == expected
+        # nothing more arrives later (a double count would show up as a higher COUNT)
+        # reading for longer than the worker's 2.8 s commit interval gives a late duplicate time to show
+        assert _counts(read_latest(stack, summary, lambda got: False, timeout=6)) == expected
+    finally:
+        restarted.stop()
+
+
+def test_malformed_messages_are_logged_counted_and_skipped(stack: Settings, tmp_path: Path) -> None:
+    turnstiles, summary, app_id = unique("test.turnstiles"), unique("test.summary"), unique("test-malformed")
+    st_raw, ls_raw, st_table = unique("test.st.raw"), unique("test.ls.raw"), unique("test.st.table")
+    ensure_topics(
+        make_admin(stack), [TopicSpec(turnstiles, partitions=3), TopicSpec(st_raw), TopicSpec(ls_raw)]
+    )
+    good, expected = _events(stack, turnstiles, 50, seed=3)
+    worker = _worker(
+        stack,
+        tmp_path,
+        app_id,
+        turnstiles,
+        summary,
+        "--stations-topic",
+        st_raw,
+        "--line-stations-topic",
+        ls_raw,
+        "--stations-table-topic",
+        st_table,
+    ).start()
+    try:
+        assert worker.wait_for_log("Worker ready", 60), worker.log()[-2000:]
+        bad_turnstiles = [
+            (b"\x00\x00\x9f\xc4", b"not avro at all"),
+            (None, b"\x00\x00\x00\x00"),
+            (None, None),
+        ]
+        produce(stack, turnstiles, [*good[:25], *bad_turnstiles, *good[25:]])
+        produce(
+            stack,
+            ls_raw,
+            [
+                (None, b"{broken json"),
+                (None, json.dumps({"line": "mauve", "branch": "main", "position": 0}).encode()),
+                (None, json.dumps(
+                    {"line": "red", "branch": "main", "position": 0, "station_id": 40900, "station_name": "Howard"}
+                ).encode()),
+            ],
+        )  # fmt: skip
+        produce(stack, st_raw, [(None, b"[]")])
+        latest = read_latest(stack, summary, lambda got: _counts(got) == expected, timeout=60)
+        assert _counts(latest) == expected, worker.log()[-3000:]
+        table = read_latest(stack, st_table, lambda got: b"red:40900" in got, timeout=30)
+        assert json.loads(table[b"red:40900"])["station_name"] == "Howard"
+        assert worker.wait_for_log("malformed turnstile messages so far: 3", 30), worker.log()[-3000:]
+        assert worker.wait_for_log("malformed station rows so far: 3", 30), worker.log()[-3000:]
+        assert len(re.findall(r"skipped malformed turnstile message", worker.log())) == 3
+        assert worker.running()
+        # and it still counts what comes next
+        more, more_expected = _events(stack, turnstiles, 10, seed=4)
+        produce(stack, turnstiles, more)
+        both = {s: expected.get(s, 0) + more_expected.get(s, 0) for s in set(expected) | set(more_expected)}
+        assert _counts(read_latest(stack, summary, lambda got: _counts(got) == both, timeout=60)) == both
+    finally:
+        worker.stop()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import json
+
+from stream_jobs.summary import apply_batch, decode_key, encode_key, encode_value, total
+
+
+def test_counts_and_skips_offsets_already_counted() -> None:
+    state, changed = apply_batch(None, [(0, 1), (1, 2), (2, 1)])
+    assert state == {"offset": 2, "counts": {"1": 2, "2": 1}} and changed == {1, 2}
+    # a replay after a restart (offsets 1..2 again) plus one new event
+    again, changed = apply_batch(state, [(1, 2), (2, 1), (3, 2)])
+    assert again == {"offset": 3, "counts": {"1": 2, "2": 2}} and changed == {2}
+    assert state["counts"] == {"1": 2, "2": 1}  # the old state is not mutated
+
+
+def test_skipped_messages_advance_the_offset_without_counting() -> None:
+    state, changed = apply_batch(None, [(0, None), (1, 5)])
+    assert state == {"offset": 1, "counts": {"5": 1}} and changed == {5}
+
+
+def test_total_sums_partitions() -> None:
+    states = [{"offset": 3, "counts": {"1": 2}}, {"offset": 9, "counts": {"1": 1, "2": 4}}]
+    assert total(states, 1) == 3 and total(states, 2) == 4 and total(states, 3) == 0
+
+
+def test_ksqldb_key_and_value_format() -> None:
+    assert encode_key(40900) == b"\x00\x00\x9f\xc4"  # IntegerSerializer: 4 bytes, big-endian
+    assert decode_key(encode_key(-7)) == -7
+    assert json.loads(encode_value(12)) == {"COUNT": 12}
