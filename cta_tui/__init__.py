@@ -1,0 +1,1 @@
+"""cta-tui: the live Textual dashboard of cta-live."""

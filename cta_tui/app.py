@@ -1,0 +1,428 @@
+"""The Textual app: feed and health workers, the state, and redraws coalesced to 10/s.
+
+Workers run in threads and only post messages; the message handlers apply records to
+the pure :class:`DashboardState` and mark it dirty; a 0.1 s timer redraws the current
+screen when dirty (and once a second for ages). :func:`make_app` builds the app for
+the CLI and the tests alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from cta_core import topics
+from cta_core.settings import Settings
+from cta_tui.commands import CtaCommands
+from cta_tui.control import ACK_TIMEOUT, ControlPublisher, PendingAcks, make_command, next_speed
+from cta_tui.feeds.health import HealthProbe
+from cta_tui.feeds.source import RecordSource
+from cta_tui.messages import (
+    ArrivalsReceived,
+    FeedFailed,
+    FeedRecovered,
+    FeedStatsReceived,
+    HealthChecked,
+    RecordsReceived,
+    SimStatusReceived,
+    SimulatorAcknowledged,
+    StationsReceived,
+    SummaryReceived,
+    WeatherReceived,
+)
+from cta_tui.screens.dashboard import DashboardScreen
+from cta_tui.screens.help import HelpScreen
+from cta_tui.screens.pipeline import PipelineScreen
+from cta_tui.screens.station_board import StationBoardScreen
+from cta_tui.state.model import DashboardState, ServiceHealth
+from cta_tui.state.records import Batch
+from cta_tui.state.reducers import apply_records
+
+#: Which message carries which topic's records.
+MESSAGE_FOR_TOPIC: dict[str, type[RecordsReceived]] = {
+    topics.ARRIVALS: ArrivalsReceived,
+    topics.STATIONS_TABLE: StationsReceived,
+    topics.TURNSTILE_SUMMARY: SummaryReceived,
+    topics.WEATHER: WeatherReceived,
+    topics.SIM_STATUS: SimStatusReceived,
+}
+
+#: Themes: the default, and a low-colour one (ANSI colours only) for --theme low.
+THEMES = {"default": "textual-dark", "low": "ansi-dark"}
+
+CONTROL_ACTIONS = {"toggle_pause", "faster", "slower"}
+
+
+class CtaApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "cta-live"
+    COMMANDS: ClassVar = App.COMMANDS | {CtaCommands}
+    BINDINGS: ClassVar = [
+        Binding("space", "toggle_pause", "Pause/resume"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
+        Binding("minus", "slower", "Slower", key_display="-"),
+        Binding("u", "toggle_units", "°F/°C"),
+        Binding("p", "pipeline", "Pipeline"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    #: coalesced redraw period (10 per second at most)
+    REFRESH_PERIOD = 0.1
+    #: batches posted and not yet applied; the feed worker waits beyond this (backpressure,
+    #: so a fast topic cannot queue unbounded memory in the message queue)
+    MAX_IN_FLIGHT = 4
+
+    def __init__(
+        self,
+        settings: Settings,
+        source: RecordSource,
+        control: ControlPublisher,
+        *,
+        read_only: bool = False,
+        health: HealthProbe | None = None,
+        clock: Callable[[], float] = time.time,
+        theme: str = "default",
+        max_records: int = 5000,
+        poll_timeout: float = 0.2,
+        backoff: tuple[float, float] = (0.5, 10.0),
+        health_interval: float = 5.0,
+        feeds: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.source = source
+        self.control = control
+        self.read_only = read_only
+        self.health = health
+        self.clock = clock
+        self.max_records = max_records
+        self.poll_timeout = poll_timeout
+        self.backoff = backoff
+        self.health_interval = health_interval
+        self.feeds_enabled = feeds
+        self.state = DashboardState()
+        self.pending = PendingAcks()
+        self.follow_train: str | None = None
+        #: weather in °C instead of °F (the `u` key), for every screen's status bar
+        self.celsius = False
+        self.note = ""
+        self._dirty = True
+        self._last_draw = 0.0
+        self.redraws = 0
+        self.theme = THEMES.get(theme, theme)
+        self._in_flight = threading.BoundedSemaphore(self.MAX_IN_FLIGHT)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen(read_only=self.read_only))
+        self.set_interval(self.REFRESH_PERIOD, self._tick)
+        if self.feeds_enabled:
+            self.consume_feeds()
+            if self.health is not None:
+                self.check_health()
+
+    def on_unmount(self) -> None:
+        with contextlib.suppress(Exception):  # closing must not mask the exit
+            self.control.close()
+
+    # ------------------------------------------------------------------ workers
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="feeds")
+    def consume_feeds(self) -> None:
+        """Poll the source until cancelled; one message per topic per batch; retry with backoff."""
+        worker = get_current_worker()
+        initial, ceiling = self.backoff
+        delay = initial
+        failing = False
+        try:
+            while not worker.is_cancelled:
+                try:
+                    batch = self.source.poll(self.max_records, self.poll_timeout)
+                except Exception as exc:
+                    failing = True
+                    self.post_message(FeedFailed(str(exc), delay))
+                    deadline = time.monotonic() + delay
+                    while not worker.is_cancelled and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    delay = min(delay * 2, ceiling)
+                    continue
+                delay = initial
+                if failing:
+                    failing = False
+                    self.post_message(FeedRecovered())
+                if batch.records:
+                    while not self._in_flight.acquire(timeout=0.1):
+                        if worker.is_cancelled:
+                            return
+                self._post_batch(batch)
+        finally:
+            self.source.close()
+
+    def _post_batch(self, batch: Batch) -> None:
+        """One message per topic; the batch holds one in-flight slot, released when its
+        last message has been applied."""
+        items = list(batch.records.items())
+        for i, (topic, records) in enumerate(items):
+            message = MESSAGE_FOR_TOPIC.get(topic, RecordsReceived)(records)
+            message.releases_slot = i == len(items) - 1
+            self.post_message(message)
+        if batch.malformed or batch.lag:
+            self.post_message(FeedStatsReceived(Batch(malformed=batch.malformed, lag=batch.lag)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="health")
+    def check_health(self) -> None:
+        worker = get_current_worker()
+        probe = self.health
+        if probe is None:
+            return
+        try:
+            while not worker.is_cancelled:
+                try:
+                    services = probe.check()
+                except Exception as exc:  # a probe bug must not stop the checks
+                    services = [ServiceHealth("health checks", "", False, f"failed: {exc}")]
+                self.post_message(HealthChecked(services))
+                deadline = time.monotonic() + self.health_interval
+                while not worker.is_cancelled and time.monotonic() < deadline:
+                    time.sleep(0.1)
+        finally:
+            probe.close()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died shows as a feed error; the app keeps running."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.state.feed_error = f"{event.worker.group} worker failed: {error}"
+            self.notify(f"{self.state.feed_error}; restarting it", severity="error", timeout=8)
+            restart = self.consume_feeds if event.worker.group == "feeds" else self.check_health
+            self.set_timer(self.backoff[1], restart)
+            self.mark_dirty()
+
+    # ------------------------------------------------------------------ messages
+
+    def _apply(self, message: RecordsReceived, topic: str) -> None:
+        if message.releases_slot:
+            message.releases_slot = False
+            self._in_flight.release()
+        apply_records(self.state, topic, message.records, self.clock())
+        self.state.feed_connected = True
+        self.state.feed_error = None
+        self.mark_dirty()
+
+    def on_arrivals_received(self, message: ArrivalsReceived) -> None:
+        self._apply(message, topics.ARRIVALS)
+
+    def on_stations_received(self, message: StationsReceived) -> None:
+        self._apply(message, topics.STATIONS_TABLE)
+
+    def on_summary_received(self, message: SummaryReceived) -> None:
+        self._apply(message, topics.TURNSTILE_SUMMARY)
+
+    def on_weather_received(self, message: WeatherReceived) -> None:
+        self._apply(message, topics.WEATHER)
+
+    def on_sim_status_received(self, message: SimStatusReceived) -> None:
+        self._apply(message, topics.SIM_STATUS)
+        sim = self.state.sim
+        if sim is not None and sim.last_command_id:
+            command = self.pending.acknowledged(sim.last_command_id)
+            if command is not None:
+                self.post_message(SimulatorAcknowledged(command, sim.last_command_id))
+
+    def on_records_received(self, message: RecordsReceived) -> None:
+        if message.records:
+            self._apply(message, message.records[0].topic)
+
+    def on_feed_stats_received(self, message: FeedStatsReceived) -> None:
+        for topic, n in message.batch.malformed.items():
+            self.state.topic(topic).malformed += n
+        for topic, lag in message.batch.lag.items():
+            self.state.topic(topic).lag = lag
+        self.state.feed_connected = True
+        self.mark_dirty()
+
+    def on_feed_failed(self, message: FeedFailed) -> None:
+        first = self.state.feed_error is None
+        self.state.feed_error = message.error
+        self.state.feed_connected = False
+        if first:
+            self.notify(f"{message.error} — retrying", severity="warning", timeout=6)
+        self.mark_dirty()
+
+    def on_feed_recovered(self, _message: FeedRecovered) -> None:
+        self.state.feed_error = None
+        self.state.feed_connected = True
+        self.notify("Kafka is reachable again")
+        self.mark_dirty()
+
+    def on_health_checked(self, message: HealthChecked) -> None:
+        self.state.services = {s.name: s for s in message.services}
+        self.mark_dirty()
+
+    def on_simulator_acknowledged(self, message: SimulatorAcknowledged) -> None:
+        self.note = f"✔ {message.command} applied"
+        self.notify(f"simulator applied {message.command}", timeout=3)
+        self.mark_dirty()
+
+    # ------------------------------------------------------------------ drawing
+
+    def mark_dirty(self) -> None:
+        """Note that the state changed. The 0.1 s timer redraws; under a flood of
+        batches the timer can be starved, so a redraw that is due happens here."""
+        self._dirty = True
+        if self._last_draw and time.monotonic() - self._last_draw >= self.REFRESH_PERIOD * 1.5:
+            self.render_now()
+
+    def _tick(self) -> None:
+        now = self.clock()
+        for name in self.pending.expired(now, ACK_TIMEOUT):
+            self.note = f"✖ {name}: no simulator answered"
+            self.notify(f"no simulator answered ({name}) within {ACK_TIMEOUT:g} s", severity="warning")
+            self._dirty = True
+        if self._dirty or time.monotonic() - self._last_draw >= 1.0:
+            self.render_now()
+
+    def render_now(self) -> None:
+        """Redraw the visible screen from the state (the timer calls this at most 10/s);
+        under a modal (help) the screen below is visible too."""
+        self._dirty = False
+        self._last_draw = time.monotonic()
+        visible = [self.screen]
+        if isinstance(self.screen, ModalScreen) and len(self.screen_stack) > 1:
+            visible.append(self.screen_stack[-2])
+        now = self.clock()
+        for screen in visible:
+            show = getattr(screen, "show_state", None)
+            if show is not None:
+                try:
+                    show(self.state, now, self.note)
+                except NoMatches:  # the screen is still being composed: next tick
+                    self._dirty = True
+                    continue
+                self.redraws += 1
+
+    def dashboard(self) -> DashboardScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, DashboardScreen):
+                return screen
+        raise LookupError("no dashboard screen")
+
+    # ------------------------------------------------------------------ actions
+
+    def _send(self, command: str, **fields: Any) -> None:
+        if self.read_only:
+            self.notify("read-only: control keys are disabled", severity="warning", timeout=3)
+            return
+        cmd = make_command(command, **fields)
+        try:
+            self.control.send(cmd)
+        except Exception as exc:
+            self.notify(f"could not send {command}: {exc}", severity="error")
+            return
+        self.pending.sent(cmd, self.clock())
+        self.note = f"… {command} sent"
+        self.mark_dirty()
+
+    def action_toggle_pause(self) -> None:
+        paused = self.state.sim.paused if self.state.sim is not None else False
+        self._send("resume" if paused else "pause")
+
+    def action_faster(self) -> None:
+        speed = self.state.sim.speed if self.state.sim is not None else None
+        self._send("set_speed", speed=next_speed(speed, faster=True))
+
+    def action_slower(self) -> None:
+        speed = self.state.sim.speed if self.state.sim is not None else None
+        self._send("set_speed", speed=next_speed(speed, faster=False))
+
+    def action_toggle_units(self) -> None:
+        self.celsius = not self.celsius
+        self.render_now()
+
+    def action_pipeline(self) -> None:
+        if not isinstance(self.screen, PipelineScreen):
+            self.push_screen(PipelineScreen(self.settings.bootstrap_servers, read_only=self.read_only))
+            self.call_after_refresh(self.render_now)
+
+    def action_help(self) -> None:
+        """Help from the bindings of the app and the current screen (widgets' own
+        navigation keys are summarised in a note)."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys: list[tuple[str, str]] = []
+        seen = set()
+        lines = False
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if not isinstance(active.node, App | Screen) or not binding.description:
+                continue
+            if binding.action.startswith("show_line("):
+                if not lines:
+                    keys.append(("1-8", "Choose a line (Red … Orange)"))
+                    lines = True
+                continue
+            key = binding.key_display or self.get_key_display(binding)
+            if key in seen:
+                continue
+            seen.add(key)
+            keys.append((key, binding.description))
+        notes = [
+            "↑ ↓ move · enter or click: open a station's board",
+            "ctrl+p: command palette · mouse: tabs, stations, trains",
+        ]
+        if self.read_only:
+            notes.append("read-only: space, + and - are disabled")
+        self.push_screen(HelpScreen(keys, notes))
+
+    def action_show_line(self, line: str) -> None:
+        self.dashboard().action_show_line(line)
+
+    def open_station(self, station_id: int) -> None:
+        self.push_screen(StationBoardScreen(station_id, read_only=self.read_only))
+        self.call_after_refresh(self.render_now)
+
+    def follow(self, train_id: str) -> None:
+        """Follow a train: back to the dashboard on its line, its station highlighted."""
+        self.follow_train = train_id
+        train = self.state.trains.get(train_id)
+        while not isinstance(self.screen, DashboardScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        if train is not None:
+            self.dashboard().show_station(train.line, train.station_id)
+        self.notify(f"following train {train_id}", timeout=3)
+        self.mark_dirty()
+
+
+def make_app(
+    settings: Settings,
+    source: RecordSource,
+    *,
+    read_only: bool = False,
+    control: ControlPublisher | None = None,
+    health: HealthProbe | None = None,
+    clock: Callable[[], float] = time.time,
+    theme: str = "default",
+    **options: Any,
+) -> CtaApp:
+    """Build the dashboard. Without ``control`` commands go to Kafka (``SIM_CONTROL``)."""
+    if control is None:
+        from cta_tui.control import KafkaControlPublisher
+
+        control = KafkaControlPublisher(settings)
+    return CtaApp(
+        settings, source, control, read_only=read_only, health=health, clock=clock, theme=theme, **options
+    )

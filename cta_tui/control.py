@@ -1,0 +1,124 @@
+"""Simulator control: commands sent to ``SIM_CONTROL`` (docs/control-protocol.md) and
+tracking of which ones the simulator acknowledged (``last_command_id`` in its status).
+
+:class:`ControlPublisher` is the interface; :class:`KafkaControlPublisher` sends with
+confluent-kafka, :class:`MemoryControlPublisher` records commands for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cta_core import topics
+from cta_core.settings import Settings
+
+#: Seconds to wait for the simulator's acknowledgement before telling the user.
+ACK_TIMEOUT = 3.0
+
+#: Speed steps for + and -.
+SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1200)
+
+
+def make_command(command: str, **fields: Any) -> dict[str, Any]:
+    """A control command with a fresh ``command_id``."""
+    return {"command_id": uuid.uuid4().hex, "command": command, **fields}
+
+
+def next_speed(current: float | str | None, faster: bool) -> float:
+    """The next speed step up or down from ``current`` (unknown: 60x, the demo default)."""
+    if not isinstance(current, int | float):
+        current = SPEEDS[-1] if current == "max" else 60.0
+    if faster:
+        return next((s for s in SPEEDS if s > current), SPEEDS[-1])
+    return next((s for s in reversed(SPEEDS) if s < current), SPEEDS[0])
+
+
+class ControlPublisher(Protocol):
+    def send(self, command: dict[str, Any]) -> None:
+        """Send one command (non-blocking); raise on a local error."""
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class MemoryControlPublisher:
+    """Keeps the commands it was given, for tests."""
+
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    closed: bool = False
+
+    def send(self, command: dict[str, Any]) -> None:
+        self.sent.append(command)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class KafkaControlPublisher:
+    """Produces commands as JSON to ``SIM_CONTROL``; the producer is made on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._producer: Any = None
+        self.delivered = 0
+        self.failed = 0
+
+    def _on_delivery(self, err: Any, _msg: Any) -> None:
+        if err is None:
+            self.delivered += 1
+        else:
+            self.failed += 1
+
+    def send(self, command: dict[str, Any]) -> None:
+        if self._producer is None:
+            from cta_core.kafka_clients import make_producer
+
+            self._producer = make_producer(self.settings, **{"linger.ms": 0, "message.timeout.ms": 10000})
+        self._producer.produce(
+            topics.SIM_CONTROL,
+            key=str(command["command_id"]).encode(),
+            value=json.dumps(command).encode(),
+            on_delivery=self._on_delivery,
+        )
+        self._producer.poll(0)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(3.0)
+            self._producer = None
+
+
+@dataclass
+class PendingAcks:
+    """Commands sent and not yet acknowledged, with their send times (pure)."""
+
+    pending: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def sent(self, command: dict[str, Any], now: float) -> None:
+        self.pending[str(command["command_id"])] = (str(command["command"]), now)
+
+    def acknowledged(self, last_command_id: str | None) -> str | None:
+        """Mark ``last_command_id`` (from a status) acknowledged; return its command name.
+
+        Commands are applied in order, so every command sent before it is settled too.
+        """
+        if not last_command_id or last_command_id not in self.pending:
+            return None
+        _name, sent_at = self.pending[last_command_id]
+        name = self.pending.pop(last_command_id)[0]
+        for cid, (_, t) in list(self.pending.items()):
+            if t <= sent_at:
+                del self.pending[cid]
+        return name
+
+    def expired(self, now: float, timeout: float = ACK_TIMEOUT) -> list[str]:
+        """Drop and return the names of commands older than ``timeout`` seconds."""
+        out = []
+        for cid, (name, t) in list(self.pending.items()):
+            if now - t >= timeout:
+                out.append(name)
+                del self.pending[cid]
+        return out

@@ -1,0 +1,1 @@
+"""Record sources: the confluent-kafka feed and an in-memory one for tests."""

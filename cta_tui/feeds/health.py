@@ -1,0 +1,88 @@
+"""HTTP health checks of the pipeline's services for the pipeline screen (blocking; run
+in a worker thread)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import httpx
+
+from cta_core.settings import Settings
+from cta_tui.state.model import ServiceHealth
+
+#: The Kafka Connect connector that loads the stations table.
+CONNECTOR = "stations"
+
+
+class HealthProbe(Protocol):
+    def check(self) -> list[ServiceHealth]: ...
+
+    def close(self) -> None: ...
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:80]
+
+
+class HttpHealthProbe:
+    """Schema Registry ``GET /subjects``, REST Proxy ``GET /topics``, Connect
+    ``GET /connectors/stations/status`` and ksqlDB ``GET /info``."""
+
+    def __init__(self, settings: Settings, timeout: float = 2.0) -> None:
+        self.settings = settings
+        auth = None
+        if settings.registry_auth and ":" in settings.registry_auth:
+            user, _, password = settings.registry_auth.partition(":")
+            auth = httpx.BasicAuth(user, password)
+        self._client = httpx.Client(timeout=timeout, auth=auth)
+
+    def _get(self, name: str, url: str) -> tuple[ServiceHealth, httpx.Response | None]:
+        try:
+            response = self._client.get(url)
+        except httpx.HTTPError as exc:
+            return ServiceHealth(name, url, False, f"down: {_short(exc)}"), None
+        if response.status_code >= 400:
+            return ServiceHealth(name, url, False, f"HTTP {response.status_code}"), response
+        return ServiceHealth(name, url, True, "ok"), response
+
+    def check(self) -> list[ServiceHealth]:
+        s = self.settings
+        out = []
+        registry, resp = self._get("Schema Registry", f"{s.schema_registry_url}/subjects")
+        if resp is not None and registry.ok:
+            registry = ServiceHealth(registry.name, registry.url, True, f"ok, {len(resp.json())} subjects")
+        out.append(registry)
+        proxy, resp = self._get("REST Proxy", f"{s.rest_proxy_url}/topics")
+        out.append(proxy)
+        out.append(self._connect())
+        ksql, _ = self._get("ksqlDB", f"{s.ksql_url}/info")
+        if not ksql.ok:
+            ksql = ServiceHealth("ksqlDB", ksql.url, False, "absent (summary from Faust?)")
+        out.append(ksql)
+        return out
+
+    def _connect(self) -> ServiceHealth:
+        url = f"{self.settings.connect_url}/connectors/{CONNECTOR}/status"
+        health, resp = self._get("Kafka Connect", url)
+        if resp is None:
+            return health
+        if resp.status_code == 404:
+            return ServiceHealth("Kafka Connect", url, False, f"connector {CONNECTOR!r} not created")
+        if not health.ok:
+            return health
+        try:
+            body = resp.json()
+            connector = body.get("connector", {})
+            tasks = body.get("tasks", [])
+        except (ValueError, AttributeError):
+            return ServiceHealth("Kafka Connect", url, False, "unexpected answer")
+        states = [str(connector.get("state", "?"))] + [str(t.get("state", "?")) for t in tasks]
+        failed = [t for t in tasks if t.get("state") == "FAILED"]
+        trace = connector.get("trace") or (failed[0].get("trace") if failed else None)
+        ok = all(st == "RUNNING" for st in states) and bool(tasks)
+        detail = f"connector {states[0]}, tasks {', '.join(states[1:]) or 'none'}"
+        return ServiceHealth("Kafka Connect", url, ok, detail, trace)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,93 @@
+"""A station's arrivals board: recent arrivals and the trains approaching it in each
+direction. Selecting an approaching train follows it on the dashboard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label
+
+from cta_tui.state.model import DOWN, UP, DashboardState
+from cta_tui.state.views import approaching
+from cta_tui.widgets.arrivals_board import ArrivalsBoard
+from cta_tui.widgets.glyphs import AT, BROKEN, line_style
+from cta_tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from cta_tui.app import CtaApp
+
+
+class ApproachingTable(DataTable[str | Text]):
+    def __init__(self, heading: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self.heading = heading
+
+    def _ensure_columns(self) -> None:
+        if not self.columns:
+            self.add_columns(f"{AT[self.heading]} train", "stops", "now at")
+
+    def show(self, state: DashboardState, station_id: int) -> None:
+        self._ensure_columns()
+        self.clear()
+        for item in approaching(state, station_id)[self.heading]:
+            train = item.train
+            glyph = BROKEN if train.broken else AT[self.heading]
+            self.add_row(
+                Text(f"{glyph} {train.train_id}", style=line_style(train.line)),
+                str(item.stops_away),
+                item.from_station,
+                key=train.train_id,
+            )
+
+
+class StationBoardScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, station_id: int, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.station_id = station_id
+        self.read_only = read_only
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(read_only=self.read_only, id="status")
+        yield Label("", id="board-title")
+        with Horizontal(id="approaching"):
+            with Vertical():
+                yield Label(f"approaching {AT[UP]}")
+                yield ApproachingTable(UP, id="approach-up")
+            with Vertical():
+                yield Label(f"approaching {AT[DOWN]}")
+                yield ApproachingTable(DOWN, id="approach-down")
+        yield Label("recent arrivals (select an approaching train to follow it)")
+        yield ArrivalsBoard(id="arrivals")
+        yield Footer()
+
+    def on_screen_resume(self) -> None:
+        """Back on top (a screen above was closed): redraw at the next tick."""
+        mark = getattr(self.app, "mark_dirty", None)
+        if mark is not None:
+            mark()
+
+    def show_state(self, state: DashboardState, now: float, note: str = "") -> None:
+        self.query_one(StatusBar).show(state, note)
+        name = state.station_name(self.station_id)
+        lines = ", ".join(n for n, line in state.lines.items() if self.station_id in line.stations)
+        count = state.turnstile_counts.get(self.station_id)
+        entries = "no count yet" if count is None else f"{count:,} entries"
+        self.query_one("#board-title", Label).update(f"{name} ({self.station_id}) · {lines} · {entries}")
+        for table in self.query(ApproachingTable):
+            table.show(state, self.station_id)
+        self.query_one(ArrivalsBoard).show(state, self.station_id)
+
+    @on(DataTable.RowSelected, "ApproachingTable")
+    def _follow(self, event: DataTable.RowSelected) -> None:
+        train_id = event.row_key.value
+        if train_id:
+            app: CtaApp = self.app  # type: ignore[assignment]
+            app.follow(train_id)

@@ -1,0 +1,192 @@
+"""The ``cta-tui serve`` command (registered on the ``cta-tui`` group in cta_tui/cli.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cta_core import ports
+from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.errors import CtaError
+
+DEFAULT_ADDRESS = f"127.0.0.1:{ports.SSH}"
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[v6]:PORT`` for IPv6) -> (host, port); ValueError when malformed."""
+    host, sep, port_text = text.strip().rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"expected HOST:PORT, got {text!r}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise ValueError(f"write an IPv6 address in brackets, as [{host}]:{port_text}")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ValueError(f"port must be a number, got {port_text!r}") from None
+    if not 0 <= port < 65536:
+        raise ValueError(f"port out of range: {port}")
+    return host, port
+
+
+class AddressType(click.ParamType):
+    name = "HOST:PORT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_address(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _configure_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    ours = logging.getLogger("cta_tui.ssh")
+    ours.addHandler(handler)
+    ours.setLevel(logging.DEBUG if verbose else logging.INFO)
+    ours.propagate = False
+    theirs = logging.getLogger("asyncssh")
+    theirs.addHandler(handler)
+    theirs.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    theirs.propagate = False
+
+
+@click.command("serve")
+@click.option(
+    "--ssh",
+    "address",
+    type=AddressType(),
+    default=DEFAULT_ADDRESS,
+    show_default=True,
+    envvar="CTA_SSH_ADDRESS",
+    show_envvar=True,
+    help="Address to serve the dashboard on over SSH.",
+)
+@click.option(
+    "--authorized-keys",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("~/.ssh/authorized_keys"),
+    show_default=True,
+    envvar="CTA_SSH_AUTHORIZED_KEYS",
+    show_envvar=True,
+    help="Public keys allowed to log in (OpenSSH format). A `cta-control` option on a line "
+    "lets that key control the simulator.",
+)
+@click.option(
+    "--control-keys",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="CTA_SSH_CONTROL_KEYS",
+    show_envvar=True,
+    help="Public keys that may log in AND control the simulator; all others are read-only.",
+)
+@click.option(
+    "--host-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="CTA_SSH_HOST_KEY",
+    show_envvar=True,
+    help="Host key file, generated (mode 0600) when missing. "
+    "[default: $XDG_CONFIG_HOME/cta-live/ssh_host_ed25519_key]",
+)
+@click.option(
+    "--max-sessions",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Sessions served at once; more are refused with a message.",
+)
+@click.option(
+    "--login-timeout",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Seconds a client has to authenticate.",
+)
+@click.option(
+    "--keepalive",
+    type=click.FloatRange(min=1),
+    default=30.0,
+    show_default=True,
+    help="Seconds between keepalives; 3 unanswered ones close the connection.",
+)
+@click.option(
+    "--feed",
+    type=click.Choice(["shared", "per-session"]),
+    default="shared",
+    show_default=True,
+    help="shared: the server reads Kafka once for all sessions; per-session: each dashboard "
+    "has its own consumers.",
+)
+@click.option("-v", "--verbose", count=True, help="More logging (-vv includes asyncssh's).")
+@connection_options
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    address: tuple[str, int],
+    authorized_keys: Path,
+    control_keys: Path | None,
+    host_key: Path | None,
+    max_sessions: int,
+    login_timeout: float,
+    keepalive: float,
+    feed: str,
+    verbose: int,
+    **connection: Any,
+) -> None:
+    """Serve the dashboard over SSH: `ssh -p 2222 HOST` shows it, one dashboard per session.
+
+    Only public-key logins from --authorized-keys are accepted. Sessions are read-only
+    (the pause and speed keys are off) unless the key is marked for control. Each
+    session's dashboard gets this command's connection settings.
+    """
+    # Imported here so that `cta-tui` (the dashboard) does not load asyncssh.
+    from cta_tui.ssh.keys import KeyRing, default_host_key_path
+    from cta_tui.ssh.server import ServeOptions, SSHDashboardServer, dashboard_argv
+    from cta_tui.ssh.session import SessionInfo
+
+    # `cta-tui --bootstrap-servers X serve` and `cta-tui serve --bootstrap-servers X` both work.
+    parent = ctx.obj if isinstance(ctx.obj, dict) else {}
+    base = parent.get("settings")
+    if base is None:
+        settings = settings_from_options(connection)
+    else:
+        settings = base.with_overrides(**{k: v for k, v in connection.items() if v})
+    all_read_only = bool(parent.get("read_only"))
+
+    def argv_for(info: SessionInfo) -> list[str]:
+        # `cta-tui --read-only serve`: no session may control the simulator.
+        return dashboard_argv(replace(info, control=info.control and not all_read_only))
+
+    _configure_logging(verbose)
+    host, port = address
+    options = ServeOptions(
+        host=host,
+        port=port,
+        host_key=host_key or default_host_key_path(),
+        keyring=KeyRing(authorized_keys.expanduser(), control_keys.expanduser() if control_keys else None),
+        max_sessions=max_sessions,
+        login_timeout=login_timeout,
+        keepalive_interval=keepalive,
+        settings=settings,
+        argv_for=argv_for,
+        shared_feed=feed == "shared",
+    )
+    try:
+        asyncio.run(SSHDashboardServer(options).serve_forever())
+    except CtaError as exc:
+        click.echo(f"cta-tui serve: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"cta-tui serve: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,392 @@
+"""Pure functions that apply decoded records to a :class:`DashboardState`.
+
+Each ``apply_*`` takes the state, a list of :class:`Record` of one topic and the wall
+clock ``now``; it mutates the state and returns how many records changed it. Input is
+untrusted: a record with missing or mistyped fields is counted as malformed on its
+topic and skipped, never raised.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cta_core import topics
+from cta_tui.state.model import (
+    BOARD_SIZE,
+    DOWN,
+    HISTORY_MINUTES,
+    OUT_OF_SERVICE,
+    UP,
+    ArrivalEntry,
+    DashboardState,
+    Line,
+    LineStation,
+    SimStatus,
+    Train,
+    Weather,
+)
+from cta_tui.state.records import Batch, Record
+
+
+class MalformedRecord(ValueError):
+    """A record whose fields do not fit the topic contract."""
+
+
+def _field(value: Mapping[str, Any], *names: str) -> Any:
+    """The first of ``names`` present in ``value`` (upper or lower case)."""
+    for name in names:
+        for candidate in (name, name.upper(), name.lower()):
+            if candidate in value:
+                return value[candidate]
+    return None
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
+
+
+# --------------------------------------------------------------------------- stations
+
+
+def apply_stations(state: DashboardState, records: Iterable[Record], now: float) -> int:
+    """Upsert stations table rows ``{station_id, station_name, order, line, branch?}``.
+
+    A tombstone (value None) removes the station from the line its key names. Arrivals
+    held for stations now known are applied afterwards.
+    """
+    changed = 0
+    for record in records:
+        value = record.value
+        if value is None:
+            changed += _remove_station(state, record.key)
+            continue
+        if not isinstance(value, Mapping):
+            state.topic(record.topic).malformed += 1
+            continue
+        station_id = _as_int(_field(value, "station_id", "stop_id"))
+        line_name = _field(value, "line")
+        order = _as_int(_field(value, "order", "position"))
+        name = _field(value, "station_name", "name")
+        if station_id is None or not isinstance(line_name, str) or order is None:
+            state.topic(record.topic).malformed += 1
+            continue
+        branch = _field(value, "branch")
+        line = state.lines.setdefault(line_name.lower(), Line(line_name.lower()))
+        line.stations[station_id] = LineStation(
+            station_id=station_id,
+            name=str(name) if name else str(station_id),
+            order=order,
+            branch=str(branch) if branch else None,
+        )
+        state.station_names[station_id] = str(name) if name else str(station_id)
+        changed += 1
+    if changed and state.pending_arrivals:
+        held = list(state.pending_arrivals)
+        state.pending_arrivals.clear()
+        _apply_arrival_values(state, held, now)
+    return changed
+
+
+def _remove_station(state: DashboardState, key: Any) -> int:
+    """A tombstone's key: ``"<line>:<station_id>"`` (docs/jobs.md) or ``{line, station_id}``."""
+    if isinstance(key, str) and ":" in key:
+        line_name, _, sid = key.partition(":")
+        station_id = _as_int(sid)
+    elif isinstance(key, Mapping):
+        station_id = _as_int(_field(key, "station_id"))
+        line_name = _field(key, "line")
+    else:
+        return 0
+    if station_id is None or not isinstance(line_name, str):
+        return 0
+    line = state.lines.get(line_name.lower())
+    if line is None or line.stations.pop(station_id, None) is None:
+        return 0
+    if not any(station_id in other.stations for other in state.lines.values()):
+        state.station_names.pop(station_id, None)
+    return 1
+
+
+# --------------------------------------------------------------------------- arrivals
+
+
+def apply_arrivals(state: DashboardState, records: Iterable[Record], now: float) -> int:
+    values = []
+    for record in records:
+        if isinstance(record.value, Mapping):
+            values.append(record.value)
+        else:
+            state.topic(record.topic).malformed += 1
+    return _apply_arrival_values(state, values, now)
+
+
+def _heading(
+    state: DashboardState,
+    stations: dict[int, LineStation],
+    line: str,
+    station_id: int,
+    prev: int | None,
+    direction: str,
+) -> str:
+    """UP/DOWN along the line's station order: from the previous station when known
+    (and learned for the direction), else the learned or default mapping a->DOWN, b->UP."""
+    here = stations.get(station_id)
+    before = stations.get(prev) if prev is not None else None
+    if here is not None and before is not None and here.order != before.order:
+        heading = DOWN if here.order > before.order else UP
+        state.headings[(line, direction)] = heading
+        return heading
+    learned = state.headings.get((line, direction))
+    if learned:
+        return learned
+    return UP if direction == "b" else DOWN
+
+
+_NO_STATIONS: dict[int, LineStation] = {}
+
+
+def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, Any]], now: float) -> int:
+    """The hot path (tens of thousands of records a second): locals bound once."""
+    changed = 0
+    trains = state.trains
+    boards = state.boards
+    known = state.station_names
+    lines = state.lines
+    pending = state.pending_arrivals
+    for value in values:
+        get = value.get
+        station_id = get("station_id")
+        train_id = get("train_id")
+        line = get("line")
+        if station_id.__class__ is not int or train_id is None or line.__class__ is not str:
+            state.topic(topics.ARRIVALS).malformed += 1
+            continue
+        if station_id not in known:
+            pending.append(dict(value))
+            continue
+        seq = get("seq")
+        train = trains.get(train_id)
+        if train is not None and seq is not None and train.seq is not None and seq <= train.seq:
+            state.stale_arrivals += 1
+            continue
+        line = line.lower()
+        direction = get("direction") or "a"
+        prev = get("prev_station_id")
+        status = get("train_status") or "in_service"
+        sim_time = get("sim_time")
+        if sim_time is not None and sim_time.__class__ is not int:
+            # fastavro returns datetimes for timestamp-millis when logical types are kept
+            sim_time = int(sim_time.timestamp() * 1000) if hasattr(sim_time, "timestamp") else None
+        line_obj = lines.get(line)
+        heading = _heading(
+            state,
+            line_obj.stations if line_obj is not None else _NO_STATIONS,
+            line,
+            station_id,
+            prev,
+            direction,
+        )
+        delay = get("delay_s")
+        if train is None:
+            train_id = str(train_id)
+            trains[train_id] = Train(
+                train_id=train_id,
+                line=line,
+                station_id=station_id,
+                direction=direction,
+                heading=heading,
+                status=status,
+                seq=seq,
+                sim_time_ms=sim_time,
+                received_at=now,
+                prev_station_id=prev,
+                branch=get("branch"),
+                delay_s=delay,
+            )
+        else:
+            train.line = line
+            train.station_id = station_id
+            train.direction = direction
+            train.heading = heading
+            train.status = status
+            train.seq = seq
+            train.sim_time_ms = sim_time
+            train.received_at = now
+            train.prev_station_id = prev
+            train.branch = get("branch")
+            train.delay_s = delay
+        board = boards.get(station_id)
+        if board is None:
+            board = boards[station_id] = deque(maxlen=BOARD_SIZE)
+        board.appendleft(ArrivalEntry(train_id, line, direction, heading, status, sim_time, now, delay))
+        changed += 1
+    return changed
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def _summary_station(record: Record) -> int | None:
+    value = record.value
+    if isinstance(value, Mapping):
+        sid = _as_int(_field(value, "station_id"))
+        if sid is not None:
+            return sid
+    key = record.key
+    if isinstance(key, Mapping):
+        return _as_int(_field(key, "station_id"))
+    return _as_int(key)
+
+
+def _summary_count(value: Any) -> int | None:
+    if isinstance(value, Mapping):
+        return _as_int(_field(value, "count", "entries", "total", "KSQL_COL_0"))
+    return _as_int(value)
+
+
+def current_minute(state: DashboardState, now: float) -> int:
+    """The minute entries are bucketed by: the simulated clock when known, else the wall clock."""
+    if state.sim is not None and state.sim.sim_time_ms is not None:
+        return state.sim.sim_time_ms // 60_000
+    return int(now // 60)
+
+
+def apply_summary(state: DashboardState, records: Iterable[Record], now: float) -> int:
+    """TURNSTILE_SUMMARY: running entry count per station; the increase goes to the
+    current minute's bucket of the station's entries-per-minute history."""
+    changed = 0
+    minute = current_minute(state, now)
+    for record in records:
+        if record.value is None:
+            continue
+        station_id = _summary_station(record)
+        count = _summary_count(record.value)
+        if station_id is None or count is None:
+            state.topic(record.topic).malformed += 1
+            continue
+        previous = state.turnstile_counts.get(station_id)
+        state.turnstile_counts[station_id] = count
+        if previous is not None and count > previous:
+            history = state.entries_history.setdefault(station_id, {})
+            history[minute] = history.get(minute, 0) + (count - previous)
+            if len(history) > HISTORY_MINUTES:
+                for old in sorted(history)[: len(history) - HISTORY_MINUTES]:
+                    del history[old]
+        changed += 1
+    return changed
+
+
+def entries_per_minute(state: DashboardState, station_id: int, minute: int, n: int = 20) -> list[float]:
+    """The last ``n`` minutes' entries at a station, oldest first, zeros where none."""
+    history = state.entries_history.get(station_id, {})
+    return [float(history.get(m, 0)) for m in range(minute - n + 1, minute + 1)]
+
+
+# --------------------------------------------------------------------------- weather, sim
+
+
+def apply_weather(state: DashboardState, records: Iterable[Record], now: float) -> int:
+    changed = 0
+    for record in records:
+        value = record.value
+        temp = _field(value, "temperature") if isinstance(value, Mapping) else None
+        status = _field(value, "status") if isinstance(value, Mapping) else None
+        if not isinstance(temp, int | float) or isinstance(temp, bool) or not isinstance(status, str):
+            state.topic(record.topic).malformed += 1
+            continue
+        sim_time = _field(value, "sim_time")
+        if sim_time is not None and not isinstance(sim_time, int):
+            sim_time = int(sim_time.timestamp() * 1000) if hasattr(sim_time, "timestamp") else None
+        if (
+            state.weather is not None
+            and sim_time is not None
+            and state.weather.sim_time_ms is not None
+            and sim_time < state.weather.sim_time_ms
+        ):
+            continue
+        state.weather = Weather(float(temp), status, sim_time, now)
+        changed += 1
+    return changed
+
+
+def apply_sim_status(state: DashboardState, records: Iterable[Record], now: float) -> int:
+    changed = 0
+    for record in records:
+        v = record.value
+        if not isinstance(v, Mapping) or not isinstance(v.get("paused", False), bool):
+            state.topic(record.topic).malformed += 1
+            continue
+        speed = v.get("speed")
+        rejected = v.get("last_rejected")
+        state.sim = SimStatus(
+            run_id=v.get("run_id"),
+            state=str(v.get("state") or ("paused" if v.get("paused") else "running")),
+            sim_time=v.get("sim_time"),
+            sim_time_ms=_as_int(v.get("sim_time_ms")),
+            speed=speed if isinstance(speed, int | float | str) else None,
+            paused=bool(v.get("paused", False)),
+            last_command_id=v.get("last_command_id"),
+            trains=_as_int(v.get("trains")),
+            rejected_commands=_as_int(v.get("rejected_commands")) or 0,
+            last_rejected=rejected if isinstance(rejected, dict) else None,
+            received_at=now,
+        )
+        changed += 1
+    return changed
+
+
+# --------------------------------------------------------------------------- batches
+
+APPLIERS = {
+    topics.STATIONS_TABLE: apply_stations,
+    topics.ARRIVALS: apply_arrivals,
+    topics.TURNSTILE_SUMMARY: apply_summary,
+    topics.WEATHER: apply_weather,
+    topics.SIM_STATUS: apply_sim_status,
+}
+
+#: Stations first so that arrivals in the same batch find their stations.
+APPLY_ORDER = (
+    topics.STATIONS_TABLE,
+    topics.SIM_STATUS,
+    topics.ARRIVALS,
+    topics.TURNSTILE_SUMMARY,
+    topics.WEATHER,
+)
+
+
+def apply_records(state: DashboardState, topic: str, records: list[Record], now: float) -> int:
+    """Apply one topic's records and update that topic's statistics."""
+    stats = state.topic(topic)
+    newest = max((r.timestamp_ms for r in records if r.timestamp_ms is not None), default=None)
+    stats.count(len(records), now, newest / 1000.0 if newest is not None else (now if records else None))
+    applier = APPLIERS.get(topic)
+    return applier(state, records, now) if applier is not None else 0
+
+
+def apply_batch(state: DashboardState, batch: Batch, now: float) -> int:
+    """Apply every topic of a batch (stations first), its malformed counts and lag."""
+    changed = 0
+    ordered = [t for t in APPLY_ORDER if t in batch.records]
+    ordered += [t for t in batch.records if t not in APPLY_ORDER]
+    for topic in ordered:
+        changed += apply_records(state, topic, batch.records[topic], now)
+    for topic, n in batch.malformed.items():
+        state.topic(topic).malformed += n
+    for topic, lag in batch.lag.items():
+        state.topic(topic).lag = lag
+    return changed
+
+
+def is_out_of_service(train: Train) -> bool:
+    return train.status == OUT_OF_SERVICE

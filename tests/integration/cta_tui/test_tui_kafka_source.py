@@ -1,0 +1,100 @@
+"""The dashboard's KafkaSource against the real local stack (Kafka + Schema Registry):
+uniquely named copies of the topics, read through ``aliases`` as the contract topics."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import time
+import uuid
+
+import fastavro
+import pytest
+from confluent_kafka.schema_registry import Schema
+
+from cta_core import schemas, topics
+from cta_core.kafka_clients import ensure_topics, make_admin, make_producer, make_registry_client
+from cta_core.settings import Settings
+from cta_core.topics import TopicSpec
+from cta_tui.feeds.kafka_source import KafkaSource
+from cta_tui.state.model import DashboardState
+from cta_tui.state.reducers import apply_batch
+
+pytestmark = pytest.mark.integration
+
+
+def test_kafka_source_reads_avro_and_json_and_counts_malformed(stack: Settings) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    arrivals, table, summary = (
+        f"cta-tui-test-{name}-{suffix}" for name in ("arrivals", "stations", "summary")
+    )
+    admin = make_admin(stack)
+    ensure_topics(
+        admin,
+        [
+            TopicSpec(arrivals, partitions=3),
+            TopicSpec(table, compacted=True),
+            TopicSpec(summary, compacted=True),
+        ],
+    )
+    schema_id = make_registry_client(stack).register_schema(
+        f"{arrivals}-value", Schema(schemas.schema_text(schemas.ARRIVAL_VALUE), "AVRO")
+    )
+    parsed = fastavro.parse_schema(schemas.schema_dict(schemas.ARRIVAL_VALUE))
+    producer = make_producer(stack)
+    try:
+        for order, (sid, name) in enumerate([(40900, "Howard"), (41190, "Jarvis"), (40100, "Morse")]):
+            row = {"station_id": sid, "station_name": name, "order": order, "line": "red"}
+            producer.produce(table, key=json.dumps({"line": "red", "station_id": sid}), value=json.dumps(row))
+        producer.produce(summary, key=struct.pack(">i", 41190), value=json.dumps({"COUNT": 12}))
+        now_ms = int(time.time() * 1000)
+        for seq, (station, prev) in enumerate([(40900, None), (41190, 40900), (40100, 41190)], start=1):
+            value = {
+                "station_id": station,
+                "train_id": "R7",
+                "direction": "b",
+                "line": "red",
+                "train_status": "in_service",
+                "prev_station_id": prev,
+                "prev_direction": "b" if prev else None,
+                "sim_time": now_ms,
+                "seq": seq,
+            }
+            buf = io.BytesIO()
+            fastavro.schemaless_writer(buf, parsed, value)
+            producer.produce(
+                arrivals, key=b"R7", value=b"\x00" + struct.pack(">I", schema_id) + buf.getvalue()
+            )
+        producer.produce(arrivals, key=b"R8", value=b"\x00\x00\x00\x00\x01garbage")
+        producer.flush(15)
+
+        source = KafkaSource(
+            stack,
+            topics_to_read=(),
+            aliases={
+                arrivals: topics.ARRIVALS,
+                table: topics.STATIONS_TABLE,
+                summary: topics.TURNSTILE_SUMMARY,
+            },
+            replay_minutes=5,
+            lag_interval=0.0,
+        )
+        state = DashboardState()
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline:
+                apply_batch(state, source.poll(1000, 0.5), time.time())
+                train = state.trains.get("R7")
+                moved = train is not None and train.station_id == 40100
+                if moved and state.turnstile_counts and state.topic(topics.ARRIVALS).malformed:
+                    break
+        finally:
+            source.close()
+        assert state.trains["R7"].station_id == 40100
+        assert state.trains_at(41190) == []
+        assert state.turnstile_counts == {41190: 12}
+        assert state.topic(topics.ARRIVALS).malformed == 1
+        assert [s.name for s in state.lines["red"].ordered()] == ["Howard", "Jarvis", "Morse"]
+    finally:
+        admin.delete_topics([arrivals, table, summary])

@@ -1,0 +1,49 @@
+"""Snapshot tests of the dashboard with a fixed state (fixed clock, no workers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui_helpers import build_app, fixed_records
+
+from cta_tui.app import MESSAGE_FOR_TOPIC
+from cta_tui.state.records import Record
+
+
+def preloaded_app(**kwargs: Any):
+    app, _source, _control = build_app(**kwargs)
+    app.feeds_enabled = False  # the state is posted directly: no worker, no timing
+    records = fixed_records()
+
+    async def load(pilot) -> None:
+        by_topic: dict[str, list[Record]] = {}
+        for r in records:
+            by_topic.setdefault(r.topic, []).append(r)
+        for topic in (
+            "org.chicago.cta.stations.table.v1",
+            *[t for t in by_topic if "stations.table" not in t],
+        ):
+            app.post_message(MESSAGE_FOR_TOPIC[topic](by_topic[topic]))
+        await pilot.pause()
+        app.render_now()
+        await pilot.pause()
+
+    return app, load
+
+
+def test_dashboard_snapshot_80x24(snap_compare) -> None:
+    app, load = preloaded_app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=load)
+
+
+def test_station_board_snapshot_read_only(snap_compare) -> None:
+    app, load = preloaded_app(read_only=True)
+
+    async def open_board(pilot) -> None:
+        await load(pilot)
+        app.open_station(41300)
+        await pilot.pause()
+        app.render_now()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_board)
