@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -45,48 +46,79 @@ def _topic_has_data(settings: Settings, topic: str) -> bool:
         consumer.close()
 
 
-def test_once_json_after_simulator_run(stack: Settings) -> None:
-    pytest.importorskip("producers_sim.cli", reason="the simulator (producers_sim) is not installed yet")
-    if not _topic_has_data(stack, topics.STATIONS_TABLE):
-        pytest.skip("the stations table is empty: run `cta-jobs setup` (stream jobs) first")
-    env = {**os.environ, "CTA_BOOTSTRAP_SERVERS": stack.bootstrap_servers}
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "producers_sim", "--speed", "600", "--seed", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert sim.poll() is None, f"cta-sim exited early: {sim.stderr.read() if sim.stderr else ''}"
-            time.sleep(0.5)  # the simulator runs for a fixed wall time, by design of the test
-    finally:
-        sim.send_signal(signal.SIGINT)
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
         try:
-            sim.wait(timeout=20)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            sim.kill()
-            sim.wait()
+            proc.kill()
+            proc.wait()
 
+
+def _once(stack: Settings) -> dict:
     from cta_tui.cli import main
 
     result = CliRunner().invoke(
         main,
-        [
-            "--once",
-            "--json",
-            "--once-timeout",
-            "60",
-            "--replay-minutes",
-            "2",
-            "--bootstrap-servers",
-            stack.bootstrap_servers,
-        ],
+        ["--once", "--json", "--once-timeout", "30", "--replay-minutes", "2"],
+        env={
+            "CTA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
+            "CTA_SCHEMA_REGISTRY_URL": stack.schema_registry_url,
+        },
     )
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data: dict = json.loads(result.stdout)
+    return data
+
+
+def test_once_json_after_simulator_run(stack: Settings, tmp_path: Path) -> None:
+    """The pipeline as `make demo` runs it: `cta-jobs setup`, the Faust worker, then
+    the simulator at 600x for 20 s; `cta-tui --once --json` must then show it all."""
+    env = {**os.environ, "CTA_BOOTSTRAP_SERVERS": stack.bootstrap_servers}
+    setup = subprocess.run(
+        [sys.executable, "-m", "stream_jobs", "setup"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    faust_log = (tmp_path / "faust.log").open("w")
+    faust = subprocess.Popen(
+        [sys.executable, "-m", "stream_jobs", "faust", "--data-dir", str(tmp_path / "faust")],
+        env=env,
+        stdout=faust_log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    sim: subprocess.Popen[str] | None = None
+    try:
+        deadline = time.monotonic() + 90
+        while not _topic_has_data(stack, topics.STATIONS_TABLE):
+            assert faust.poll() is None, (tmp_path / "faust.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the stations table stayed empty for 90 s"
+            time.sleep(1)
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "producers_sim", "--speed", "600", "--seed", "1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert sim.poll() is None, f"cta-sim exited early: {sim.stderr.read() if sim.stderr else ''}"
+            time.sleep(0.5)  # the simulator runs for a fixed wall time, by design of the test
+        _stop(sim)
+        # The summary trails the simulator by Faust's commit interval: poll for it.
+        deadline = time.monotonic() + 90
+        data = _once(stack)
+        while not data["counts"] and time.monotonic() < deadline:
+            time.sleep(2)
+            data = _once(stack)
+    finally:
+        if sim is not None:
+            _stop(sim)
+        _stop(faust)
+        faust_log.close()
+
     with_trains = {name for name, line in data["lines"].items() if line["trains"]}
     assert with_trains >= LINES, f"lines without trains: {sorted(LINES - with_trains)}"
     assert data["weather"] is not None and isinstance(data["weather"]["temperature_f"], float)
