@@ -9,8 +9,10 @@ noisy, so each compares alternatives side by side in one run and reports medians
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -18,6 +20,23 @@ from pathlib import Path
 import bench
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+_MARK = "<!-- bench:{} -->"
+_MARK_RE = re.compile(r"^<!-- bench:([a-z_]+) -->$", re.M)
+
+
+def _existing_sections() -> dict[str, str]:
+    """Sections of the current docs/benchmarks.md, by area, so a partial run keeps them."""
+    if not OUT.exists():
+        return {}
+    text = OUT.read_text()
+    marks = list(_MARK_RE.finditer(text))
+    return {
+        m.group(1): text[m.end() + 1 : marks[i + 1].start() if i + 1 < len(marks) else len(text)].rstrip()
+        + "\n"
+        for i, m in enumerate(marks)
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -29,26 +48,24 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(areas)}", file=sys.stderr)
         return 2
-    sections = []
+    sections = _existing_sections() if argv else {}
     for area in chosen:
         print(f"== bench {area}", flush=True)
         started = time.monotonic()
         module = importlib.import_module(f"bench.bench_{area}")
         section = module.run()
         print(section, flush=True)
-        sections.append(section.rstrip() + f"\n\n_(bench {area} took {time.monotonic() - started:.0f} s)_\n")
+        took = time.monotonic() - started
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        sections[area] = section.rstrip() + f"\n\n_(bench {area}: {when}, took {took:.0f} s)_\n"
     header = (
         "# Benchmarks\n\n"
-        f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{platform.machine()}, Python {platform.python_version()}, "
-        f"{__import__('os').cpu_count()} cores. Medians of repeated runs; ratios measured side by side in one run.\n\n"
+        "Written by `make bench` (`python -m bench [AREA ...]` reruns some sections and keeps the others), "
+        f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores, a shared and "
+        "noisy machine: alternatives are measured side by side in one run and medians reported.\n"
     )
-    if argv and OUT.exists():
-        # Partial run: replace only the named sections, keep the others.
-        print(f"(partial run: appending to {OUT})")
-        OUT.write_text(OUT.read_text() + "\n" + "\n".join(sections))
-    else:
-        OUT.write_text(header + "\n".join(sections))
+    body = "\n".join(f"{_MARK.format(area)}\n{text}" for area, text in sorted(sections.items()))
+    OUT.write_text(header + "\n" + body)
     print(f"wrote {OUT}")
     return 0
 

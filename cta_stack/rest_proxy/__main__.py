@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
 import aiohttp
 import click
 import uvloop
-from aiohttp import web
 from confluent_kafka import KafkaException
 
 from cta_core import ports
@@ -18,6 +16,7 @@ from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import ServiceUnavailable
 from cta_core.ports import LOCALHOST
 from cta_core.settings import Settings
+from cta_stack.http_service import serve_until_signalled
 from cta_stack.rest_proxy.app import make_app
 from cta_stack.rest_proxy.kafka_io import KafkaBridge
 from cta_stack.rest_proxy.registry import RegistryClient
@@ -41,21 +40,11 @@ async def serve(settings: Settings, host: str, port: int, kafka_log: logging.Log
         timeout=aiohttp.ClientTimeout(total=30),
         connector=aiohttp.TCPConnector(limit=32),
     )
-    runner = web.AppRunner(
-        make_app(bridge, RegistryClient(settings.schema_registry_url, session)), access_log=None
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024)
-    await site.start()
-    log.info("REST proxy listening on http://%s:%d (registry %s)", host, port, settings.schema_registry_url)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
-        log.info("stopping")
+        app = make_app(bridge, RegistryClient(settings.schema_registry_url, session))
+        what = f"REST proxy (registry {settings.schema_registry_url})"
+        await serve_until_signalled(app, host, port, log, what)
     finally:
-        await runner.cleanup()
         left = await loop.run_in_executor(None, bridge.close)
         if left:
             log.warning("%d messages were not delivered before shutdown", left)

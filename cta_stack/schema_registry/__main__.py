@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
 import click
 import uvloop
-from aiohttp import web
 from confluent_kafka import KafkaException
 
 from cta_core import ports, topics
 from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import ServiceUnavailable
 from cta_core.ports import LOCALHOST
+from cta_stack.http_service import serve_until_signalled
 from cta_stack.schema_registry import logs
 from cta_stack.schema_registry.app import make_app
 from cta_stack.schema_registry.state import RegistryState
@@ -29,19 +28,10 @@ async def serve(store: KafkaStore, state: RegistryState, host: str, port: int) -
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, store.open)
     store.start(loop)
-    runner = web.AppRunner(make_app(state, store), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024)
-    await site.start()
-    log.info("schema registry listening on http://%s:%d (store topic %s)", host, port, store.topic)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
-        log.info("stopping")
+        what = f"schema registry (store topic {store.topic})"
+        await serve_until_signalled(make_app(state, store), host, port, log, what)
     finally:
-        await runner.cleanup()
         await loop.run_in_executor(None, store.close)
 
 
