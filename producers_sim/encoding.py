@@ -40,6 +40,21 @@ _MID = [bytes(((x & 0x7F) | 0x80, (x >> 7) | 0x80)) for x in range(1 << 14)]
 _TOP = [bytes(((x & 0x7F) | 0x80, x >> 7)) if x >= 128 else b"" for x in range(1 << 14)]
 
 
+# Epoch milliseconds split as ms = 8192 * q + r: the zig-zag varint of ms is then
+# _LOW[r] (its two low 7-bit groups) followed by millis_suffix(q) (the other four), and q
+# changes only every 8.192 s, so callers can cache the suffix. divmod(t * 1000.0, 8192.0)
+# gives q and r without big-int arithmetic, exactly (8192 is a power of two).
+_LOW = [_MID[2 * r] for r in range(8192)]
+
+
+def millis_suffix(q: int) -> bytes | None:
+    """The last four bytes of the varint of ``8192 * q + r`` ms, the same for every
+    ``0 <= r < 8192``; None outside the 35-42 bit range the tables cover."""
+    if 1 << 21 <= q < 1 << 28:
+        return _MID[q & 0x3FFF] + _TOP[q >> 14]
+    return None
+
+
 def long_bytes(n: int) -> bytes:
     """:func:`zigzag_long`, fast for values of 35 to 42 bits (timestamps in ms)."""
     v = (n << 1) ^ (n >> 63)
@@ -81,12 +96,21 @@ class ArrivalEncoder:
         self._direct = tuple(f["name"] for f in schema["fields"]) == ARRIVAL_FIELDS
         self._keys: dict[str, bytes] = {}
         self._strings: dict[str, bytes] = {}
+        self._ints: dict[int, bytes] = {}
 
     def _s(self, s: str) -> bytes:
         b = self._strings.get(s)
         if b is None:
             raw = s.encode()
             b = self._strings[s] = zigzag_long(len(raw)) + raw
+        return b
+
+    def _i(self, n: int) -> bytes:
+        b = self._ints.get(n)
+        if b is None:
+            b = zigzag_long(n)
+            if len(self._ints) < 100_000:  # station ids, delays, sequence numbers: few
+                self._ints[n] = b
         return b
 
     def key(self, event: ArrivalEvent) -> bytes:
@@ -98,22 +122,25 @@ class ArrivalEncoder:
     def value(self, event: ArrivalEvent) -> bytes:
         if not self._direct:
             return self.value_writer.encode(event.value())
-        s = self._s
+        # the encodings of strings and small ints come from per-encoder caches (a hit is one
+        # dict lookup; an encoding is never empty, so ``or`` falls back only on a miss)
+        ss, s = self._strings.get, self._s
+        ii, i = self._ints.get, self._i
         prev, prev_dir, branch = event.prev_station_id, event.prev_direction, event.branch
         return b"".join(
             (
                 self.value_writer.header,
-                zigzag_long(event.station_id),
-                s(event.train_id),
-                s(event.direction),
-                s(event.line),
-                s(event.train_status),
-                b"\x00" if prev is None else b"\x02" + zigzag_long(prev),
-                b"\x00" if prev_dir is None else b"\x02" + s(prev_dir),
+                ii(event.station_id) or i(event.station_id),
+                ss(event.train_id) or s(event.train_id),
+                ss(event.direction) or s(event.direction),
+                ss(event.line) or s(event.line),
+                ss(event.train_status) or s(event.train_status),
+                b"\x00" if prev is None else b"\x02" + (ii(prev) or i(prev)),
+                b"\x00" if prev_dir is None else b"\x02" + (ss(prev_dir) or s(prev_dir)),
                 b"\x02" + long_bytes(int(event.t * 1000)),
-                b"\x00" if branch is None else b"\x02" + s(branch),
-                b"\x02" + zigzag_long(event.delay_s),
-                b"\x02" + zigzag_long(event.seq),
+                b"\x00" if branch is None else b"\x02" + (ss(branch) or s(branch)),
+                b"\x02" + (ii(event.delay_s) or i(event.delay_s)),
+                b"\x02" + (ii(event.seq) or i(event.seq)),
             )
         )
 

@@ -83,15 +83,16 @@ class Engine:
         while True:
             end = minute + 60.0
             arrivals = self.movement.advance(end - 1e-6)
-            entries = self.turnstiles.minute(minute) if opts.turnstiles else []
+            entries = self.turnstiles.minute(minute, ordered=False) if opts.turnstiles else []
             weather = []
             if opts.weather and (first or datetime.fromtimestamp(minute, CHICAGO).minute == 0):
                 weather.append(self.weather.reading(max(minute, t0)))
             first = False
             if minute < t0:
                 entries = [e for e in entries if e.t >= t0]
-            # each part is already in time order; a stable sort of the runs keeps ties in
-            # the order weather, arrivals, entries (deterministic) and runs in C
+            # weather and arrivals are in time order, the entries in the order drawn; one
+            # stable sort (in C) puts everything in time order, ties in the order weather,
+            # arrivals, entries, and entries among themselves as drawn (deterministic)
             merged: list[Event] = [*weather, *arrivals, *entries]
             merged.sort(key=_BY_TIME)
             yield merged

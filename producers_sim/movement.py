@@ -25,10 +25,13 @@ from enum import StrEnum
 from typing import cast
 
 from producers_sim.events import BROKEN_DOWN, IN_SERVICE, OUT_OF_SERVICE, ArrivalEvent
-from producers_sim.network import Network, Service
+from producers_sim.network import Network, Run, Service
 from producers_sim.schedule import HeadwayPlan
 
 BlockKey = tuple[str, ...]
+#: a segment's length (m), its signal blocks in order (the last is the platform's) and the
+#: running time through one block (s)
+_Segment = tuple[float, tuple[BlockKey, ...], float]
 
 
 class TrainState(StrEnum):
@@ -144,6 +147,7 @@ class Movement:
         self._terminal_keys: set[tuple[str, int]] = set()
         self.terminals: dict[tuple[str, int], Terminal] = {}
         self._round_trip: dict[str, float] = {}
+        self._segments: dict[tuple[int, int], _Segment] = {}
         self.now = -math.inf
         self._started = False
         for line in self.network.lines:
@@ -229,23 +233,18 @@ class Movement:
 
     def _emit(self, train: Train, t: float, out: list[ArrivalEvent], status: str | None = None) -> None:
         train.seq += 1
+        svc, direction = train.service, train.direction
+        station = svc.runs[direction].stations[train.idx]
+        # positional: t, station_id, train_id, direction, line, train_status, prev_station_id,
+        # prev_direction, branch, delay_s, seq (keywords cost a third more, per arrival)
         out.append(
             ArrivalEvent(
-                t=t,
-                station_id=train.station_id,
-                train_id=train.train_id,
-                direction=train.direction,
-                line=train.line,
-                train_status=status or train.status,
-                prev_station_id=train.prev_station,
-                prev_direction=train.prev_direction,
-                branch=train.service.branch,
-                delay_s=int(train.delay_s),
-                seq=train.seq,
+                t, station, train.train_id, direction, svc.line, status or train.status,
+                train.prev_station, train.prev_direction, svc.branch, int(train.delay_s), train.seq,
             )
-        )
-        train.prev_station = train.station_id
-        train.prev_direction = train.direction
+        )  # fmt: skip
+        train.prev_station = station
+        train.prev_direction = direction
 
     def _release(self, key: BlockKey, t: float) -> None:
         del self._blocks[key]
@@ -291,34 +290,42 @@ class Movement:
         self._emit(train, t, out)
         self._push(t + self._dwell(), _DEPART, train)
 
+    def _segment(self, line: str, direction: str, run: Run, target: int) -> _Segment:
+        """The blocks of the segment from ``run.stations[target - 1]`` to ``stations[target]``
+        (computed once per run and station: ``_depart`` is the movement's hot path)."""
+        dist = run.distances[target - 1]
+        parts = max(1, math.ceil(dist / self.options.block_m))
+        frm, to = str(run.stations[target - 1]), str(run.stations[target])
+        keys = (
+            *((line, direction, frm, to, str(sub)) for sub in range(parts - 1)),
+            self._block_key(line, direction, run.stations[target]),
+        )
+        return dist, keys, dist / parts / self.options.line_speed_mps
+
     def _depart(self, train: Train, t: float) -> None:
         """Try to enter the next block (from a platform or from inside a segment)."""
         if train.state is TrainState.WAITING:
             train.delay_s += t - train.wait_since
         train.status = IN_SERVICE
-        run = train.service.runs[train.direction]
+        direction = train.direction
+        run = train.service.runs[direction]
         if train.sub < 0:  # at the platform of stations[idx]
             target, sub = train.idx + 1, 0
         else:
             target, sub = train.idx, train.sub + 1
-        dist = run.distances[target - 1]
-        parts = max(1, math.ceil(dist / self.options.block_m))
-        if sub == parts - 1:
-            key = self._block_key(train.line, train.direction, run.stations[target])
-        else:
-            key = (
-                train.line,
-                train.direction,
-                str(run.stations[target - 1]),
-                str(run.stations[target]),
-                str(sub),
-            )
-        if key in self._blocks:
+        seg_key = (id(run), target)  # runs live as long as the network, so ids stay unique
+        seg = self._segments.get(seg_key)
+        if seg is None:
+            seg = self._segments[seg_key] = self._segment(train.service.line, direction, run, target)
+        dist, keys, piece = seg
+        key = keys[sub]
+        blocks = self._blocks
+        if key in blocks:
             train.state = TrainState.WAITING
             train.wait_since = t
             self._waiters.setdefault(key, []).append(train)
             return
-        self._blocks[key] = train.train_id
+        blocks[key] = train.train_id
         old = train.held
         train.held = key
         self._release(old, t)
@@ -328,8 +335,10 @@ class Movement:
         train.idx = target
         train.sub = sub
         train.state = TrainState.MOVING
-        piece = dist / parts / self.options.line_speed_mps
-        self._push(t + piece, _ARRIVE if sub == parts - 1 else _DEPART, train)
+        self._counter += 1
+        heapq.heappush(
+            self._heap, (t + piece, self._counter, _ARRIVE if sub == len(keys) - 1 else _DEPART, train)
+        )
 
     def _retire(self, train: Train, t: float) -> None:
         self._fleet[train.line] -= 1

@@ -50,13 +50,17 @@ class CompositeSink:
     def publish_many(self, events: list[Event]) -> None:
         from producers_sim.events import WeatherEvent
 
+        kinds = list(map(type, events))  # searched in C: weather is rare (hourly)
         start = 0
-        for i, event in enumerate(events):  # weather is rare: split around it
-            if type(event) is WeatherEvent:
-                if i > start:
-                    self.events.publish_many(events[start:i])
-                self.weather.publish(event)
-                start = i + 1
+        while True:
+            try:
+                i = kinds.index(WeatherEvent, start)
+            except ValueError:
+                break
+            if i > start:
+                self.events.publish_many(events[start:i])
+            self.weather.publish(events[i])
+            start = i + 1
         if start < len(events):
             self.events.publish_many(events[start:] if start else events)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import random
 import struct
 from datetime import datetime
@@ -11,7 +12,14 @@ import fastavro
 import pytest
 
 from cta_core.schemas import schema_dict
-from producers_sim.encoding import ArrivalEncoder, TurnstileEncoder, long_bytes, zigzag_long
+from producers_sim.encoding import (
+    _LOW,
+    ArrivalEncoder,
+    TurnstileEncoder,
+    long_bytes,
+    millis_suffix,
+    zigzag_long,
+)
 from producers_sim.events import ArrivalEvent, TurnstileEvent
 
 
@@ -92,6 +100,23 @@ def test_direct_arrival_values_equal_fastavro_for_a_simulated_hour() -> None:
         assert enc.value(ev)[5:] == buf.getvalue()
         n += 1
     assert n > 1000
+
+
+def test_split_millis_encoding_matches_int_conversion() -> None:
+    """publish_many encodes sim_time from divmod(t * 1000.0, 8192.0); it must give the bytes
+    of int(t * 1000) for any float t, including fractions next to a slice boundary."""
+    rng = random.Random(11)
+    times = [rng.uniform(1.7e9, 2.19e9) for _ in range(20_000)]
+    times += [
+        (8192 * k + d) / 1000 for k in (215_000_000, 268_435_454) for d in (0, 0.5, 8191, 8191.9999, 8192)
+    ]
+    times += [math.nextafter(t, -math.inf) for t in times[-10:]]
+    for t in times:
+        q, r = divmod(t * 1000.0, 8192.0)
+        suffix = millis_suffix(int(q))
+        assert suffix is not None, t
+        assert _LOW[int(r)] + suffix == long_bytes(int(t * 1000)), t
+    assert millis_suffix(1 << 28) is None and millis_suffix((1 << 21) - 1) is None
 
 
 def test_kafka_publisher_fast_path_writes_what_the_encoders_write() -> None:
