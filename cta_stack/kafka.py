@@ -74,7 +74,9 @@ def is_formatted(log_dir: Path) -> bool:
 def format_storage(java: str, classpath: str, config: Path, cluster: str, log_file: Path) -> None:
     """Format the log directory (first start only); output appended to the broker's log."""
     argv = [java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, STORAGE_TOOL]
-    argv += ["format", "--ignore-formatted", "-t", cluster, "-c", str(config)]
+    # "--cluster-id=ID" in one word: a random id may start with "-", which argparse would
+    # take for an option.
+    argv += ["format", "--ignore-formatted", f"--cluster-id={cluster}", "-c", str(config)]
     with log_file.open("ab") as log:
         proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
