@@ -29,6 +29,7 @@ from cta_tui.feeds.health import HealthProbe
 from cta_tui.feeds.source import RecordSource
 from cta_tui.messages import (
     ArrivalsReceived,
+    FeedConnected,
     FeedFailed,
     FeedRecovered,
     FeedStatsReceived,
@@ -147,6 +148,7 @@ class CtaApp(App[None]):
         initial, ceiling = self.backoff
         delay = initial
         failing = False
+        announced = False
         try:
             while not worker.is_cancelled:
                 try:
@@ -162,7 +164,12 @@ class CtaApp(App[None]):
                 delay = initial
                 if failing:
                     failing = False
+                    announced = True
                     self.post_message(FeedRecovered())
+                elif not announced:
+                    # On a fresh cluster no topic may have data yet: still say Kafka answers.
+                    announced = True
+                    self.post_message(FeedConnected())
                 if batch.records:
                     while not self._in_flight.acquire(timeout=0.1):
                         if worker.is_cancelled:
@@ -261,6 +268,10 @@ class CtaApp(App[None]):
         self.state.feed_connected = False
         if first:
             self.notify(f"{message.error} — retrying", severity="warning", timeout=6)
+        self.mark_dirty()
+
+    def on_feed_connected(self, _message: FeedConnected) -> None:
+        self.state.feed_connected = True
         self.mark_dirty()
 
     def on_feed_recovered(self, _message: FeedRecovered) -> None:

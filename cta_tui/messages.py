@@ -67,6 +67,11 @@ class FeedFailed(DataMessage):
 
 
 @dataclass(eq=False)
+class FeedConnected(DataMessage):
+    """The feed's first poll succeeded: Kafka answers, even if no topic has data yet."""
+
+
+@dataclass(eq=False)
 class FeedRecovered(DataMessage):
     """The feed answers again after a failure."""
 

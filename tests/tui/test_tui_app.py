@@ -197,3 +197,12 @@ async def test_q_quits() -> None:
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_kafka_without_any_data_still_shows_connected() -> None:
+    """A fresh cluster: Kafka answers but no topic has a record yet. The header must
+    say Kafka is fine (not "connecting" forever) and the panels wait for stations."""
+    app, _source, _control = build_app(records=[])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: "Kafka ok" in app.screen.query_one(StatusBar).compose_text().plain)
+        assert app.state.feed_connected
