@@ -201,6 +201,8 @@ class FeedHub:
         self.clients.add(writer)
         try:
             await reader.read()  # until the dashboard goes away
+        except ConnectionError:
+            pass  # a dashboard killed with its session resets the socket: same as a close
         finally:
             self.clients.discard(writer)
             writer.close()
