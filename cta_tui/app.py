@@ -310,6 +310,8 @@ class CtaApp(App[None]):
     def render_now(self) -> None:
         """Redraw the visible screen from the state (the timer calls this at most 10/s);
         under a modal (help) the screen below is visible too."""
+        if not self.screen_stack:  # shutting down (or not started): nothing to draw
+            return
         self._dirty = False
         self._last_draw = time.monotonic()
         visible = [self.screen]
