@@ -9,17 +9,15 @@ station's fixed part followed by the union branch and zig-zag varint of ``sim_ti
 from __future__ import annotations
 
 import io
-import struct
 from typing import Any
 
 import fastavro
 
+from cta_core import wire
 from cta_core.schemas import schema_dict
 from producers_sim.events import ArrivalEvent, TurnstileEvent
 
-
-def wire_header(schema_id: int) -> bytes:
-    return b"\x00" + struct.pack(">I", schema_id)
+wire_header = wire.header
 
 
 def zigzag_long(n: int) -> bytes:

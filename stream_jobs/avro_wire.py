@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 from collections.abc import Callable
 from typing import Any
 
 import fastavro
 
-MAGIC = 0
+from cta_core import wire
 
 
 class NotAvro(ValueError):
@@ -28,11 +27,10 @@ SchemaLookup = Callable[[int], str]
 
 
 def split(data: bytes | None) -> tuple[int, bytes]:
-    if data is None or len(data) < 5:
-        raise NotAvro("shorter than the 5-byte Confluent header")
-    if data[0] != MAGIC:
-        raise NotAvro(f"magic byte {data[0]} is not 0")
-    return struct.unpack(">I", data[1:5])[0], data[5:]
+    try:
+        return wire.split(data)
+    except wire.NotFramed as exc:
+        raise NotAvro(str(exc)) from None
 
 
 class AvroDecoder:

@@ -13,10 +13,10 @@ import base64
 import binascii
 import json
 import re
-import struct
 from dataclasses import dataclass
 from typing import Any
 
+from cta_core import wire
 from cta_stack.schema_registry.canonical import NAMED, PRIMITIVES, named_types, normalize
 
 TOPIC_NOT_FOUND = 40401
@@ -38,7 +38,6 @@ EMBEDDED_FORMATS = {
 METADATA_TYPES = ("application/vnd.kafka.v2+json", "application/vnd.kafka+json", "application/json")
 
 LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
-MAGIC = b"\x00"
 INT_RANGE = (-(2**31), 2**31 - 1)
 LONG_RANGE = (-(2**63), 2**63 - 1)
 
@@ -195,7 +194,7 @@ def encode_binary(datum: Any, where: str) -> bytes | None:
 
 def frame(schema_id: int, payload: bytes) -> bytes:
     """Confluent's wire format: magic byte 0, 4-byte big-endian schema id, Avro body."""
-    return MAGIC + struct.pack(">I", schema_id) + payload
+    return wire.frame(schema_id, payload)
 
 
 class AvroJsonConverter:

@@ -13,6 +13,8 @@ from typing import Any
 
 import fastavro
 
+from cta_core import wire
+
 #: Looks up a writer schema (the registry's JSON text) by its id.
 SchemaLookup = Callable[[int], str]
 
@@ -81,11 +83,12 @@ class AvroDecoder:
         for i, data in enumerate(datas):
             if data is None:
                 out[i] = None
-            elif len(data) >= 5 and data[0] == 0:
-                groups.setdefault(struct.unpack_from(">I", data, 1)[0], []).append(i)
             else:
-                with contextlib.suppress(DecodeError):
-                    out[i] = decode_json(data)
+                try:
+                    groups.setdefault(wire.schema_id(data), []).append(i)
+                except wire.NotFramed:
+                    with contextlib.suppress(DecodeError):
+                        out[i] = decode_json(data)
         for schema_id, indexes in groups.items():
             values = self._decode_group(schema_id, [datas[i] for i in indexes])  # type: ignore[misc]
             for i, value in zip(indexes, values, strict=True):
@@ -95,7 +98,7 @@ class AvroDecoder:
     def _decode_group(self, schema_id: int, datas: list[bytes]) -> list[Any]:
         try:
             schema = self.array_schema(schema_id)
-            body = _zigzag(len(datas)) + b"".join(d[5:] for d in datas) + b"\x00"
+            body = _zigzag(len(datas)) + b"".join(d[wire.HEADER_SIZE :] for d in datas) + b"\x00"
             stream = io.BytesIO(body)
             values = fastavro.schemaless_reader(stream, schema, None)
             if isinstance(values, list) and len(values) == len(datas) and stream.tell() == len(body):
@@ -111,12 +114,13 @@ class AvroDecoder:
         return out
 
     def decode(self, data: bytes) -> Any:
-        if len(data) < 5 or data[0] != 0:
-            raise DecodeError("not Confluent-framed Avro (magic byte)")
-        (schema_id,) = struct.unpack_from(">I", data, 1)
+        try:
+            schema_id, body = wire.split(data)
+        except wire.NotFramed:
+            raise DecodeError("not Confluent-framed Avro (magic byte)") from None
         schema = self.schema(schema_id)
         try:
-            return fastavro.schemaless_reader(io.BytesIO(data[5:]), schema, None)
+            return fastavro.schemaless_reader(io.BytesIO(body), schema, None)
         except Exception as exc:
             raise DecodeError(f"bad Avro body for schema {schema_id}: {exc}") from exc
 
