@@ -198,6 +198,7 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
                     )
                 by_partition[msg.partition].append((msg.offset, sid))
             changed_all: set[int] = set()
+            written = []
             for partition, batch in by_partition.items():
                 key = str(partition)
                 old = state.data.get(key)
@@ -207,8 +208,13 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
                 counters.turnstiles_counted += sum(1 for _, sid in batch if sid is not None)
                 # one changelog record per partition and batch: counts and offset move together
                 state.data[key] = new
-                state.send_changelog(partition, key, new)
+                written.append(state.send_changelog(partition, key, new))
                 changed_all |= changed
+            # The changelog record must be durable before these events are acked (and their
+            # offsets committed): after a crash in between, the restart would otherwise skip
+            # the events and lose their counts. Faust attaches a table's own writes to their
+            # event for this; our per-batch records are not tied to one event, so wait here.
+            await asyncio.gather(*written)
             if changed_all:
                 states = list(state.data.values())
                 for sid in sorted(changed_all):
