@@ -2,4 +2,5 @@
 
 from producers_sim.cli import main
 
-main()
+if __name__ == "__main__":  # the engine process (spawned) imports this module again
+    main()

@@ -22,9 +22,11 @@ from cta_core.errors import CtaError
 from cta_core.topics import WEATHER
 from producers_sim.clock import CHICAGO, SimClock
 from producers_sim.control import Command, Rejected, parse_speed
-from producers_sim.engine import Engine, EngineOptions
+from producers_sim.engine import EngineOptions, new_seed
+from producers_sim.feed import EngineSpec, Feed, FeedError, InlineFeed, ProcessFeed
 from producers_sim.movement import MovementOptions
-from producers_sim.network import LINES, load_network
+from producers_sim.network import LINES
+from producers_sim.prepare import Preparer
 from producers_sim.runner import Runner, RunSummary
 from producers_sim.schedule import HeadwayPlan
 
@@ -178,6 +180,13 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
     show_default=True,
     help="Obey commands on the control topic (off: benchmarks that must not be paused).",
 )
+@click.option(
+    "--engine-process/--no-engine-process",
+    default=True,
+    show_default=True,
+    help="Simulate and encode in a second process, so producing gets a core of its own "
+    "(off: everything in one process).",
+)
 @click.option("--run-id", default=None, help="Id of this run in status messages.  [default: random]")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @connection_options
@@ -200,18 +209,19 @@ def main(**kwargs: Any) -> None:
         kwargs["headway_peak"], kwargs["headway_offpeak"], kwargs["headway_overnight"]
     )
     options = EngineOptions(plan=plan, movement=MovementOptions(disruptions=kwargs["disruptions"]))
-    network = load_network(kwargs["lines"])
-    engine = Engine(network, start.timestamp(), kwargs["seed"], options)
-    clock = SimClock(engine.start, kwargs["speed"], paused=kwargs["paused"])
-    end_t = engine.start + duration if duration is not None else None
+    seed = kwargs["seed"] if kwargs["seed"] is not None else new_seed()
+    spec = EngineSpec(tuple(kwargs["lines"]), start.timestamp(), seed, options)
+    clock = SimClock(spec.start, kwargs["speed"], paused=kwargs["paused"])
+    end_t = spec.start + duration if duration is not None else None
     commands: queue.Queue[Command | Rejected] = queue.Queue()
     run_id = kwargs["run_id"] or uuid.uuid4().hex[:8]
+    in_process = not kwargs["engine_process"]
     try:
         if kwargs["dry_run"]:
-            summary = _run_dry(engine, clock, end_t, kwargs["max_events"], commands, run_id)
+            summary = _run_dry(spec, in_process, clock, end_t, kwargs["max_events"], commands, run_id)
         else:
-            summary = _run_kafka(settings, engine, clock, end_t, kwargs, commands, run_id)
-    except CtaError as exc:
+            summary = _run_kafka(settings, spec, in_process, clock, end_t, kwargs, commands, run_id)
+    except (CtaError, FeedError) as exc:
         click.echo(f"cta-sim: {exc}", err=True)
         sys.exit(1)
     for line in summary.lines():
@@ -238,20 +248,34 @@ def _stop_on_signals(runner: Runner) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+@contextlib.contextmanager
+def _feed(spec: EngineSpec, preparer: Preparer, in_process: bool) -> Iterator[Feed]:
+    feed: Feed = InlineFeed(spec.build(), preparer) if in_process else ProcessFeed(spec, preparer)
+    try:
+        yield feed
+    finally:
+        feed.close()
+
+
 def _run_dry(
-    engine: Engine,
+    spec: EngineSpec,
+    in_process: bool,
     clock: SimClock,
     end_t: float | None,
     max_events: int | None,
     commands: queue.Queue[Command | Rejected],
     run_id: str,
 ) -> RunSummary:
+    from producers_sim.prepare import JsonPreparer
     from producers_sim.publishers.stdout_publisher import StdoutPublisher
 
     sink = StdoutPublisher(click.get_text_stream("stdout"))
-    runner = Runner(engine, clock, sink, end_t=end_t, max_events=max_events, commands=commands, run_id=run_id)
-    with _stop_on_signals(runner):
-        return _with_terminal(runner, clock, commands)
+    with _feed(spec, JsonPreparer(), in_process) as feed:
+        runner = Runner(
+            feed, clock, sink, end_t=end_t, max_events=max_events, commands=commands, run_id=run_id
+        )
+        with _stop_on_signals(runner):
+            return _with_terminal(runner, clock, commands)
 
 
 def _with_terminal(runner: Runner, clock: SimClock, commands: queue.Queue[Command | Rejected]) -> RunSummary:
@@ -265,7 +289,8 @@ def _with_terminal(runner: Runner, clock: SimClock, commands: queue.Queue[Comman
 
 def _run_kafka(
     settings: Any,
-    engine: Engine,
+    spec: EngineSpec,
+    in_process: bool,
     clock: SimClock,
     end_t: float | None,
     kwargs: dict[str, Any],
@@ -277,6 +302,7 @@ def _run_kafka(
         from cta_core.kafka_clients import make_registry_client, wait_for_broker
         from producers_sim.publishers.control_channel import ControlListener
         from producers_sim.publishers.kafka_publisher import KafkaPublisher, create_topics, register_schemas
+    from producers_sim.prepare import KafkaPreparer
     from producers_sim.publishers.base import CompositeSink
     from producers_sim.publishers.weather_publisher import WeatherPublisher
 
@@ -286,25 +312,26 @@ def _run_kafka(
     if created:
         log.info("created topics: %s", ", ".join(created))
     ids = register_schemas(make_registry_client(settings), settings.schema_registry_url, suffix)
-    kafka = KafkaPublisher.from_settings(settings, ids, suffix)
+    kafka = KafkaPublisher.from_settings(settings, suffix)
     weather = WeatherPublisher(settings.rest_proxy_url, topic=WEATHER + suffix)
     sink = CompositeSink(kafka, weather)
     listener = ControlListener.from_settings(settings, run_id, commands) if kwargs["control"] else None
     if listener is not None:
         listener.start()
-    runner = Runner(
-        engine,
-        clock,
-        sink,
-        end_t=end_t,
-        max_events=kwargs["max_events"],
-        commands=commands,
-        status=kafka,
-        run_id=run_id,
-    )
     try:
-        with _stop_on_signals(runner):
-            return _with_terminal(runner, clock, commands)
+        with _feed(spec, KafkaPreparer(ids), in_process) as feed:
+            runner = Runner(
+                feed,
+                clock,
+                sink,
+                end_t=end_t,
+                max_events=kwargs["max_events"],
+                commands=commands,
+                status=kafka,
+                run_id=run_id,
+            )
+            with _stop_on_signals(runner):
+                return _with_terminal(runner, clock, commands)
     finally:
         if listener is not None:
             listener.stop()

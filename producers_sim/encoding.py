@@ -156,11 +156,15 @@ class TurnstileEncoder:
             k = self._keys[event.station_id] = self.key_writer.encode(event.key())
         return k
 
-    def value(self, event: TurnstileEvent) -> bytes:
-        # a station's name and line never change within a run: cache by station id
+    def prefix(self, event: TurnstileEvent) -> bytes:
+        """The value up to sim_time's varint: the same for every entry at a station (its name
+        and line never change within a run), so cached by station id."""
         prefix = self._prefixes.get(event.station_id)
         if prefix is None:
             fixed = {**event.value(), "sim_time": None}
             # the last byte is the null branch (0) of sim_time; cut it off
             prefix = self._prefixes[event.station_id] = self.value_writer.encode(fixed)[:-1] + b"\x02"
-        return prefix + long_bytes(int(event.t * 1000))
+        return prefix
+
+    def value(self, event: TurnstileEvent) -> bytes:
+        return self.prefix(event) + long_bytes(int(event.t * 1000))

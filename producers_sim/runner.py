@@ -1,8 +1,10 @@
-"""Runs the engine against the clock: paces events, applies commands, reports status.
+"""Runs the simulation against the clock: paces records, applies commands, reports status.
 
-No Kafka here: events go to an :class:`~producers_sim.publishers.base.EventSink`,
-status documents to a :class:`~producers_sim.publishers.base.StatusSink`, and commands
-come from a queue fed by the control listener and the keyboard.
+No Kafka here: records (events prepared for their sink, see :mod:`producers_sim.records`)
+come from a :class:`~producers_sim.feed.Feed` and go to an
+:class:`~producers_sim.publishers.base.EventSink`, status documents to a
+:class:`~producers_sim.publishers.base.StatusSink`, and commands come from a queue fed by
+the control listener and the keyboard.
 """
 
 from __future__ import annotations
@@ -11,12 +13,11 @@ import bisect
 import contextlib
 import json
 import math
-import operator
 import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,15 +31,14 @@ from producers_sim.control import (
     apply_command,
     status_document,
 )
-from producers_sim.engine import Engine
-from producers_sim.events import Event
+from producers_sim.feed import Feed, FeedError
 from producers_sim.publishers.base import EventSink, StatusSink
+from producers_sim.records import Record, record_time
 
 #: a burst at full speed checks commands and the stop flag this often (wall seconds)
 BURST_S = 0.05
-#: events handed to the sink per call; the burst deadline is checked between calls
+#: records handed to the sink per call; the burst deadline is checked between calls
 CHUNK = 1024
-_BY_TIME = operator.attrgetter("t")
 #: idle waits never exceed this, so commands apply promptly
 MAX_WAIT_S = 0.05
 
@@ -73,7 +73,7 @@ class RunSummary:
 class Runner:
     def __init__(
         self,
-        engine: Engine,
+        feed: Feed,
         clock: SimClock,
         sink: EventSink,
         *,
@@ -87,7 +87,7 @@ class Runner:
         status_interval: float = 1.0,
         flush_timeout: float = 30.0,
     ):
-        self.engine = engine
+        self.feed = feed
         self.clock = clock
         self.sink = sink
         self.end_t = end_t
@@ -96,7 +96,7 @@ class Runner:
         self.status = status
         self.on_status = on_status
         self.run_id = run_id or uuid.uuid4().hex[:8]
-        self.lines = lines or engine.network.lines
+        self.lines = lines or feed.lines
         self.status_interval = status_interval
         self.flush_timeout = flush_timeout
         self.control = ControlState()
@@ -116,9 +116,9 @@ class Runner:
             counters=self.sink.counters,
             control=self.control,
             started_at=self.started_at,
-            seed=self.engine.seed,
+            seed=self.feed.seed,
             lines=self.lines,
-            trains=self.engine.trains_in_service,
+            trains=self.feed.trains_in_service,
             stopped=stopped,
         )
 
@@ -147,13 +147,24 @@ class Runner:
         with contextlib.suppress(queue.Empty):
             self._held.append(self.commands.get(timeout=min(seconds, MAX_WAIT_S)))
 
+    def _next_batch(self, batches: Iterator[list[Record]]) -> list[Record] | None:
+        """The next non-empty batch; None when the feed ended because the run is stopping
+        (a signal sent to the whole process group reaches the engine process too)."""
+        try:
+            batch = next(batches)
+            while not batch:
+                batch = next(batches)
+        except FeedError:
+            if self._stop.is_set():
+                return None
+            raise
+        return batch
+
     def run(self) -> RunSummary:
         clock, sink = self.clock, self.sink
         end_t, max_events = self.end_t, self.max_events
-        batches = self.engine.batches()
-        batch: list[Event] = next(batches)
-        while not batch:
-            batch = next(batches)
+        batches = self.feed.batches()
+        batch: list[Record] = self._next_batch(batches) or []  # (empty: stopping already)
         i = 0  # batch[i] is the next event to publish
         wall0 = time.monotonic()
         self._publish_status()
@@ -171,8 +182,8 @@ class Runner:
             sink.poll()
             fast = clock.is_max and not clock.paused
             limit = float("inf") if fast else clock.now()
-            pending = batch[i]
-            if end_t is not None and pending.t >= end_t:
+            pending_t = batch[i][0]
+            if end_t is not None and pending_t >= end_t:
                 if fast:
                     clock.advance_to(end_t)
                 if clock.now() >= end_t:
@@ -180,36 +191,43 @@ class Runner:
                     break
                 self._wait(clock.wall_until(end_t))
                 continue
-            if pending.t > limit:
-                self._wait(clock.wall_until(pending.t))
+            if pending_t > limit:
+                self._wait(clock.wall_until(pending_t))
                 continue
             # publish everything due, in bursts of at most BURST_S wall seconds
             bound = limit if end_t is None else min(limit, math.nextafter(end_t, -math.inf))
             deadline = now_w + BURST_S
             budget = max_events - self.count if max_events is not None else None
             publish_many = sink.publish_many
-            last_t = pending.t
+            last_t = pending_t
             n = 0
+            ended = False
             while True:
-                j = bisect.bisect_right(batch, bound, lo=i, hi=min(len(batch), i + CHUNK), key=_BY_TIME)
+                j = bisect.bisect_right(batch, bound, lo=i, hi=min(len(batch), i + CHUNK), key=record_time)
                 if budget is not None:
                     j = min(j, i + budget - n)
                 if j > i:
                     publish_many(batch[i:j])
-                    last_t = batch[j - 1].t
+                    last_t = batch[j - 1][0]
                     n += j - i
                     i = j
                 if i == len(batch):
-                    batch, i = next(batches), 0
-                    while not batch:
-                        batch = next(batches)
-                if n == budget or batch[i].t > bound or monotonic() > deadline:
+                    if n == budget:
+                        break
+                    following = self._next_batch(batches)
+                    if following is None:
+                        ended = True
+                        break
+                    batch, i = following, 0
+                if n == budget or batch[i][0] > bound or monotonic() > deadline:
                     break
             self.count += n
             if fast:
                 clock.advance_to(last_t)
             if n == budget:
                 reason = "max-events"
+                break
+            if ended:
                 break
         undelivered = sink.flush(self.flush_timeout)
         wall = monotonic() - wall0  # including the flush: events/s means delivered
@@ -219,7 +237,7 @@ class Runner:
             events=self.count,
             counters=sink.counters,
             reason=reason,
-            sim_start=self.engine.start,
+            sim_start=self.feed.start,
             sim_end=clock.now(),
             wall_s=wall,
             undelivered=undelivered,

@@ -1,22 +1,20 @@
-"""The interface between the runner and whatever publishes events."""
+"""The interface between the runner and whatever publishes records."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from cta_core import topics
 from producers_sim.control import TopicCounters
-from producers_sim.events import Event
+from producers_sim.records import Record, record_topic
 
 
 class EventSink(Protocol):
     @property
     def counters(self) -> TopicCounters: ...
 
-    def publish(self, event: Event) -> None:
-        """Hand one event over; may block briefly when a local queue is full."""
-
-    def publish_many(self, events: list[Event]) -> None:
-        """Hand several events over, in order (the fast path at --speed max)."""
+    def publish_many(self, records: list[Record]) -> None:
+        """Hand records over, in order; may block briefly when a local queue is full."""
 
     def poll(self) -> None:
         """Serve delivery reports (cheap; called often)."""
@@ -32,37 +30,32 @@ class StatusSink(Protocol):
 
 
 class CompositeSink:
-    """Sends weather to one sink and everything else to another."""
+    """Sends weather records to one sink and everything else to another."""
 
-    def __init__(self, events: EventSink, weather: EventSink):
+    def __init__(self, events: EventSink, weather: EventSink, weather_topic: str = topics.WEATHER):
         self.events = events
         self.weather = weather
+        self.weather_topic = weather_topic
 
     @property
     def counters(self) -> TopicCounters:
         return self.events.counters.merged(self.weather.counters)
 
-    def publish(self, event: Event) -> None:
-        from producers_sim.events import WeatherEvent
-
-        (self.weather if isinstance(event, WeatherEvent) else self.events).publish(event)
-
-    def publish_many(self, events: list[Event]) -> None:
-        from producers_sim.events import WeatherEvent
-
-        kinds = list(map(type, events))  # searched in C: weather is rare (hourly)
+    def publish_many(self, records: list[Record]) -> None:
+        names = list(map(record_topic, records))  # searched in C: weather is rare (hourly)
+        weather = self.weather_topic
         start = 0
         while True:
             try:
-                i = kinds.index(WeatherEvent, start)
+                i = names.index(weather, start)
             except ValueError:
                 break
             if i > start:
-                self.events.publish_many(events[start:i])
-            self.weather.publish(events[i])
+                self.events.publish_many(records[start:i])
+            self.weather.publish_many(records[i : i + 1])
             start = i + 1
-        if start < len(events):
-            self.events.publish_many(events[start:] if start else events)
+        if start < len(records):
+            self.events.publish_many(records[start:] if start else records)
 
     def poll(self) -> None:
         self.events.poll()

@@ -1,9 +1,10 @@
 """Arrivals and turnstile entries to Kafka: one idempotent, batched, compressed Producer.
 
 Values are Avro in the Confluent wire format, with the schemas registered in the Schema
-Registry under the topic-name strategy (``<topic>-key`` / ``<topic>-value``). Encoding
-uses fastavro and a prebuilt 5-byte header (see :mod:`producers_sim.encoding`), which is
-several times faster than ``SerializingProducer`` with ``AvroSerializer`` per event.
+Registry under the topic-name strategy (``<topic>-key`` / ``<topic>-value``). The records
+arrive encoded (:class:`~producers_sim.prepare.KafkaPreparer`, fastavro and a prebuilt
+5-byte header, several times faster than ``SerializingProducer`` with ``AvroSerializer``
+per event, and run in the engine's process): this module only produces.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from cta_core.kafka_clients import ensure_topics, make_producer, spec_for
 from cta_core.schemas import schema_text
 from cta_core.settings import Settings
 from producers_sim.control import EVENT_TOPICS, TopicCounters
-from producers_sim.encoding import _LOW, ArrivalEncoder, TurnstileEncoder, millis_suffix
-from producers_sim.events import ArrivalEvent, Event, TurnstileEvent
+from producers_sim.records import Record, count_by_topic
 
 log = logging.getLogger(__name__)
 
@@ -79,32 +79,21 @@ def create_topics(admin: Any, partitions: int | None, replication: int, suffix: 
 
 
 class KafkaPublisher:
-    def __init__(self, producer: Producer, schema_ids: dict[str, tuple[int, int]], suffix: str = ""):
+    def __init__(self, producer: Producer, suffix: str = ""):
         """``suffix`` is appended to the event topics' names (benchmarks); counters keep the contract's."""
         self.producer = producer
         self._names = {t: t + suffix for t in EVENT_TOPICS}
         self._counters = TopicCounters()
-        self._arrivals = ArrivalEncoder(*schema_ids[topics.ARRIVALS])
-        self._turnstiles = TurnstileEncoder(*schema_ids[topics.TURNSTILES])
         self._callbacks = {t: self._callback(t) for t in (topics.ARRIVALS, topics.TURNSTILES)}
-        self._encoders: dict[type, tuple[object, object]] = {
-            TurnstileEvent: (self._turnstiles.key, self._turnstiles.value),
-            ArrivalEvent: (self._arrivals.key, self._arrivals.value),
-        }
         self._produced = self._counters.produced
-        self._turnstile_cache: dict[int, tuple[bytes, bytes]] = {}
-        #: sim_time varint suffixes by ``ms // 8192`` (a float, as divmod gives it)
-        self._suffixes: dict[float, bytes] = {}
         #: whether the producer reports failed deliveries only (see :attr:`counters`)
         self.only_errors = False
         self.status_failed = 0
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, schema_ids: dict[str, tuple[int, int]], suffix: str = "", **extra: Any
-    ) -> KafkaPublisher:
+    def from_settings(cls, settings: Settings, suffix: str = "", **extra: Any) -> KafkaPublisher:
         conf = {**THROUGHPUT, **extra}
-        publisher = cls(make_producer(settings, **conf), schema_ids, suffix)
+        publisher = cls(make_producer(settings, **conf), suffix)
         only = str(
             settings.kafka_config.get("delivery.report.only.error", conf["delivery.report.only.error"])
         )
@@ -149,82 +138,28 @@ class KafkaPublisher:
                 break
             except BufferError:
                 producer.poll(0.05)  # local queue full: let deliveries drain, then retry
-        producer.poll(0)
 
-    def publish(self, event: Event) -> None:
-        try:
-            key, value = self._encoders[type(event)]
-        except KeyError:
-            raise TypeError(f"KafkaPublisher does not publish {type(event).__name__}") from None
-        topic = event.topic
-        k, v = key(event), value(event)  # type: ignore[operator]
-        producer = self.producer
-        try:
-            producer.produce(self._names[topic], v, k, -1, self._callbacks[topic])
-        except BufferError:
-            self._produce(topic, k, v)  # the local queue is full: drain and retry
-        else:
-            producer.poll(0)
-        self._produced[topic] += 1
-
-    def publish_many(self, events: list[Event]) -> None:
-        """:meth:`publish` for a run of events, with every lookup hoisted out of the loop,
-        turnstile entries encoded inline (they are ~93% of all events) and one ``poll(0)``
-        per call instead of one per event (the runner hands over at most ``CHUNK`` events
-        at a time, and polls between bursts too)."""
+    def publish_many(self, records: list[Record]) -> None:
+        """Records prepared by :class:`~producers_sim.prepare.KafkaPreparer`: arrivals and
+        turnstile entries, already Avro. One ``poll(0)`` per call rather than one per record
+        (the runner hands over at most ``CHUNK`` records at a time, and polls between bursts
+        too): this loop is the simulator's hot path at ``--speed max``."""
         producer = self.producer
         produce = producer.produce
-        t_get = self._turnstile_cache.get
-        s_get = self._suffixes.get
-        low = _LOW
-        t_name, t_cb = self._names[topics.TURNSTILES], self._callbacks[topics.TURNSTILES]
-        a_key, a_value = self._arrivals.key, self._arrivals.value
-        a_name, a_cb = self._names[topics.ARRIVALS], self._callbacks[topics.ARRIVALS]
-        join = b"".join
-        turnstile, arrival = TurnstileEvent, ArrivalEvent
-        n_arrivals = 0
-        for event in events:
-            if type(event) is turnstile:
-                # TurnstileEncoder.value inlined (the hot loop): the station's cached prefix,
-                # then sim_time's varint from two table lookups (see encoding._LOW)
-                cached = t_get(event.station_id)
-                q, r = divmod(event.t * 1000.0, 8192.0)
-                suffix = s_get(q)
-                if cached is not None and suffix is not None:
-                    key, prefix = cached
-                    value = join((prefix, low[int(r)], suffix))
-                else:
-                    key, value = self._turnstile_slow(event, q)
+        names, callbacks = self._names, self._callbacks
+        try:
+            for _, topic, value, key in records:
                 try:
-                    produce(t_name, value, key, -1, t_cb)
+                    produce(names[topic], value, key, -1, callbacks[topic])
                 except BufferError:
-                    self._produce(topics.TURNSTILES, key, value)  # local queue full: drain, retry
-            elif type(event) is arrival:
-                key, value = a_key(event), a_value(event)
-                n_arrivals += 1
-                try:
-                    produce(a_name, value, key, -1, a_cb)
-                except BufferError:
-                    self._produce(topics.ARRIVALS, key, value)
-            else:
-                raise TypeError(f"KafkaPublisher does not publish {type(event).__name__}")
-        producer.poll(0)
+                    self._produce(topic, key, value)  # local queue full: drain, retry
+        except KeyError as exc:
+            raise TypeError(f"KafkaPublisher does not publish to {exc.args[0]}") from None
+        finally:
+            producer.poll(0)
         produced = self._produced
-        produced[topics.TURNSTILES] += len(events) - n_arrivals
-        produced[topics.ARRIVALS] += n_arrivals
-
-    def _turnstile_slow(self, event: TurnstileEvent, q: float) -> tuple[bytes, bytes]:
-        """A station's first entry, or a new 8.192 s slice of time: encode the long way and
-        remember the station's key and value prefix and the slice's varint suffix."""
-        turnstiles = self._turnstiles
-        key, value = turnstiles.key(event), turnstiles.value(event)
-        self._turnstile_cache[event.station_id] = (key, turnstiles._prefixes[event.station_id])
-        suffix = millis_suffix(int(q))
-        if suffix is not None:
-            if len(self._suffixes) > 100_000:  # ~9 simulated days of slices
-                self._suffixes.clear()
-            self._suffixes[q] = suffix
-        return key, value
+        for topic, n in count_by_topic(records).items():
+            produced[topic] += n
 
     def publish_status(self, key: str, document: bytes) -> None:
         try:

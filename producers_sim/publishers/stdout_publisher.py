@@ -1,4 +1,5 @@
-"""``--dry-run``: every event as one JSON line on stdout, no Kafka."""
+"""``--dry-run``: every event as one JSON line on stdout, no Kafka (the records come from
+:class:`~producers_sim.prepare.JsonPreparer`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sys
 from typing import TextIO
 
 from producers_sim.control import TopicCounters
-from producers_sim.events import Event, to_json
+from producers_sim.records import Record, count_by_topic
 
 
 class StdoutPublisher:
@@ -14,15 +15,12 @@ class StdoutPublisher:
         self.stream = stream if stream is not None else sys.stdout
         self.counters = TopicCounters()
 
-    def publish(self, event: Event) -> None:
-        self.stream.write(to_json(event) + "\n")
-        topic = event.topic
-        self.counters.produced[topic] = self.counters.produced.get(topic, 0) + 1
-        self.counters.delivered[topic] = self.counters.delivered.get(topic, 0) + 1
-
-    def publish_many(self, events: list[Event]) -> None:
-        for event in events:
-            self.publish(event)
+    def publish_many(self, records: list[Record]) -> None:
+        self.stream.write("".join([f"{value}\n" for _, _, value, _ in records]))
+        produced, delivered = self.counters.produced, self.counters.delivered
+        for topic, n in count_by_topic(records).items():
+            produced[topic] = produced.get(topic, 0) + n
+            delivered[topic] = delivered.get(topic, 0) + n
 
     def poll(self) -> None:
         pass

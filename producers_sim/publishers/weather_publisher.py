@@ -21,6 +21,7 @@ from cta_core import topics
 from cta_core.schemas import schema_text
 from producers_sim.control import TopicCounters
 from producers_sim.events import Event, WeatherEvent
+from producers_sim.records import Record
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,10 @@ class WeatherPublisher:
             with self._lock:
                 self.counters.failed[topics.WEATHER] += 1
 
-    def publish_many(self, events: list[Event]) -> None:
-        for event in events:
-            self.publish(event)
+    def publish_many(self, records: list[Record]) -> None:
+        """Weather records carry the event itself (see :class:`~producers_sim.prepare.KafkaPreparer`)."""
+        for record in records:
+            self.publish(record[2])
 
     def poll(self) -> None:
         pass

@@ -119,19 +119,52 @@ def test_split_millis_encoding_matches_int_conversion() -> None:
     assert millis_suffix(1 << 28) is None and millis_suffix((1 << 21) - 1) is None
 
 
-def test_kafka_publisher_fast_path_writes_what_the_encoders_write() -> None:
-    """publish_many inlines the turnstile encoding; compare with publish() message by message.
-    (A recording stand-in for the Producer: the Kafka round trip is in the integration tests.)"""
+def test_kafka_preparer_fast_path_writes_what_the_encoders_write() -> None:
+    """prepare() encodes entries straight from their columns; compare with prepare_one() on
+    the minute's events in order, across pickling (the engine process gets the preparer
+    that way)."""
+    import pickle
+
     from cta_core import topics
     from producers_sim.engine import Engine
     from producers_sim.network import load_network
+    from producers_sim.prepare import KafkaPreparer
+
+    ids = {topics.ARRIVALS: (1, 2), topics.TURNSTILES: (3, 4)}
+    engine = Engine(load_network(["red", "brown"]), 1_796_140_800.0 + 7.5, 5)  # starts mid-minute
+    fast = pickle.loads(pickle.dumps(KafkaPreparer(ids)))
+    slow = KafkaPreparer(ids)
+    records: list[tuple] = []
+    events = []
+    for minute in engine.minutes():
+        records += fast.prepare(minute)
+        events += minute.ordered()
+        if len(events) >= 5000:
+            break
+    assert records == [slow.prepare_one(ev) for ev in events]
+    assert {r[1] for r in records} == {topics.ARRIVALS, topics.TURNSTILES, topics.WEATHER}
+    assert [r[0] for r in records] == sorted(ev.t for ev in events) and records[0][0] >= engine.start
+    entry = next(i for i, ev in enumerate(events) if isinstance(ev, TurnstileEvent))
+    assert _decode(records[entry][2], "turnstile_value", 4) == events[entry].value()
+    assert _decode(records[entry][3], "turnstile_key", 3) == events[entry].key()
+    weather = next(r for r in records if r[1] == topics.WEATHER)
+    assert weather[2] in events  # weather goes to the REST Proxy publisher as the event
+
+
+def test_kafka_publisher_produces_the_records_under_the_suffixed_topics() -> None:
+    """(A recording stand-in for the Producer: the Kafka round trip is in the integration tests.)"""
+    from cta_core import topics
     from producers_sim.publishers.kafka_publisher import KafkaPublisher
 
     class Recorder:
         def __init__(self) -> None:
             self.sent: list[tuple[str, bytes, bytes]] = []
+            self.full = 2  # the first produce calls find the local queue full
 
         def produce(self, topic: str, value: bytes, key: bytes, *args: object, **kwargs: object) -> None:
+            if self.full:
+                self.full -= 1
+                raise BufferError("Local: Queue full")
             self.sent.append((topic, key, value))
 
         def poll(self, timeout: float = 0) -> int:
@@ -140,23 +173,15 @@ def test_kafka_publisher_fast_path_writes_what_the_encoders_write() -> None:
         def __len__(self) -> int:
             return 0
 
-    ids = {topics.ARRIVALS: (1, 2), topics.TURNSTILES: (3, 4)}
-    engine = Engine(load_network(["red", "brown"]), 1_796_140_800.0, 5)
-    events = []
-    for ev in engine.events():
-        if ev.topic != topics.WEATHER:
-            events.append(ev)
-        if len(events) >= 5000:
-            break
-    fast, slow = Recorder(), Recorder()
-    fast_pub, slow_pub = KafkaPublisher(fast, ids, ".x"), KafkaPublisher(slow, ids, ".x")  # type: ignore[arg-type]
-    fast_pub.publish_many(events[:2500])
-    fast_pub.publish_many(events[2500:])
-    for ev in events:
-        slow_pub.publish(ev)
-    assert fast.sent == slow.sent
-    assert {t for t, _, _ in fast.sent} == {topics.ARRIVALS + ".x", topics.TURNSTILES + ".x"}
-    entry = next(i for i, ev in enumerate(events) if isinstance(ev, TurnstileEvent))
-    assert _decode(fast.sent[entry][2], "turnstile_value", 4) == events[entry].value()
-    assert fast_pub.counters.produced == slow_pub.counters.produced
-    assert sum(fast_pub.counters.produced.values()) == 5000
+    records = [
+        (1.0, topics.TURNSTILES, b"v1", b"k1"),
+        (2.0, topics.ARRIVALS, b"v2", b"k2"),
+        (3.0, topics.TURNSTILES, b"v3", b"k3"),
+    ]
+    producer = Recorder()
+    publisher = KafkaPublisher(producer, ".x")  # type: ignore[arg-type]
+    publisher.publish_many(records)
+    assert producer.sent == [(t + ".x", k, v) for _, t, v, k in records]
+    assert publisher.counters.produced == {topics.TURNSTILES: 2, topics.ARRIVALS: 1, topics.WEATHER: 0}
+    with pytest.raises(TypeError, match="does not publish"):
+        publisher.publish_many([(4.0, topics.WEATHER, object(), None)])

@@ -13,7 +13,9 @@ from sim_helpers import chicago
 from producers_sim.clock import SimClock
 from producers_sim.control import Command, Rejected
 from producers_sim.engine import Engine
+from producers_sim.feed import InlineFeed
 from producers_sim.network import Network
+from producers_sim.prepare import JsonPreparer
 from producers_sim.publishers.stdout_publisher import StdoutPublisher
 from producers_sim.runner import Runner
 
@@ -40,7 +42,8 @@ def test_pause_step_resume_and_stop(network: Network) -> None:
     out = io.StringIO()
     commands: queue.Queue[Command | Rejected] = queue.Queue()
     statuses = Statuses()
-    runner = Runner(engine, clock, StdoutPublisher(out), commands=commands, status=statuses, run_id="t1")
+    feed = InlineFeed(engine, JsonPreparer())
+    runner = Runner(feed, clock, StdoutPublisher(out), commands=commands, status=statuses, run_id="t1")
     thread = threading.Thread(target=runner.run)
     thread.start()
     try:

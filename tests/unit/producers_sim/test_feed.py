@@ -1,0 +1,116 @@
+"""The engine process gives the runner exactly what the engine gives in-process, and it
+never outlives the simulator or hides a failure."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+from collections.abc import Iterator
+
+import psutil
+import pytest
+from sim_helpers import chicago
+
+from cta_core import topics
+from producers_sim.clock import SimClock
+from producers_sim.engine import EngineOptions, Minute
+from producers_sim.feed import EngineSpec, FeedError, InlineFeed, ProcessFeed
+from producers_sim.prepare import JsonPreparer, KafkaPreparer
+from producers_sim.publishers.stdout_publisher import StdoutPublisher
+from producers_sim.records import Record
+from producers_sim.runner import Runner
+
+SPEC = EngineSpec(("red", "brown", "green"), chicago(2026, 12, 1, 7, 0), 21, EngineOptions())
+IDS = {topics.ARRIVALS: (1, 2), topics.TURNSTILES: (3, 4)}
+
+
+def _first(batches: Iterator[list[Record]], n: int) -> list[Record]:
+    return list(itertools.islice(itertools.chain.from_iterable(batches), n))
+
+
+def _children() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def test_process_feed_gives_the_inline_records_for_the_same_spec() -> None:
+    inline = InlineFeed(SPEC.build(), KafkaPreparer(IDS))
+    expected = _first(inline.batches(), 30_000)
+    feed = ProcessFeed(SPEC, KafkaPreparer(IDS))
+    try:
+        got = _first(feed.batches(), 30_000)
+        assert feed.trains_in_service > 0
+    finally:
+        feed.close()
+    assert got == expected
+    assert {r[1] for r in got} == {topics.ARRIVALS, topics.TURNSTILES, topics.WEATHER}
+    assert [r[0] for r in got] == sorted(r[0] for r in got)
+
+
+def test_closing_the_feed_ends_the_engine_process() -> None:
+    before = _children()
+    feed = ProcessFeed(SPEC, JsonPreparer())
+    next(feed.batches())  # running, and (with the pipe full) blocked on a send
+    pid = feed.pid
+    assert pid in _children() - before
+    feed.close()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+class _Failing:
+    """A preparer that breaks on the second batch."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def prepare(self, minute: Minute) -> list[Record]:
+        self.calls += 1
+        if self.calls == 2:
+            raise ValueError("no encoding for this")
+        return JsonPreparer().prepare(minute)
+
+
+def test_a_failure_in_the_engine_process_reaches_the_runner_with_its_traceback() -> None:
+    feed = ProcessFeed(SPEC, _Failing())
+    try:
+        batches = feed.batches()
+        assert next(batches)
+        with pytest.raises(FeedError, match="ValueError: no encoding for this"):
+            next(batches)
+    finally:
+        feed.close()
+
+
+def test_an_engine_process_that_dies_is_an_error_unless_the_run_is_stopping() -> None:
+    feed = ProcessFeed(SPEC, JsonPreparer())
+    try:
+        batches = feed.batches()
+        next(batches)
+        psutil.Process(feed.pid).kill()
+        with pytest.raises(FeedError, match="ended unexpectedly"):
+            for _ in batches:  # what the pipe still held, then the end
+                pass
+    finally:
+        feed.close()
+
+
+def test_a_stopping_runner_takes_the_end_of_the_feed_as_the_end_of_the_run() -> None:
+    """Ctrl+C or SIGTERM to the process group reaches the engine process too."""
+    feed = ProcessFeed(SPEC, JsonPreparer())
+    out = io.StringIO()
+    runner = Runner(feed, SimClock(SPEC.start, None), StdoutPublisher(out))
+    result: list[object] = []
+    thread = threading.Thread(target=lambda: result.append(runner.run()))
+    try:
+        thread.start()
+        while runner.count < 50_000:
+            thread.join(0.01)
+            assert thread.is_alive(), result
+        runner.request_stop()
+        psutil.Process(feed.pid).kill()
+        thread.join(30)
+    finally:
+        feed.close()
+    (summary,) = result
+    assert summary.reason == "signal"  # type: ignore[attr-defined]
+    assert summary.events == runner.count == out.getvalue().count("\n")  # type: ignore[attr-defined]
