@@ -86,7 +86,7 @@ class Engine:
         minute = math.floor(t0 / 60.0) * 60.0
         opts = self.options
         first = True
-        empty = EntryBlock(self.turnstiles.stations, [])
+        empty = EntryBlock(self.turnstiles.stations, [], [])
         while True:
             end = minute + 60.0
             arrivals = self.movement.advance(end - 1e-6)

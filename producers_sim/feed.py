@@ -34,10 +34,8 @@ from typing import Protocol
 from producers_sim.engine import Engine, EngineOptions
 from producers_sim.network import load_network
 from producers_sim.prepare import Preparer
-from producers_sim.records import Record
+from producers_sim.records import Record, record_time
 
-#: most records per message through the pipe (a simulated minute can hold ~25,000)
-MESSAGE_RECORDS = 2048
 #: asked of the kernel for the pipe (Linux; the default is 64 KiB): the engine runs ahead
 #: of the producer by up to this much, smoothing out the two sides' hiccups
 PIPE_BYTES = 1 << 20
@@ -57,8 +55,8 @@ class Feed(Protocol):
     def trains_in_service(self) -> int: ...
 
     def batches(self) -> Iterator[list[Record]]:
-        """Records in time order, one list per simulated minute or part of one (some may
-        be empty), forever; raises :class:`FeedError` if the engine process fails."""
+        """Records in time order, one list per simulated minute (some may be empty),
+        forever; raises :class:`FeedError` if the engine process fails."""
 
     def close(self) -> None: ...
 
@@ -91,7 +89,9 @@ class InlineFeed:
     def batches(self) -> Iterator[list[Record]]:
         prepare = self.preparer.prepare
         for minute in self.engine.minutes():
-            yield prepare(minute)
+            records = prepare(minute)
+            records.sort(key=record_time)
+            yield records
 
     def close(self) -> None:
         pass
@@ -145,7 +145,9 @@ class ProcessFeed:
             if message[0] == "error":
                 raise FeedError(f"the simulator's engine process failed:\n{message[1]}")
             self._trains = message[1]
-            yield message[2]
+            records = message[2]
+            records.sort(key=record_time)  # here rather than there: this side waits more
+            yield records
 
     def close(self) -> None:
         """Stop the engine process (it has nothing to save)."""
@@ -171,12 +173,7 @@ def run_engine(spec: EngineSpec, preparer: Preparer, conn: Connection) -> None:
         engine = spec.build()
         prepare = preparer.prepare
         for minute in engine.minutes():
-            records = prepare(minute)
-            trains = engine.trains_in_service
-            for i in range(0, len(records), MESSAGE_RECORDS):
-                send(dumps(("batch", trains, records[i : i + MESSAGE_RECORDS]), pickle.HIGHEST_PROTOCOL))
-            if not records:
-                send(dumps(("batch", trains, records), pickle.HIGHEST_PROTOCOL))
+            send(dumps(("batch", engine.trains_in_service, prepare(minute)), pickle.HIGHEST_PROTOCOL))
     except (BrokenPipeError, ConnectionResetError):
         pass  # the runner closed the pipe or died: nothing more to do
     except Exception:

@@ -9,6 +9,7 @@ Sunday/holiday) and ``curve`` the share of the day's riders in that hour
 
 from __future__ import annotations
 
+import bisect
 import csv
 import math
 import operator
@@ -16,7 +17,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from producers_sim.clock import CHICAGO
@@ -64,19 +65,28 @@ def load_curve() -> tuple[float, ...]:
     return tuple(ratios.get(h, 0.0) for h in range(24))
 
 
+@lru_cache(maxsize=4096)
+def poisson_cdf(lam: float) -> tuple[float, ...]:
+    """``P(N <= k)`` for ``N ~ Poisson(lam)`` and k = 0, 1, ... up to where the tail is
+    negligible (beyond lam + 12 sd): a draw is then one uniform and a binary search in C.
+    Terms come from logarithms, so large means neither underflow nor overflow."""
+    if lam <= 0:
+        return (1.0,)
+    top = math.ceil(lam + 12 * math.sqrt(lam) + 30)
+    log_lam = math.log(lam)
+    out: list[float] = []
+    total = 0.0
+    for k in range(top + 1):
+        total += math.exp(k * log_lam - lam - math.lgamma(k + 1))
+        out.append(total)
+    return tuple(out)
+
+
 def poisson(rng: random.Random, lam: float) -> int:
-    """A Poisson draw (Knuth's method; means here stay below ~60)."""
+    """A Poisson draw by inversion (no draw at all for a mean of 0)."""
     if lam <= 0:
         return 0
-    if lam > 500:  # not reached with the packaged data; keeps the loop bounded
-        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-    limit = math.exp(-lam)
-    k = 0
-    p = rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
+    return bisect.bisect_right(poisson_cdf(lam), rng.random())
 
 
 class Turnstiles:
@@ -94,7 +104,7 @@ class Turnstiles:
         self.seed = seed or load_seed()
         self.curve = curve or load_curve()
         self._means_cache: dict[tuple[DayType, int], list[float]] = {}
-        self._limits_cache: dict[tuple[DayType, int], list[float]] = {}
+        self._cdfs_cache: dict[tuple[DayType, int], list[tuple[float, ...]]] = {}
 
     def means(self, dt: DayType, hour: int) -> list[float]:
         """Mean entries per minute for each station (same order as :attr:`stations`)."""
@@ -106,40 +116,28 @@ class Turnstiles:
             self._means_cache[key] = cached
         return cached
 
-    def _limits(self, dt: DayType, hour: int) -> list[float]:
-        """``exp(-mean)`` per station: Knuth's Poisson loop, inlined in :meth:`minute`, stops
-        once the product of uniforms falls to it (0 for a mean of 0 or above 500, which
-        :func:`poisson` handles instead)."""
+    def _cdfs(self, dt: DayType, hour: int) -> list[tuple[float, ...]]:
+        """:func:`poisson_cdf` of each station's mean."""
         key = (dt, hour)
-        cached = self._limits_cache.get(key)
+        cached = self._cdfs_cache.get(key)
         if cached is None:
-            cached = [math.exp(-lam) if 0 < lam <= 500 else 0.0 for lam in self.means(dt, hour)]
-            self._limits_cache[key] = cached
+            cached = [poisson_cdf(lam) for lam in self.means(dt, hour)]
+            self._cdfs_cache[key] = cached
         return cached
 
     def block(self, t0: float) -> EntryBlock:
         """Entries during the minute starting at ``t0`` (epoch seconds), in the order drawn."""
         local = datetime.fromtimestamp(t0, CHICAGO)
         dt, hour = day_type(local.date()), local.hour
-        rng = self.rng
-        rand = rng.random
-        entries: list[tuple[float, int]] = []
-        extend = entries.extend
-        # the hot loop of the whole simulator (~93% of all events are entries): poisson()
-        # inlined, drawing exactly the same numbers in the same order; an entry is a
-        # (time, station index) pair, not an event object (a third of the cost)
-        for k, (lam, limit) in enumerate(zip(self.means(dt, hour), self._limits(dt, hour), strict=True)):
-            if limit:
-                n = 0
-                p = rand()
-                while p > limit:
-                    n += 1
-                    p *= rand()
-            else:
-                n = poisson(rng, lam)
-            if n:
-                extend([(t0 + rand() * 60.0, k) for _ in range(n)])
-        return EntryBlock(self.stations, entries)
+        rand = self.rng.random
+        search = bisect.bisect_right
+        # the hot path of the whole simulator (~93% of all events are entries): a count per
+        # station by inversion, then a time per entry, as columns (an object per entry would
+        # cost a third of the simulator's time); the station with a mean of 0 draws 0
+        counts = [search(cdf, rand()) for cdf in self._cdfs(dt, hour)]
+        stations = [k for k, n in enumerate(counts) if n for _ in range(n)]
+        times = [t0 + rand() * 60.0 for _ in range(len(stations))]
+        return EntryBlock(self.stations, times, stations)
 
     def minute(self, t0: float, ordered: bool = True) -> list[TurnstileEvent]:
         """:meth:`block` as events, in time order, or in the order drawn with ``ordered=False``."""
@@ -151,20 +149,22 @@ class Turnstiles:
 
 @dataclass(slots=True)
 class EntryBlock:
-    """A simulated minute's turnstile entries, columnar: ``entries`` are ``(t, k)`` pairs
-    for an entry at ``t`` through a turnstile of ``stations[k]``, in the order drawn."""
+    """A simulated minute's turnstile entries as columns: entry *i* is at ``times[i]``
+    through a turnstile of ``stations[where[i]]``; in the order drawn (not time order)."""
 
     #: (station id, name, line) per station index; shared by every block of a run
     stations: list[tuple[int, str, str | None]]
-    entries: list[tuple[float, int]]
+    times: list[float]
+    where: list[int]
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.times)
 
     def since(self, t: float) -> EntryBlock:
         """Only the entries at ``t`` or later (the first, partial minute of a run)."""
-        return EntryBlock(self.stations, [e for e in self.entries if e[0] >= t])
+        kept = [(x, k) for x, k in zip(self.times, self.where, strict=True) if x >= t]
+        return EntryBlock(self.stations, [x for x, _ in kept], [k for _, k in kept])
 
     def events(self) -> list[TurnstileEvent]:
         stations = self.stations
-        return [TurnstileEvent(t, *stations[k]) for t, k in self.entries]
+        return [TurnstileEvent(t, *stations[k]) for t, k in zip(self.times, self.where, strict=True)]
