@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -114,3 +118,31 @@ def test_a_stopping_runner_takes_the_end_of_the_feed_as_the_end_of_the_run() -> 
     (summary,) = result
     assert summary.reason == "signal"  # type: ignore[attr-defined]
     assert summary.events == runner.count == out.getvalue().count("\n")  # type: ignore[attr-defined]
+
+
+def test_the_engine_process_does_not_outlive_a_killed_simulator() -> None:
+    """SIGKILL gives the simulator no chance to close the feed: the engine process finds
+    the pipe closed on its next send and exits by itself."""
+    code = (
+        "import sys, time\n"
+        "from producers_sim.feed import ProcessFeed\n"
+        "from producers_sim.prepare import JsonPreparer\n"
+        "from test_feed import SPEC\n"
+        "feed = ProcessFeed(SPEC, JsonPreparer())\n"
+        "next(feed.batches())\n"
+        "print(feed.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    here = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, *sys.path])}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        engine = psutil.Process(int(proc.stdout.readline()))
+        assert engine.is_running()
+        proc.kill()
+        proc.wait(10)
+        _, alive = psutil.wait_procs([engine], timeout=15)
+        assert not alive, "the engine process outlived the simulator"
+    finally:
+        proc.kill()
