@@ -208,7 +208,17 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
                 counters.turnstiles_counted += sum(1 for _, sid in batch if sid is not None)
                 # one changelog record per partition and batch: counts and offset move together
                 state.data[key] = new
-                written.append(state.send_changelog(partition, key, new))
+                # Topic.send, not Table.send_changelog: the latter queues the record in Faust's
+                # producer buffer, and a worker that gets events before its producer has started
+                # (a restart with a backlog) never drained it, hanging on the wait below
+                written.append(
+                    await state.changelog_topic.send(
+                        key=key,
+                        value=new,
+                        partition=partition,  # (the topic has the table's serializers)
+                        force=True,  # never held back until the event is acked: we wait for it first
+                    )
+                )
                 changed_all |= changed
             # The changelog record must be durable before these events are acked (and their
             # offsets committed): after a crash in between, the restart would otherwise skip
