@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from cta_core import topics
 from cta_core.settings import Settings
 from stream_jobs.avro_wire import AvroDecoder, NotAvro, RegistryUnavailable, SchemaLookup, station_id_of
 from stream_jobs.faust_fastpath import EagerApp, QuietMonitor, RawSchema
-from stream_jobs.summary import apply_batch, encode_key, encode_value, total
+from stream_jobs.summary import apply_batch, encode_key, encode_value, first_gap, next_offset, total
 from stream_jobs.transform import (
     MalformedRow,
     apply_line_station,
@@ -33,6 +35,11 @@ from stream_jobs.transform import (
 )
 
 log = logging.getLogger("stream_jobs.faust")
+
+#: seconds between checks for a turnstile partition that stopped making progress
+STALL_CHECK_S = 3.0
+#: seconds before missing records that a re-read did not bring are re-read again
+RESEEK_S = 5.0
 
 DEFAULT_APP_ID = "cta-stations"
 
@@ -199,18 +206,35 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
                 by_partition[msg.partition].append((msg.offset, sid))
             changed_all: set[int] = set()
             written = []
+            reread: list[tuple[int, int]] = []
             for partition, batch in by_partition.items():
                 key = str(partition)
                 old = state.data.get(key)
+                expected = next_offset(old, await earliest(partition) if old is None else 0)
+                gap = first_gap(expected, (offset for offset, _ in batch))
+                if gap is None:
+                    sought.pop(partition, None)
+                elif await gone(partition, gap):
+                    log.warning(
+                        "turnstile summary: partition %d offsets from %d are gone (retention); counting on",
+                        partition,
+                        gap,
+                    )
+                else:
+                    batch = [e for e in batch if e[0] < gap]  # count up to the gap; the rest comes again
+                    last = sought.get(partition)
+                    now = time.monotonic()
+                    if last is None or last[0] != gap or now - last[1] > RESEEK_S:
+                        sought[partition] = (gap, now)
+                        reread.append((partition, gap))
                 new, changed = apply_batch(old, batch)
                 if old is not None and new["offset"] == old["offset"]:
                     continue  # a replay of offsets already counted
                 counters.turnstiles_counted += sum(1 for _, sid in batch if sid is not None)
                 # one changelog record per partition and batch: counts and offset move together
                 state.data[key] = new
-                # Topic.send, not Table.send_changelog: the latter queues the record in Faust's
-                # producer buffer, and a worker that gets events before its producer has started
-                # (a restart with a backlog) never drained it, hanging on the wait below
+                # Topic.send, not Table.send_changelog (which goes through Faust's producer
+                # buffer): the record is on its way when this returns, and awaited below
                 written.append(
                     await state.changelog_topic.send(
                         key=key,
@@ -229,5 +253,59 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
                 states = list(state.data.values())
                 for sid in sorted(changed_all):
                     await out.send(key=encode_key(sid), value=encode_value(total(states, sid)))
+            for partition, offset in reread:
+                await reread_from(partition, offset, "records before this batch were not delivered")
 
+    async def earliest(partition: int) -> int:
+        """The partition's first offset on the broker (its low watermark)."""
+        tp = TP(opts.turnstiles_topic, partition)
+        return (await app.consumer.earliest_offsets(tp)).get(tp) or 0
+
+    async def gone(partition: int, offset: int) -> bool:
+        """Whether the broker no longer has ``offset`` (deleted by retention)."""
+        return await earliest(partition) > offset
+
+    async def reread_from(partition: int, offset: int, why: str) -> None:
+        """Read the source again from the committed offsets, which never pass a record that
+        was not counted (the missing ones were never acked). Faust's own mechanism: with the
+        flow stopped its fetch loop drops the batch in hand, so no record fetched before the
+        seek can move the read offsets past the ones about to be fetched again."""
+        log.warning("turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset)
+        consumer = app.consumer
+        consumer.stop_flow()
+        try:
+            await consumer.perform_seek()
+        finally:
+            consumer.resume_flow()
+
+    async def watch_stalls() -> None:
+        """A partition with records beyond the counted offset and no progress over two
+        checks is re-read from that offset. Faust can mark records read that never reach
+        the stream around a rebalance (a restart with a backlog, after a crash); without
+        this the summary would stop there, with nothing after them ever counted."""
+        consumer = app.consumer
+        tps = [tp for tp in consumer.assignment() if tp.topic == opts.turnstiles_topic]
+        if not tps:
+            return
+        ends = await consumer.highwaters(*tps)
+        for tp in tps:
+            st = state.data.get(str(tp.partition))
+            done = next_offset(st, await earliest(tp.partition) if st is None else 0) - 1
+            end = ends.get(tp)
+            if end is None or end - 1 <= done:
+                stalled.pop(tp.partition, None)
+            elif stalled.get(tp.partition) == done:
+                stalled.pop(tp.partition)
+                await reread_from(
+                    tp.partition, done + 1, f"no progress at offset {done} with {end - 1 - done} newer"
+                )
+            else:
+                stalled[tp.partition] = done
+
+    #: partition -> (missing offset, when it was re-read): records already on their way
+    #: after a seek do not trigger another one until RESEEK_S have passed
+    sought: dict[int, tuple[int, float]] = {}
+    #: partition -> counted offset at the last check, while records beyond it exist
+    stalled: dict[int, int] = {}
+    app.timer(interval=STALL_CHECK_S, name=f"{opts.app_id}.turnstile-stalls")(watch_stalls)
     app.agent(source, name=f"{opts.app_id}.turnstile-summary")(count)

@@ -44,6 +44,26 @@ def apply_batch(
     return {"offset": last, "counts": counts}, changed
 
 
+def next_offset(state: Mapping[str, Any] | None, earliest: int) -> int:
+    """The next offset to count: after the state's, or the partition's earliest if nothing
+    was counted yet."""
+    return int(state["offset"]) + 1 if state and int(state["offset"]) >= 0 else earliest
+
+
+def first_gap(expected: int, offsets: Iterable[int]) -> int | None:
+    """The first offset from ``expected`` on that is missing from the offsets delivered (in
+    order), or None. The turnstile topics have no legitimate gaps (no compaction, no
+    transactions), so a gap means records were not delivered (faust-streaming 0.15 can
+    drop records it has fetched when a rebalance suspends the flow, at start-up too)."""
+    for offset in offsets:
+        if offset < expected:
+            continue
+        if offset > expected:
+            return expected
+        expected = offset + 1
+    return None
+
+
 def total(states: Iterable[Mapping[str, Any]], station_id: int) -> int:
     key = str(station_id)
     return sum(int(s["counts"].get(key, 0)) for s in states)

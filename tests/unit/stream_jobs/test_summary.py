@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import json
 
-from stream_jobs.summary import apply_batch, decode_key, encode_key, encode_value, total
+from stream_jobs.summary import (
+    apply_batch,
+    decode_key,
+    encode_key,
+    encode_value,
+    first_gap,
+    next_offset,
+    total,
+)
 
 
 def test_counts_and_skips_offsets_already_counted() -> None:
@@ -28,3 +36,13 @@ def test_ksqldb_key_and_value_format() -> None:
     assert encode_key(40900) == b"\x00\x00\x9f\xc4"  # IntegerSerializer: 4 bytes, big-endian
     assert decode_key(encode_key(-7)) == -7
     assert json.loads(encode_value(12)) == {"COUNT": 12}
+
+
+def test_first_gap_finds_offsets_never_delivered() -> None:
+    state = {"offset": 9, "counts": {}}
+    assert next_offset(state, earliest=0) == 10 and next_offset(None, earliest=4) == 4
+    assert first_gap(10, [7, 8, 9, 10, 11]) is None  # replays, then the next ones
+    assert first_gap(10, [10, 11, 14, 15]) == 12
+    assert first_gap(10, [13]) == 10
+    assert first_gap(0, [98, 99]) == 0  # a partition whose first records never arrived
+    assert first_gap(0, []) is None
