@@ -24,7 +24,14 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from cta_core import topics
 from cta_core.settings import Settings
 from cta_tui.commands import CtaCommands
-from cta_tui.control import ACK_TIMEOUT, ControlPublisher, PendingAcks, make_command, next_speed
+from cta_tui.control import (
+    ACK_TIMEOUT,
+    ControlPublisher,
+    PendingAcks,
+    default_sender,
+    make_command,
+    next_speed,
+)
 from cta_tui.feeds.health import HealthProbe
 from cta_tui.feeds.source import RecordSource
 from cta_tui.messages import (
@@ -100,8 +107,11 @@ class CtaApp(App[None]):
         backoff: tuple[float, float] = (0.5, 10.0),
         health_interval: float = 5.0,
         feeds: bool = True,
+        sender: str | None = None,
     ) -> None:
         super().__init__()
+        #: who this dashboard's commands come from (``sender`` in docs/control-protocol.md)
+        self.sender = sender if sender is not None else default_sender()
         self.settings = settings
         self.source = source
         self.control = control
@@ -340,7 +350,10 @@ class CtaApp(App[None]):
         if self.read_only:
             self.notify("read-only: control keys are disabled", severity="warning", timeout=3)
             return
-        cmd = make_command(command, **fields)
+        sim = self.state.sim
+        if sim is not None and sim.run_id:
+            fields["run_id"] = sim.run_id  # the run on screen, not every simulator on the topic
+        cmd = make_command(command, sender=self.sender, **fields)
         try:
             self.control.send(cmd)
         except Exception as exc:

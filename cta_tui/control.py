@@ -8,12 +8,18 @@ confluent-kafka, :class:`MemoryControlPublisher` records commands for tests.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cta_core import topics
 from cta_core.settings import Settings
+
+#: the simulator refuses longer senders (producers_sim.control.MAX_SENDER)
+MAX_SENDER = 200
 
 #: Seconds to wait for the simulator's acknowledgement before telling the user.
 ACK_TIMEOUT = 3.0
@@ -22,9 +28,27 @@ ACK_TIMEOUT = 3.0
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1200)
 
 
-def make_command(command: str, **fields: Any) -> dict[str, Any]:
-    """A control command with a fresh ``command_id``."""
-    return {"command_id": uuid.uuid4().hex, "command": command, **fields}
+#: set by ``cta-tui serve --ssh`` for each session's dashboard: who its commands come from
+SENDER_ENV = "CTA_TUI_SENDER"
+
+
+def make_command(command: str, *, sender: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A control command with a fresh ``command_id`` (and ``sender``, when known)."""
+    cmd: dict[str, Any] = {"command_id": uuid.uuid4().hex, "command": command, **fields}
+    if sender:
+        cmd["sender"] = sender[:MAX_SENDER]
+    return cmd
+
+
+def default_sender(env: Mapping[str, str] | None = None) -> str:
+    """Who this dashboard's commands come from (docs/control-protocol.md, ``sender``):
+    what the SSH server set for the session, else ``cta-tui <user>@<host> pid <pid>``."""
+    env = os.environ if env is None else env
+    given = env.get(SENDER_ENV)
+    if given:
+        return given
+    user = env.get("USER") or env.get("LOGNAME") or "?"
+    return f"cta-tui {user}@{socket.gethostname()} pid {os.getpid()}"
 
 
 def next_speed(current: float | str | None, faster: bool) -> float:

@@ -13,6 +13,7 @@ UTF-8 JSON objects; the message key is optional and ignored::
     {"command_id": "6f1e…", "command": "set_speed", "speed": 120}      # or "speed": "max"
     {"command_id": "6f1f…", "command": "step", "seconds": 60}
     {"command_id": "6f20…", "command": "pause", "run_id": "c0ffee12"}   # one simulator only
+    {"command_id": "6f21…", "command": "pause", "sender": "ssh alice@10.0.0.7 key SHA256:…"}
 
 ``command_id``: non-empty string chosen by the sender (a uuid4), echoed back as
 ``last_command_id`` once applied. ``speed``: number > 0 or ``"max"`` (set_speed only;
@@ -21,6 +22,11 @@ clock moves that far and stays paused; a step while running pauses first).
 ``run_id`` (optional, any command): only the simulator whose status carries that
 ``run_id`` applies it; without it every running simulator does (several may share the
 topics, e.g. tests and benchmarks, so a dashboard should address the run it shows).
+``sender`` (optional, any command): who sent it, free text of at most 200 characters
+(cta-tui sends ``cta-tui <user>@<host> pid <pid>``, or for an SSH session
+``ssh <user>@<peer> key <fingerprint>``); echoed as ``last_command_sender`` and logged,
+so an operator can see who paused the simulator. It is not authentication: anyone who
+may write to the control topic may write any sender.
 The simulator reads from the end of the topic (commands sent while it is not running
 are not replayed). A command that is not JSON, lacks ``command_id``, names an unknown
 command or has a bad ``speed``/``seconds`` is rejected: counted in
@@ -40,6 +46,7 @@ Key: the run id. Published once per wall second and right after every change
      "delivered": {"<topic>": n, ...},                  # acknowledged by Kafka / the REST proxy
      "failed":    {"<topic>": n, ...},
      "last_command_id": "6f1c…" | null,                 # last command applied
+     "last_command_sender": "cta-tui …" | null,         # its sender, when it named one
      "rejected_commands": 0,
      "last_rejected": null | {"command_id": str | null, "reason": str},
      "started_at": "2026-11-29T11:02:58.101+00:00",     # wall clock, UTC
@@ -53,6 +60,7 @@ unknown fields.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +68,8 @@ from typing import Any
 
 from cta_core import topics
 from producers_sim.clock import CHICAGO, SimClock
+
+log = logging.getLogger(__name__)
 
 COMMANDS = ("pause", "resume", "set_speed", "step")
 EVENT_TOPICS = (topics.ARRIVALS, topics.TURNSTILES, topics.WEATHER)
@@ -76,6 +86,12 @@ class Command:
     seconds: float = DEFAULT_STEP_S
     #: only the simulator with this run id applies it; None: every simulator
     run_id: str | None = None
+    #: who sent it (free text, for the status and the log; not authentication)
+    sender: str | None = None
+
+
+#: longest ``sender`` accepted
+MAX_SENDER = 200
 
 
 @dataclass(frozen=True)
@@ -114,20 +130,23 @@ def parse_command(raw: bytes | str | None) -> Command | Rejected:
     run_id = doc.get("run_id")
     if run_id is not None and not isinstance(run_id, str):
         return Rejected(cid, "run_id must be a string")
+    sender = doc.get("sender")
+    if sender is not None and (not isinstance(sender, str) or len(sender) > MAX_SENDER):
+        return Rejected(cid, f"sender must be a string of at most {MAX_SENDER} characters")
     name = doc.get("command")
     if name not in COMMANDS:
         return Rejected(cid, f"unknown command {name!r}; expected one of {', '.join(COMMANDS)}")
     if name == "set_speed":
         try:
-            return Command(cid, name, speed=parse_speed(doc.get("speed")), run_id=run_id)
+            return Command(cid, name, speed=parse_speed(doc.get("speed")), run_id=run_id, sender=sender)
         except ValueError as exc:
             return Rejected(cid, str(exc))
     if name == "step":
         seconds = doc.get("seconds", DEFAULT_STEP_S)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < math.inf:
             return Rejected(cid, f"seconds must be a number > 0, got {seconds!r}")
-        return Command(cid, name, seconds=float(seconds), run_id=run_id)
-    return Command(cid, name, run_id=run_id)
+        return Command(cid, name, seconds=float(seconds), run_id=run_id, sender=sender)
+    return Command(cid, name, run_id=run_id, sender=sender)
 
 
 @dataclass
@@ -150,6 +169,7 @@ class ControlState:
     """What the status reports about commands."""
 
     last_command_id: str | None = None
+    last_command_sender: str | None = None
     rejected_commands: int = 0
     last_rejected: Rejected | None = None
     applied_steps: set[str] = field(default_factory=set)
@@ -179,6 +199,8 @@ def apply_command(
         state.applied_steps.add(item.command_id)
         clock.step(item.seconds)
     state.last_command_id = item.command_id
+    state.last_command_sender = item.sender
+    log.info("applied %s (%s) from %s", item.command, item.command_id, item.sender or "an unnamed sender")
     return True
 
 
@@ -213,6 +235,7 @@ def status_document(
         "delivered": dict(counters.delivered),
         "failed": dict(counters.failed),
         "last_command_id": control.last_command_id,
+        "last_command_sender": control.last_command_sender,
         "rejected_commands": control.rejected_commands,
         "last_rejected": None if rej is None else {"command_id": rej.command_id, "reason": rej.reason},
         "started_at": _iso_ms(started_at.astimezone(UTC)),

@@ -27,6 +27,7 @@ from typing import Any
 import asyncssh
 
 from cta_core.settings import Settings
+from cta_tui.control import SENDER_ENV
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,11 @@ class SessionInfo:
     pid: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def sender(self) -> str:
+        """The ``sender`` of the session's control commands (docs/control-protocol.md)."""
+        return f"ssh {self.username}@{self.peer} key {self.fingerprint}"
+
 
 class DashboardSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
     """The SSH side of one session: pty request, shell, data both ways, resizes."""
@@ -294,6 +300,7 @@ class DashboardSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         env = child_environment(
             self._term_type or "", self._chan.get_environment(), self._server_env, self._settings
         )
+        env[SENDER_ENV] = self.info.sender  # set last: the server's word, not the client's
         argv = self._argv_for(self.info)
         try:
             self._child = await PtyProcess.spawn(argv, env, *self._size)

@@ -59,6 +59,8 @@ async def test_space_publishes_pause_and_ack_is_shown() -> None:
         await wait_until(pilot, lambda: app.state.sim is not None)
         await pilot.press("space")
         assert [c["command"] for c in control.sent] == ["pause"]
+        # addressed to the run on screen, and saying who sent it
+        assert control.sent[0]["run_id"] == "run1" and control.sent[0]["sender"] == "test-dashboard"
         command_id = control.sent[0]["command_id"]
         source.push(sim_status(paused=True, last_command_id=command_id))
         await wait_until(pilot, lambda: "pause applied" in app.note)

@@ -113,6 +113,7 @@ def build_app(
         clock=clock or FakeClock(),
         poll_timeout=0.05,
         backoff=(0.05, 0.2),
+        sender="test-dashboard",
     )
     return app, source, control
 

@@ -69,6 +69,10 @@ def test_clock_speed_pause_resume_step() -> None:
         ),
         (b'{"command_id": "e", "command": "step", "seconds": 5}', Command("e", "step", seconds=5.0)),
         (b'{"command_id": "f", "command": "step"}', Command("f", "step", seconds=60.0)),
+        (
+            b'{"command_id": "g", "command": "pause", "sender": "ssh ada@10.0.0.7 key SHA256:x"}',
+            Command("g", "pause", sender="ssh ada@10.0.0.7 key SHA256:x"),
+        ),
     ],
 )
 def test_parse_valid_commands(raw: bytes, expected: Command) -> None:
@@ -85,6 +89,8 @@ def test_parse_valid_commands(raw: bytes, expected: Command) -> None:
         (b'{"command_id": "x", "command": "set_speed", "speed": -3}', "x", "> 0"),
         (b'{"command_id": "x", "command": "set_speed"}', "x", "speed"),
         (b'{"command_id": "x", "command": "step", "seconds": 0}', "x", "seconds"),
+        (b'{"command_id": "x", "command": "pause", "sender": 7}', "x", "sender"),
+        (b'{"command_id": "x", "command": "pause", "sender": "' + b"a" * 201 + b'"}', "x", "sender"),
         (None, None, "object"),
     ],
 )
@@ -105,7 +111,7 @@ def test_apply_commands_and_report_them_in_the_status() -> None:
     assert clock.now() == pytest.approx(1_795_950_030.0)
     assert apply_command(clock, state, Rejected("bad", "unknown command"))
     assert state.last_command_id == "s1" and state.rejected_commands == 1
-    apply_command(clock, state, Command("v1", "set_speed", speed=None))
+    apply_command(clock, state, Command("v1", "set_speed", speed=None, sender="cta-tui ada@box pid 7"))
     counters = TopicCounters()
     counters.produced[topics.ARRIVALS] = 5
     doc = status_document(
@@ -122,7 +128,7 @@ def test_apply_commands_and_report_them_in_the_status() -> None:
     assert doc["state"] == "paused" and doc["paused"] is True and doc["speed"] == "max"
     assert doc["sim_time"] == "2026-11-29T05:00:30.000-06:00"
     assert doc["sim_time_ms"] == 1_795_950_030_000
-    assert doc["last_command_id"] == "v1"
+    assert doc["last_command_id"] == "v1" and doc["last_command_sender"] == "cta-tui ada@box pid 7"
     assert doc["last_rejected"] == {"command_id": "bad", "reason": "unknown command"}
     assert set(doc["produced"]) == {topics.ARRIVALS, topics.TURNSTILES, topics.WEATHER}
     assert doc["produced"][topics.ARRIVALS] == 5
