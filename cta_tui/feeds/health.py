@@ -58,7 +58,13 @@ class HttpHealthProbe:
         out.append(self._connect())
         ksql, _ = self._get("ksqlDB", f"{s.ksql_url}/info")
         if not ksql.ok:
-            ksql = ServiceHealth("ksqlDB", ksql.url, False, "absent (summary from Faust?)")
+            ksql = ServiceHealth(
+                "ksqlDB",
+                ksql.url,
+                False,
+                "not running; the Faust worker can write the summary",
+                optional=True,
+            )
         out.append(ksql)
         return out
 

@@ -189,6 +189,9 @@ class ServiceHealth:
     detail: str = ""
     #: e.g. Kafka Connect's task trace when FAILED
     trace: str | None = None
+    #: a service the pipeline can do without (ksqlDB: the Faust worker writes the summary
+    #: on the local stack), shown as "not used" rather than "down" when it does not answer
+    optional: bool = False
 
 
 @dataclass

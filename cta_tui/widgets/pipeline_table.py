@@ -31,7 +31,12 @@ class ServicesTable(DataTable[str | Text]):
         if not state.services:
             self.add_row("HTTP services", Text("not checked yet", style="dim"), "")
         for service in state.services.values():
-            health = Text("✔ ok") if service.ok else Text("✖ down", style="bold red")
+            if service.ok:
+                health = Text("✔ ok")
+            elif service.optional:
+                health = Text("– not used", style="dim")
+            else:
+                health = Text("✖ down", style="bold red")
             self.add_row(service.name, health, service.detail)
 
 

@@ -208,3 +208,23 @@ async def test_kafka_without_any_data_still_shows_connected() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: "Kafka ok" in app.screen.query_one(StatusBar).compose_text().plain)
         assert app.state.feed_connected
+
+
+async def test_pipeline_screen_says_not_used_for_an_optional_service_and_down_for_the_rest() -> None:
+    """ksqlDB does not run on the local stack (the Faust worker writes the summary): it is
+    "not used", while a required service that does not answer is "down"."""
+    from cta_tui.state.model import ServiceHealth
+    from cta_tui.widgets.pipeline_table import ServicesTable
+
+    app, _source, _control = build_app(records=fixed_records())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: app.state.sim is not None)
+        app.state.services = {
+            "REST Proxy": ServiceHealth("REST Proxy", "http://x/topics", False, "down: refused"),
+            "ksqlDB": ServiceHealth("ksqlDB", "http://x/info", False, "not running", optional=True),
+        }
+        await app.push_screen(PipelineScreen(app.settings.bootstrap_servers))
+        table = app.screen.query_one(ServicesTable)
+        table.show(app.state, "localhost:9092")
+        rows = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        assert "down" in rows["REST Proxy"] and "not used" in rows["ksqlDB"]
