@@ -3,6 +3,7 @@ flag, one environment variable and one documented default everywhere."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -12,7 +13,18 @@ from cta_core.settings import Settings, parse_kafka_config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_DEFAULTS = Settings.from_env({})
+
+def _defaults() -> Settings:
+    """What an unset flag means, as ``--help`` shows it: the built-in defaults with the
+    local stack's ports where ``CTA_<SVC>_PORT`` moves them (the other ``CTA_*`` settings
+    are shown as environment variables). A malformed port variable is reported when the
+    command runs, not here."""
+    ports = {k: v for k, v in os.environ.items() if k.startswith("CTA_") and k.endswith("_PORT")}
+    try:
+        return Settings.from_env(ports)
+    except ValueError:
+        return Settings.from_env({})
+
 
 #: (flag, Settings field, environment variable, help)
 _CONNECTION_OPTIONS: list[tuple[str, str, str, str]] = [
@@ -65,8 +77,9 @@ def connection_options(func: F) -> F:
         help="librdkafka setting passed through (repeatable); applied last. "
         "CTA_KAFKA_CONFIG takes comma-separated pairs.",
     )(func)
+    defaults = _defaults()
     for flag, field_name, envvar, text in reversed(_CONNECTION_OPTIONS):
-        default = getattr(_DEFAULTS, field_name)
+        default = getattr(defaults, field_name)
         shown: bool | str = False
         if default and field_name not in ("sasl_password",):
             shown = str(default)

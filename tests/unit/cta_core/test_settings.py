@@ -106,3 +106,19 @@ def test_help_shows_env_vars_and_defaults() -> None:
     result = CliRunner().invoke(_show, ["--help"])
     assert "CTA_BOOTSTRAP_SERVERS" in result.output
     assert "127.0.0.1:9092" in result.output
+
+
+def test_help_shows_the_ports_moved_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CTA_KAFKA_PORT=19092 moves the local stack's broker: --help says so (a command's
+    options are built when its module is imported, in the process that shows the help)."""
+    monkeypatch.setenv("CTA_KAFKA_PORT", "19092")
+
+    @click.command()
+    @connection_options
+    def moved(**options: object) -> None:
+        pass
+
+    help_text = CliRunner().invoke(moved, ["--help"]).output
+    assert "127.0.0.1:19092" in help_text and "127.0.0.1:9092" not in help_text
+    monkeypatch.setenv("CTA_KAFKA_PORT", "ninety")  # reported when a command runs, not here
+    connection_options(click.command()(lambda **o: None))
