@@ -307,16 +307,25 @@ def apply_weather(state: DashboardState, records: Iterable[Record], now: float) 
         sim_time = _field(value, "sim_time")
         if sim_time is not None and not isinstance(sim_time, int):
             sim_time = int(sim_time.timestamp() * 1000) if hasattr(sim_time, "timestamp") else None
-        if (
-            state.weather is not None
-            and sim_time is not None
-            and state.weather.sim_time_ms is not None
-            and sim_time < state.weather.sim_time_ms
-        ):
-            continue
+        clock = state.sim.sim_time_ms if state.sim is not None else None
+        if _after(sim_time, clock):
+            continue  # a reading from an earlier run that simulated further ahead
+        current = state.weather.sim_time_ms if state.weather is not None else None
+        if sim_time is not None and current is not None and sim_time < current and not _after(current, clock):
+            continue  # older than the reading shown (the topic's last few are read at start)
         state.weather = Weather(float(temp), status, sim_time, now)
         changed += 1
     return changed
+
+
+#: how far a weather reading may be ahead of the simulator's clock (hourly readings)
+WEATHER_AHEAD_MS = 3_600_000
+
+
+def _after(sim_time: int | None, clock: int | None) -> bool:
+    """Whether a reading is ahead of the simulator's clock: it comes from an earlier run
+    (a new run of the same day starts at 05:00 again), so it is not today's weather."""
+    return sim_time is not None and clock is not None and sim_time > clock + WEATHER_AHEAD_MS
 
 
 def apply_sim_status(state: DashboardState, records: Iterable[Record], now: float) -> int:
@@ -341,6 +350,8 @@ def apply_sim_status(state: DashboardState, records: Iterable[Record], now: floa
             last_rejected=rejected if isinstance(rejected, dict) else None,
             received_at=now,
         )
+        if state.weather is not None and _after(state.weather.sim_time_ms, state.sim.sim_time_ms):
+            state.weather = None  # from another run: "no data yet" until this run's reading
         changed += 1
     return changed
 

@@ -121,6 +121,30 @@ def test_weather_none_until_first_reading_then_latest() -> None:
     assert state.topics[topics.WEATHER].malformed == 1
 
 
+def test_weather_from_an_earlier_run_ahead_of_the_clock_is_not_shown() -> None:
+    """A second run on the same day starts at 05:00 again; the first run's readings from
+    later hours must not stay on screen as the current weather."""
+    hour = 3_600_000
+    state = DashboardState()
+
+    def weather(temp: float, sim_time: int) -> Record:
+        return Record(topics.WEATHER, None, {"temperature": temp, "status": "sunny", "sim_time": sim_time})
+
+    def status(sim_time_ms: int) -> Record:
+        return Record(
+            topics.SIM_STATUS, "run2", {"run_id": "run2", "paused": False, "sim_time_ms": sim_time_ms}
+        )
+
+    apply_records(state, topics.WEATHER, [weather(70.0, 20 * hour)], NOW)  # the old run, 20:00
+    assert state.weather is not None and state.weather.temperature_f == 70.0
+    apply_records(state, topics.SIM_STATUS, [status(5 * hour)], NOW)  # the new run, 05:00
+    assert state.weather is None
+    apply_records(state, topics.WEATHER, [weather(71.0, 21 * hour), weather(35.0, 5 * hour)], NOW)
+    assert state.weather is not None and state.weather.temperature_f == 35.0
+    apply_records(state, topics.WEATHER, [weather(34.0, 4 * hour)], NOW)  # older: kept out
+    assert state.weather.temperature_f == 35.0
+
+
 def test_sim_status_and_snapshot_json(stations: list[Record]) -> None:
     state = loaded(stations)
     status = {
