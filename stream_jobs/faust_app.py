@@ -206,12 +206,11 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
                 by_partition[msg.partition].append((msg.offset, sid))
             changed_all: set[int] = set()
             written = []
-            reread: list[tuple[int, int]] = []
+            reread: list[tuple[int, int, str]] = []
             for partition, batch in by_partition.items():
                 key = str(partition)
                 old = state.data.get(key)
-                expected = next_offset(old, await earliest(partition) if old is None else 0)
-                gap = first_gap(expected, (offset for offset, _ in batch))
+                gap = first_gap(await expected_offset(partition), (offset for offset, _ in batch))
                 if gap is None:
                     sought.pop(partition, None)
                 elif await gone(partition, gap):
@@ -226,7 +225,7 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
                     now = time.monotonic()
                     if last is None or last[0] != gap or now - last[1] > RESEEK_S:
                         sought[partition] = (gap, now)
-                        reread.append((partition, gap))
+                        reread.append((partition, gap, "records before this batch were not delivered"))
                 new, changed = apply_batch(old, batch)
                 if old is not None and new["offset"] == old["offset"]:
                     continue  # a replay of offsets already counted
@@ -253,24 +252,35 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
                 states = list(state.data.values())
                 for sid in sorted(changed_all):
                     await out.send(key=encode_key(sid), value=encode_value(total(states, sid)))
-            for partition, offset in reread:
-                await reread_from(partition, offset, "records before this batch were not delivered")
+            await reread_from(reread)
 
     async def earliest(partition: int) -> int:
         """The partition's first offset on the broker (its low watermark)."""
         tp = TP(opts.turnstiles_topic, partition)
         return (await app.consumer.earliest_offsets(tp)).get(tp) or 0
 
+    async def expected_offset(partition: int) -> int:
+        """The next offset to count in ``partition`` (the broker is asked only while the
+        table holds nothing for it)."""
+        st = state.data.get(str(partition))
+        return next_offset(st, await earliest(partition) if st is None else 0)
+
     async def gone(partition: int, offset: int) -> bool:
         """Whether the broker no longer has ``offset`` (deleted by retention)."""
         return await earliest(partition) > offset
 
-    async def reread_from(partition: int, offset: int, why: str) -> None:
+    async def reread_from(reasons: list[tuple[int, int, str]]) -> None:
         """Read the source again from the committed offsets, which never pass a record that
-        was not counted (the missing ones were never acked). Faust's own mechanism: with the
-        flow stopped its fetch loop drops the batch in hand, so no record fetched before the
-        seek can move the read offsets past the ones about to be fetched again."""
-        log.warning("turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset)
+        was not counted (the missing ones were never acked): one seek serves every partition
+        in ``reasons`` (partition, first offset missing, why). Faust's own mechanism: with
+        the flow stopped its fetch loop drops the batch in hand, so no record fetched before
+        the seek can move the read offsets past the ones about to be fetched again."""
+        if not reasons:
+            return
+        for partition, offset, why in reasons:
+            log.warning(
+                "turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset
+            )
         consumer = app.consumer
         consumer.stop_flow()
         try:
@@ -288,19 +298,20 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
         if not tps:
             return
         ends = await consumer.highwaters(*tps)
+        reread: list[tuple[int, int, str]] = []
         for tp in tps:
-            st = state.data.get(str(tp.partition))
-            done = next_offset(st, await earliest(tp.partition) if st is None else 0) - 1
+            done = await expected_offset(tp.partition) - 1
             end = ends.get(tp)
             if end is None or end - 1 <= done:
                 stalled.pop(tp.partition, None)
             elif stalled.get(tp.partition) == done:
                 stalled.pop(tp.partition)
-                await reread_from(
-                    tp.partition, done + 1, f"no progress at offset {done} with {end - 1 - done} newer"
+                reread.append(
+                    (tp.partition, done + 1, f"no progress at offset {done} with {end - 1 - done} newer")
                 )
             else:
                 stalled[tp.partition] = done
+        await reread_from(reread)
 
     #: partition -> (missing offset, when it was re-read): records already on their way
     #: after a seek do not trigger another one until RESEEK_S have passed
