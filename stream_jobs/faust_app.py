@@ -40,6 +40,8 @@ log = logging.getLogger("stream_jobs.faust")
 STALL_CHECK_S = 3.0
 #: seconds before missing records that a re-read did not bring are re-read again
 RESEEK_S = 5.0
+#: seconds the fetch loop gets to let go of the record in hand once the flow is stopped
+REREAD_SETTLE_S = 0.1
 
 DEFAULT_APP_ID = "cta-stations"
 
@@ -270,21 +272,24 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
         return await earliest(partition) > offset
 
     async def reread_from(reasons: list[tuple[int, int, str]]) -> None:
-        """Read the source again from the committed offsets, which never pass a record that
-        was not counted (the missing ones were never acked): one seek serves every partition
-        in ``reasons`` (partition, first offset missing, why). Faust's own mechanism: with
-        the flow stopped its fetch loop drops the batch in hand, so no record fetched before
-        the seek can move the read offsets past the ones about to be fetched again."""
+        """Read each partition in ``reasons`` (partition, first offset missing, why) again
+        from that offset. Not from the committed offsets: Faust treats a jump in the
+        offsets it reads as a gap it may commit past, so the committed offset can already
+        be beyond the missing records. The flow is stopped first (Faust's fetch loop then
+        drops the batch in hand) and the loop given a moment to let go of the record it
+        is handing over, so nothing fetched before the seek moves the read offset past the
+        records about to be fetched again."""
         if not reasons:
             return
-        for partition, offset, why in reasons:
-            log.warning(
-                "turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset
-            )
         consumer = app.consumer
         consumer.stop_flow()
         try:
-            await consumer.perform_seek()
+            await asyncio.sleep(REREAD_SETTLE_S)
+            for partition, offset, why in reasons:
+                log.warning(
+                    "turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset
+                )
+                await consumer.seek(TP(opts.turnstiles_topic, partition), offset)
         finally:
             consumer.resume_flow()
 
