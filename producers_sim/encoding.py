@@ -14,21 +14,11 @@ from typing import Any
 import fastavro
 
 from cta_core import wire
+from cta_core.avro import zigzag_long
 from cta_core.schemas import schema_dict
 from producers_sim.events import ArrivalEvent, TurnstileEvent
 
 wire_header = wire.header
-
-
-def zigzag_long(n: int) -> bytes:
-    """Avro's encoding of a long."""
-    n = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while n & ~0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 # Two 7-bit groups per table entry: _MID[x] has the continuation bit on both bytes,
