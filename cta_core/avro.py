@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import fastavro
@@ -71,6 +72,24 @@ def split(data: bytes | None) -> tuple[int, bytes]:
         raise NotAvro(str(exc)) from None
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """A writer schema parsed for one record and for an array of them."""
+
+    record: Any
+    array: Any
+
+    @classmethod
+    def of(cls, schema_id: int, text: str) -> _Parsed:
+        try:
+            schema = without_logical_types(json.loads(text))
+            return cls(
+                fastavro.parse_schema(schema), fastavro.parse_schema({"type": "array", "items": schema})
+            )
+        except Exception as exc:
+            raise NotAvro(f"schema id {schema_id} is not a usable Avro schema: {exc}") from None
+
+
 class AvroDecoder:
     """Decodes framed values; ``lookup(schema_id)`` returns the writer schema's text.
 
@@ -80,40 +99,29 @@ class AvroDecoder:
 
     def __init__(self, lookup: SchemaLookup) -> None:
         self._lookup = lookup
-        self._writer: dict[int, Any] = {}
-        self._parsed: dict[int, Any] = {}
-        self._arrays: dict[int, Any] = {}
+        self._schemas: dict[int, _Parsed] = {}
 
-    def _writer_schema(self, schema_id: int) -> Any:
-        schema = self._writer.get(schema_id)
-        if schema is None:
-            try:
-                text = self._lookup(schema_id)
-            except KeyError:
-                raise NotAvro(f"schema id {schema_id} is not in the registry") from None
-            except Exception as exc:
-                raise RegistryUnavailable(f"schema id {schema_id}: {exc}") from exc
-            try:
-                schema = without_logical_types(json.loads(text))
-            except ValueError as exc:
-                raise NotAvro(f"schema id {schema_id} is not JSON: {exc}") from None
-            self._writer[schema_id] = schema
-        return schema
+    def _parsed(self, schema_id: int) -> _Parsed:
+        parsed = self._schemas.get(schema_id)
+        if parsed is None:
+            parsed = self._schemas[schema_id] = _Parsed.of(schema_id, self._fetch(schema_id))
+        return parsed
+
+    def _fetch(self, schema_id: int) -> str:
+        try:
+            return self._lookup(schema_id)
+        except KeyError:
+            raise NotAvro(f"schema id {schema_id} is not in the registry") from None
+        except Exception as exc:
+            raise RegistryUnavailable(f"schema id {schema_id}: {exc}") from exc
 
     def schema(self, schema_id: int) -> Any:
         """The parsed writer schema of ``schema_id`` (asked of the registry once)."""
-        parsed = self._parsed.get(schema_id)
-        if parsed is None:
-            parsed = self._parsed[schema_id] = fastavro.parse_schema(self._writer_schema(schema_id))
-        return parsed
+        return self._parsed(schema_id).record
 
     def array_schema(self, schema_id: int) -> Any:
         """An array of ``schema_id``'s records (for :meth:`decode_many`)."""
-        parsed = self._arrays.get(schema_id)
-        if parsed is None:
-            items = self._writer_schema(schema_id)
-            parsed = self._arrays[schema_id] = fastavro.parse_schema({"type": "array", "items": items})
-        return parsed
+        return self._parsed(schema_id).array
 
     def decode(self, data: bytes | None) -> Any:
         """One value; :class:`NotAvro` unless it is exactly one record of its schema."""
