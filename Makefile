@@ -16,7 +16,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make demo   start the local stack, the jobs, the simulator and open the dashboard"
 	@echo "make test   install, start the local stack when none runs, lint and run every test"
-	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
+	@echo "make bench  run the benchmarks and write docs/benchmarks.md (python -m bench --check AREA: exit 1 on a missed target)"
 	@echo "make lint   ruff, mypy and the import contracts"
 	@echo "make lock   re-resolve requirements.lock (hashes) after a change to pyproject.toml"
 	@echo "make down   stop everything make demo started"
