@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from cta_core import topics
 from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import CtaError
 
@@ -40,6 +41,13 @@ from cta_core.errors import CtaError
     help="Replay this many minutes of arrivals at start so trains show at once.",
 )
 @click.option(
+    "--topic-suffix",
+    default="",
+    help="Read the copies of the arrivals, weather, stations table and TURNSTILE_SUMMARY "
+    "topics named with this suffix (what `cta-sim --topic-suffix` and the jobs' topic "
+    "options write in trials and tests).",
+)
+@click.option(
     "--theme",
     type=click.Choice(["default", "low"]),
     default=None,
@@ -55,6 +63,7 @@ def main(
     as_json: bool,
     once_timeout: float,
     replay_minutes: float,
+    topic_suffix: str,
     theme: str | None,
     **connection: Any,
 ) -> None:
@@ -72,7 +81,7 @@ def main(
         raise click.UsageError("--json needs --once")
     from cta_tui.feeds.kafka_source import KafkaSource
 
-    source = KafkaSource(settings, replay_minutes=replay_minutes)
+    source = KafkaSource(settings, replay_minutes=replay_minutes, **suffixed_topics(topic_suffix))
     if once:
         from cta_tui.once import read_once
         from cta_tui.state.views import snapshot_json
@@ -96,6 +105,24 @@ def main(
     chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
     app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=chosen)
     app.run()
+
+
+#: the topics a trial or test may run on copies of (the simulator's status stays shared)
+SUFFIXABLE = (topics.ARRIVALS, topics.WEATHER, topics.STATIONS_TABLE, topics.TURNSTILE_SUMMARY)
+
+
+def suffixed_topics(suffix: str) -> dict[str, Any]:
+    """KafkaSource arguments that read ``<topic><suffix>`` for each :data:`SUFFIXABLE`
+    topic instead of the topic itself, its records labelled with the contract's name."""
+    if not suffix:
+        return {}
+    from cta_tui.feeds.source import DASHBOARD_TOPICS
+
+    aliases = {t + suffix: t for t in SUFFIXABLE}
+    return {
+        "topics_to_read": [t for t in DASHBOARD_TOPICS if t not in SUFFIXABLE],
+        "aliases": aliases,
+    }
 
 
 # `cta-tui serve --ssh`: the dashboard over SSH (cta_tui/ssh). Imported last so the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import queue
 import re
@@ -13,6 +14,7 @@ import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import time as dtime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -187,6 +189,13 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
     help="Simulate and encode in a second process, so producing gets a core of its own "
     "(off: everything in one process).",
 )
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="At exit, write what the run produced as JSON to this file (per topic, and "
+    "turnstile entries per station).",
+)
 @click.option("--run-id", default=None, help="Id of this run in status messages.  [default: random]")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @connection_options
@@ -226,6 +235,10 @@ def main(**kwargs: Any) -> None:
         sys.exit(1)
     for line in summary.lines():
         click.echo(line, err=True)
+    if kwargs["report"] is not None:
+        from producers_sim.run_report import write_report
+
+        write_report(kwargs["report"], summary)
 
 
 @contextlib.contextmanager
@@ -305,6 +318,7 @@ def _run_kafka(
     from producers_sim.prepare import KafkaPreparer
     from producers_sim.publishers.base import CompositeSink
     from producers_sim.publishers.weather_publisher import WeatherPublisher
+    from producers_sim.run_report import StationTally
 
     admin = wait_for_broker(settings, timeout=kwargs["broker_wait"])
     suffix = kwargs["topic_suffix"]
@@ -315,6 +329,7 @@ def _run_kafka(
     kafka = KafkaPublisher.from_settings(settings, suffix)
     weather = WeatherPublisher(settings.rest_proxy_url, topic=WEATHER + suffix)
     sink = CompositeSink(kafka, weather)
+    tally = StationTally(sink) if kwargs["report"] is not None else None
     listener = ControlListener.from_settings(settings, run_id, commands) if kwargs["control"] else None
     if listener is not None:
         listener.start()
@@ -323,7 +338,7 @@ def _run_kafka(
             runner = Runner(
                 feed,
                 clock,
-                sink,
+                tally or sink,
                 end_t=end_t,
                 max_events=kwargs["max_events"],
                 commands=commands,
@@ -331,7 +346,10 @@ def _run_kafka(
                 run_id=run_id,
             )
             with _stop_on_signals(runner):
-                return _with_terminal(runner, clock, commands)
+                summary = _with_terminal(runner, clock, commands)
+        if tally is not None:
+            summary = dataclasses.replace(summary, turnstile_entries_by_station=tally.by_station())
+        return summary
     finally:
         if listener is not None:
             listener.stop()

@@ -52,6 +52,8 @@ class RunSummary:
     sim_end: float
     wall_s: float
     undelivered: int = 0
+    #: turnstile entries handed to Kafka per station (only when ``--report`` asks for them)
+    turnstile_entries_by_station: dict[int, int] | None = None
 
     def lines(self) -> list[str]:
         rate = self.events / self.wall_s if self.wall_s > 0 else 0.0
