@@ -9,8 +9,9 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any
+
+from cta_core import data
 
 #: The eight lines, in the order the dashboard lists them.
 LINES = ("red", "blue", "green", "brown", "purple", "yellow", "pink", "orange")
@@ -128,9 +129,5 @@ def build(stops_csv: str, lines_csv: str) -> StationData:
 
 
 def packaged() -> StationData:
-    """The rows of the CSV copies shipped in ``stream_jobs/data``."""
-    data = files("stream_jobs.data")
-    return build(
-        data.joinpath("cta_L_stops.csv").read_text(encoding="utf-8"),
-        data.joinpath("cta_lines.csv").read_text(encoding="utf-8"),
-    )
+    """The rows of the CSV files shipped in :mod:`cta_core.data`."""
+    return build(data.read_text("cta_L_stops.csv"), data.read_text("cta_lines.csv"))
