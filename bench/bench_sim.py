@@ -285,7 +285,7 @@ def run() -> Section:
             f"target {c_rss.describe()}: {ok(c_rss)}).",
             "",
             "By default cta-sim simulates and encodes in a second process and produces in the "
-            "first (producers_sim/feed.py), so it uses two cores at --speed max; the bare producer "
+            "first (producers_sim/engine_pipe.py), so it uses two cores at --speed max; the bare producer "
             "uses one (plus librdkafka's threads, as the simulator does). On this machine "
             f"({cores()} cores) the broker shares the same cores with both.",
         ]

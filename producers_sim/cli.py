@@ -25,7 +25,7 @@ from cta_core.topics import WEATHER
 from producers_sim.clock import CHICAGO, SimClock
 from producers_sim.control import Command, Rejected, parse_speed
 from producers_sim.engine import EngineOptions, new_seed
-from producers_sim.feed import EngineSpec, Feed, FeedError, InlineFeed, ProcessFeed
+from producers_sim.engine_pipe import EngineFailed, EnginePipe, EngineSpec, InlinePipe, ProcessPipe
 from producers_sim.movement import MovementOptions
 from producers_sim.network import LINES
 from producers_sim.prepare import Preparer
@@ -230,7 +230,7 @@ def main(**kwargs: Any) -> None:
             summary = _run_dry(spec, in_process, clock, end_t, kwargs["max_events"], commands, run_id)
         else:
             summary = _run_kafka(settings, spec, in_process, clock, end_t, kwargs, commands, run_id)
-    except (CtaError, FeedError) as exc:
+    except (CtaError, EngineFailed) as exc:
         click.echo(f"cta-sim: {exc}", err=True)
         sys.exit(1)
     for line in summary.lines():
@@ -262,12 +262,12 @@ def _stop_on_signals(runner: Runner) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _feed(spec: EngineSpec, preparer: Preparer, in_process: bool) -> Iterator[Feed]:
-    feed: Feed = InlineFeed(spec.build(), preparer) if in_process else ProcessFeed(spec, preparer)
+def _engine_pipe(spec: EngineSpec, preparer: Preparer, in_process: bool) -> Iterator[EnginePipe]:
+    pipe: EnginePipe = InlinePipe(spec.build(), preparer) if in_process else ProcessPipe(spec, preparer)
     try:
-        yield feed
+        yield pipe
     finally:
-        feed.close()
+        pipe.close()
 
 
 def _run_dry(
@@ -283,9 +283,9 @@ def _run_dry(
     from producers_sim.publishers.stdout_publisher import StdoutPublisher
 
     sink = StdoutPublisher(click.get_text_stream("stdout"))
-    with _feed(spec, JsonPreparer(), in_process) as feed:
+    with _engine_pipe(spec, JsonPreparer(), in_process) as pipe:
         runner = Runner(
-            feed, clock, sink, end_t=end_t, max_events=max_events, commands=commands, run_id=run_id
+            pipe, clock, sink, end_t=end_t, max_events=max_events, commands=commands, run_id=run_id
         )
         with _stop_on_signals(runner):
             return _with_terminal(runner, clock, commands)
@@ -313,7 +313,7 @@ def _run_kafka(
     # confluent-kafka's registry client imports authlib's deprecated httpx module, which warns
     with warnings.catch_warnings(record=True):
         from cta_core.kafka_clients import make_registry_client, wait_for_broker
-        from producers_sim.publishers.control_channel import ControlListener
+        from producers_sim.control_listener import ControlListener
         from producers_sim.publishers.kafka_publisher import KafkaPublisher, create_topics, register_schemas
     from producers_sim.prepare import KafkaPreparer
     from producers_sim.publishers.base import CompositeSink
@@ -334,9 +334,9 @@ def _run_kafka(
     if listener is not None:
         listener.start()
     try:
-        with _feed(spec, KafkaPreparer(ids), in_process) as feed:
+        with _engine_pipe(spec, KafkaPreparer(ids), in_process) as pipe:
             runner = Runner(
-                feed,
+                pipe,
                 clock,
                 tally or sink,
                 end_t=end_t,

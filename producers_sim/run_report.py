@@ -18,7 +18,7 @@ from cta_core.avro import AvroDecoder, station_id_of
 from cta_core.schemas import TURNSTILE_KEY, schema_text
 from producers_sim.control import TopicCounters
 from producers_sim.publishers.base import EventSink
-from producers_sim.records import Record
+from producers_sim.records import SinkRecord
 from producers_sim.runner import RunSummary
 
 
@@ -33,7 +33,7 @@ class StationTally:
     def counters(self) -> TopicCounters:
         return self.sink.counters
 
-    def publish_many(self, records: list[Record]) -> None:
+    def publish_many(self, records: list[SinkRecord]) -> None:
         self.keys.update(key for _, topic, _, key in records if topic == topics.TURNSTILES)
         self.sink.publish_many(records)
 

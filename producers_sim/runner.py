@@ -1,7 +1,7 @@
 """Runs the simulation against the clock: paces records, applies commands, reports status.
 
 No Kafka here: records (events prepared for their sink, see :mod:`producers_sim.records`)
-come from a :class:`~producers_sim.feed.Feed` and go to an
+come from a :class:`~producers_sim.engine_pipe.EnginePipe` and go to an
 :class:`~producers_sim.publishers.base.EventSink`, status documents to a
 :class:`~producers_sim.publishers.base.StatusSink`, and commands come from a queue fed by
 the control listener and the keyboard.
@@ -31,9 +31,9 @@ from producers_sim.control import (
     apply_command,
     status_document,
 )
-from producers_sim.feed import Feed, FeedError
+from producers_sim.engine_pipe import EngineFailed, EnginePipe
 from producers_sim.publishers.base import EventSink, StatusSink
-from producers_sim.records import Record, record_time
+from producers_sim.records import SinkRecord, record_time
 
 #: a burst at full speed checks commands and the stop flag this often (wall seconds)
 BURST_S = 0.05
@@ -75,7 +75,7 @@ class RunSummary:
 class Runner:
     def __init__(
         self,
-        feed: Feed,
+        pipe: EnginePipe,
         clock: SimClock,
         sink: EventSink,
         *,
@@ -89,7 +89,7 @@ class Runner:
         status_interval: float = 1.0,
         flush_timeout: float = 30.0,
     ):
-        self.feed = feed
+        self.pipe = pipe
         self.clock = clock
         self.sink = sink
         self.end_t = end_t
@@ -98,7 +98,7 @@ class Runner:
         self.status = status
         self.on_status = on_status
         self.run_id = run_id or uuid.uuid4().hex[:8]
-        self.lines = lines or feed.lines
+        self.lines = lines or pipe.lines
         self.status_interval = status_interval
         self.flush_timeout = flush_timeout
         self.control = ControlState()
@@ -118,9 +118,9 @@ class Runner:
             counters=self.sink.counters,
             control=self.control,
             started_at=self.started_at,
-            seed=self.feed.seed,
+            seed=self.pipe.seed,
             lines=self.lines,
-            trains=self.feed.trains_in_service,
+            trains=self.pipe.trains_in_service,
             stopped=stopped,
         )
 
@@ -149,14 +149,14 @@ class Runner:
         with contextlib.suppress(queue.Empty):
             self._held.append(self.commands.get(timeout=min(seconds, MAX_WAIT_S)))
 
-    def _next_batch(self, batches: Iterator[list[Record]]) -> list[Record] | None:
-        """The next non-empty batch; None when the feed ended because the run is stopping
+    def _next_batch(self, batches: Iterator[list[SinkRecord]]) -> list[SinkRecord] | None:
+        """The next non-empty batch; None when the pipe ended because the run is stopping
         (a signal sent to the whole process group reaches the engine process too)."""
         try:
             batch = next(batches)
             while not batch:
                 batch = next(batches)
-        except FeedError:
+        except EngineFailed:
             if self._stop.is_set():
                 return None
             raise
@@ -165,8 +165,8 @@ class Runner:
     def run(self) -> RunSummary:
         clock, sink = self.clock, self.sink
         end_t, max_events = self.end_t, self.max_events
-        batches = self.feed.batches()
-        batch: list[Record] = self._next_batch(batches) or []  # (empty: stopping already)
+        batches = self.pipe.batches()
+        batch: list[SinkRecord] = self._next_batch(batches) or []  # (empty: stopping already)
         i = 0  # batch[i] is the next event to publish
         wall0 = time.monotonic()
         self._publish_status()
@@ -239,7 +239,7 @@ class Runner:
             events=self.count,
             counters=sink.counters,
             reason=reason,
-            sim_start=self.feed.start,
+            sim_start=self.pipe.start,
             sim_end=clock.now(),
             wall_s=wall,
             undelivered=undelivered,

@@ -15,7 +15,7 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
     from cta_core.settings import Settings
     from cta_tui.app import make_app
     from cta_tui.feeds.health import HttpHealthProbe
-    from cta_tui.ssh.feed import SocketSource
+    from cta_tui.ssh.hub import SocketSource
 
     settings = Settings.from_env()
     theme = os.environ.get("CTA_TUI_THEME") or (
@@ -27,7 +27,7 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
 
 
 def main() -> None:
-    from cta_tui.ssh.feed import FEED_ENV
+    from cta_tui.ssh.hub import FEED_ENV
 
     feed = os.environ.get(FEED_ENV)
     if feed:

@@ -22,7 +22,7 @@ from cta_core.backoff import Backoff
 from cta_core.schemas import schema_text
 from producers_sim.control import TopicCounters
 from producers_sim.events import Event, WeatherEvent
-from producers_sim.records import Record
+from producers_sim.records import SinkRecord
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class WeatherPublisher:
             with self._lock:
                 self.counters.failed[topics.WEATHER] += 1
 
-    def publish_many(self, records: list[Record]) -> None:
+    def publish_many(self, records: list[SinkRecord]) -> None:
         """Weather records carry the event itself (see :class:`~producers_sim.prepare.KafkaPreparer`)."""
         for record in records:
             self.publish(record[2])

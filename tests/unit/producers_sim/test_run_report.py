@@ -11,14 +11,14 @@ from producers_sim.control import TopicCounters
 from producers_sim.encoding import ArrivalEncoder, TurnstileEncoder
 from producers_sim.events import ArrivalEvent, TurnstileEvent
 from producers_sim.publishers.stdout_publisher import StdoutPublisher
-from producers_sim.records import Record
+from producers_sim.records import SinkRecord
 from producers_sim.run_report import StationTally, write_report
 from producers_sim.runner import RunSummary
 
 
 def test_tally_counts_turnstile_keys_per_station_and_passes_everything_on(tmp_path: Path) -> None:
     turnstiles, arrivals = TurnstileEncoder(1, 2), ArrivalEncoder(3, 4)
-    records: list[Record] = []
+    records: list[SinkRecord] = []
     for i, sid in enumerate([40900, 40900, 41400, 40900, 40380]):
         e = TurnstileEvent(1_795_950_000.0 + i, sid, f"S{sid}", "red")
         records.append((e.t, topics.TURNSTILES, turnstiles.value(e), turnstiles.key(e)))

@@ -1,6 +1,6 @@
-"""One set of Kafka consumers for every SSH session (the shared feed).
+"""One set of Kafka consumers for every SSH session (the record hub behind `--feed shared`).
 
-The server reads the dashboard's topics once (:class:`FeedHub`, with the
+The server reads the dashboard's topics once (:class:`RecordHub`, with the
 dashboard's own :class:`~cta_tui.feeds.kafka_source.KafkaSource`) and streams the
 decoded batches to each session's dashboard over a Unix socket in a private
 directory; the dashboard reads them with :class:`SocketSource`, a
@@ -115,7 +115,7 @@ class Snapshot:
         return out
 
 
-class FeedHub:
+class RecordHub:
     """Polls one record source in a thread and streams its batches to every session."""
 
     def __init__(self, source: RecordSource, snapshot: Snapshot, *, poll_timeout: float = 0.2):
