@@ -17,7 +17,7 @@ help:
 	@echo "make demo   start the local stack, the jobs, the simulator and open the dashboard"
 	@echo "make test   install, start the local stack when none runs, lint and run every test"
 	@echo "make bench  run the benchmarks and write docs/benchmarks.md (python -m bench --check AREA: exit 1 on a missed target)"
-	@echo "make lint   ruff, mypy and the import contracts"
+	@echo "make lint   ruff (with complexity <= 15), mypy, the import contracts, functions <= 60 lines"
 	@echo "make lock   re-resolve requirements.lock (hashes) after a change to pyproject.toml"
 	@echo "make down   stop everything make demo started"
 
@@ -47,6 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy cta_core cta_stack producers_sim stream_jobs cta_tui
 	$(BIN)/lint-imports
+	$(BIN)/python tools/function_length.py
 
 test: $(STAMP)
 	$(BIN)/cta-stack up

@@ -72,6 +72,17 @@ class RunSummary:
         return out
 
 
+@dataclass
+class _Position:
+    """Where a run is in the pipe's batches: ``batch[i]`` is the next record to publish."""
+
+    batches: Iterator[list[SinkRecord]]
+    batch: list[SinkRecord]
+    i: int = 0
+    #: the pipe ended because the run is stopping
+    ended: bool = False
+
+
 class Runner:
     def __init__(
         self,
@@ -163,76 +174,92 @@ class Runner:
         return batch
 
     def run(self) -> RunSummary:
-        clock, sink = self.clock, self.sink
-        end_t, max_events = self.end_t, self.max_events
+        """Publish records as the clock makes them due, until the duration, the event
+        budget or the pipe ends, or a stop is requested; then flush and sum up."""
         batches = self.pipe.batches()
-        batch: list[SinkRecord] = self._next_batch(batches) or []  # (empty: stopping already)
-        i = 0  # batch[i] is the next event to publish
+        pos = _Position(batches, self._next_batch(batches) or [])  # (empty: stopping already)
         wall0 = time.monotonic()
         self._publish_status()
         next_status = wall0 + self.status_interval
-        reason = "signal"
+        reason: str | None = None
+        while reason is None and not self._stop.is_set():
+            next_status = self._housekeeping(next_status)
+            reason = self._step(pos)
+        return self._finish(reason or "signal", wall0)
+
+    def _housekeeping(self, next_status: float) -> float:
+        """Apply commands, publish the status when it changed or is due; the next due time."""
+        changed = self._apply_commands()
+        now = time.monotonic()
+        if changed or now >= next_status:
+            self._publish_status()
+            next_status = now + self.status_interval
+        self.sink.poll()
+        return next_status
+
+    def _step(self, pos: _Position) -> str | None:
+        """Wait for the next record or publish a burst of due ones; why the run ends, if it does."""
+        clock, end_t = self.clock, self.end_t
+        fast = clock.is_max and not clock.paused
+        limit = math.inf if fast else clock.now()
+        pending_t = pos.batch[pos.i][0]
+        if end_t is not None and pending_t >= end_t:
+            return self._approach_end(end_t, fast)
+        if pending_t > limit:
+            self._wait(clock.wall_until(pending_t))
+            return None
+        bound = limit if end_t is None else min(limit, math.nextafter(end_t, -math.inf))
+        n, last_t = self._burst(pos, bound)
+        self.count += n
+        if fast:
+            clock.advance_to(last_t)
+        if self.max_events is not None and self.count >= self.max_events:
+            return "max-events"
+        return "signal" if pos.ended else None
+
+    def _approach_end(self, end_t: float, fast: bool) -> str | None:
+        """The next record lies past the end: "duration" once the clock gets there."""
+        if fast:
+            self.clock.advance_to(end_t)
+        if self.clock.now() >= end_t:
+            return "duration"
+        self._wait(self.clock.wall_until(end_t))
+        return None
+
+    def _burst(self, pos: _Position, bound: float) -> tuple[int, float]:
+        """Publish the records due by ``bound``, ``CHUNK`` at a time, for at most ``BURST_S``
+        wall seconds and within the event budget; (records published, time of the last)."""
         monotonic = time.monotonic
+        deadline = monotonic() + BURST_S
+        budget = self.max_events - self.count if self.max_events is not None else None
+        publish_many = self.sink.publish_many
+        batch, i = pos.batch, pos.i
+        last_t = batch[i][0]
+        n = 0
         while True:
-            if self._stop.is_set():
-                break
-            changed = self._apply_commands()
-            now_w = monotonic()
-            if changed or now_w >= next_status:
-                self._publish_status()
-                next_status = now_w + self.status_interval
-            sink.poll()
-            fast = clock.is_max and not clock.paused
-            limit = float("inf") if fast else clock.now()
-            pending_t = batch[i][0]
-            if end_t is not None and pending_t >= end_t:
-                if fast:
-                    clock.advance_to(end_t)
-                if clock.now() >= end_t:
-                    reason = "duration"
+            j = bisect.bisect_right(batch, bound, lo=i, hi=min(len(batch), i + CHUNK), key=record_time)
+            if budget is not None:
+                j = min(j, i + budget - n)
+            if j > i:
+                publish_many(batch[i:j])
+                last_t = batch[j - 1][0]
+                n += j - i
+                i = j
+            if i == len(batch):
+                following = None if n == budget else self._next_batch(pos.batches)
+                if following is None:
+                    pos.ended = n != budget
                     break
-                self._wait(clock.wall_until(end_t))
-                continue
-            if pending_t > limit:
-                self._wait(clock.wall_until(pending_t))
-                continue
-            # publish everything due, in bursts of at most BURST_S wall seconds
-            bound = limit if end_t is None else min(limit, math.nextafter(end_t, -math.inf))
-            deadline = now_w + BURST_S
-            budget = max_events - self.count if max_events is not None else None
-            publish_many = sink.publish_many
-            last_t = pending_t
-            n = 0
-            ended = False
-            while True:
-                j = bisect.bisect_right(batch, bound, lo=i, hi=min(len(batch), i + CHUNK), key=record_time)
-                if budget is not None:
-                    j = min(j, i + budget - n)
-                if j > i:
-                    publish_many(batch[i:j])
-                    last_t = batch[j - 1][0]
-                    n += j - i
-                    i = j
-                if i == len(batch):
-                    if n == budget:
-                        break
-                    following = self._next_batch(batches)
-                    if following is None:
-                        ended = True
-                        break
-                    batch, i = following, 0
-                if n == budget or batch[i][0] > bound or monotonic() > deadline:
-                    break
-            self.count += n
-            if fast:
-                clock.advance_to(last_t)
-            if n == budget:
-                reason = "max-events"
+                batch, i = following, 0
+            if n == budget or batch[i][0] > bound or monotonic() > deadline:
                 break
-            if ended:
-                break
+        pos.batch, pos.i = batch, i
+        return n, last_t
+
+    def _finish(self, reason: str, wall0: float) -> RunSummary:
+        sink = self.sink
         undelivered = sink.flush(self.flush_timeout)
-        wall = monotonic() - wall0  # including the flush: events/s means delivered
+        wall = time.monotonic() - wall0  # including the flush: events/s means delivered
         self._publish_status(stopped=True)
         undelivered = sink.flush(5.0)
         return RunSummary(
@@ -240,7 +267,7 @@ class Runner:
             counters=sink.counters,
             reason=reason,
             sim_start=self.pipe.start,
-            sim_end=clock.now(),
+            sim_end=self.clock.now(),
             wall_s=wall,
             undelivered=undelivered,
         )
