@@ -44,8 +44,10 @@ TARGETS: dict[tuple[str, str], Target] = {
     (t.section, t.name): t
     for t in (
         Target("jobs", "faust_eps", "Faust turnstile summary, one worker", ">=", 10_000, "events/s"),
-        Target("registry", "lookup_rps", "Schema Registry lookups of a registered schema", ">=", 5_000, "/s"),
-        Target("rest_proxy", "avro_rps", "REST Proxy, one small Avro record per request", ">=", 2_000, "/s"),
+        Target("registry", "lookup_rps", "registry lookups of a registered schema", ">=", 5_000, "lookups/s"),
+        Target(
+            "rest_proxy", "avro_rps", "REST Proxy, one Avro record per request", ">=", 2_000, "requests/s"
+        ),
         Target("sim", "eps", "cta-sim --speed max", ">=", 100_000, "events/s"),
         Target("sim", "vs_bare", "cta-sim / bare pre-serialized producer", ">=", 0.5, "ratio"),
         Target("sim", "vs_serializing", "cta-sim / SerializingProducer + AvroSerializer", ">=", 2.0, "ratio"),
