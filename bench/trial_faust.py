@@ -37,7 +37,13 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from cta_core.kafka_clients import ensure_topics, make_admin, make_consumer, make_producer, make_registry_client
+from cta_core.kafka_clients import (
+    ensure_topics,
+    make_admin,
+    make_consumer,
+    make_producer,
+    make_registry_client,
+)
 from cta_core.schemas import schema_text
 from cta_core.settings import Settings
 from cta_core.topics import TopicSpec
@@ -56,7 +62,9 @@ def _values(settings: Settings, topic: str, sids: list[int]) -> list[bytes]:
     out = []
     for sid in sids:
         if sid not in cache:
-            cache[sid] = ser({"station_id": sid, "station_name": f"s{sid}", "line": "red", "sim_time": None}, ctx)
+            cache[sid] = ser(
+                {"station_id": sid, "station_name": f"s{sid}", "line": "red", "sim_time": None}, ctx
+            )
         out.append(cache[sid])
     return out
 
@@ -103,7 +111,9 @@ def _read_summary(settings: Settings, topic: str) -> tuple[dict[int, int], int]:
     return latest, n
 
 
-def _worker(settings: Settings, app_id: str, turnstiles: str, summary: str, log: Path, cwd: str | None) -> Any:
+def _worker(
+    settings: Settings, app_id: str, turnstiles: str, summary: str, log: Path, cwd: str | None
+) -> Any:
     env = {**os.environ, "CTA_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
     return subprocess.Popen(
         [sys.executable, "-m", "stream_jobs", "faust", "--no-stations", "--app-id", app_id,
@@ -129,7 +139,9 @@ def _expected(sids: list[int]) -> dict[int, int]:
 
 def coalesce(settings: Settings, events: int, cwd: str | None, rate: float | None) -> None:
     turnstiles, summary, app_id = _unique("trial.turnstiles"), _unique("trial.summary"), _unique("trial-co")
-    ensure_topics(make_admin(settings), [TopicSpec(turnstiles, partitions=3), TopicSpec(summary, compacted=True)])
+    ensure_topics(
+        make_admin(settings), [TopicSpec(turnstiles, partitions=3), TopicSpec(summary, compacted=True)]
+    )
     rng = random.Random(1)
     sids = [rng.choice(STATIONS) for _ in range(events)]
     expected = _expected(sids)
@@ -159,7 +171,9 @@ def coalesce(settings: Settings, events: int, cwd: str | None, rate: float | Non
 
 def kill(settings: Settings, workers: int, events: int, rate: float) -> None:
     turnstiles, summary, app_id = _unique("trial.turnstiles"), _unique("trial.summary"), _unique("trial-kill")
-    ensure_topics(make_admin(settings), [TopicSpec(turnstiles, partitions=3), TopicSpec(summary, compacted=True)])
+    ensure_topics(
+        make_admin(settings), [TopicSpec(turnstiles, partitions=3), TopicSpec(summary, compacted=True)]
+    )
     rng = random.Random(2)
     sids = [rng.choice(STATIONS) for _ in range(events)]
     tmp = Path(tempfile.mkdtemp(prefix="trial-faust-"))
@@ -214,12 +228,16 @@ def kill(settings: Settings, workers: int, events: int, rate: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="trial", required=True)
     c = sub.add_parser("coalesce")
     c.add_argument("--events", type=int, default=100_000)
     c.add_argument("--cwd", default=None, help="run the worker from this checkout")
-    c.add_argument("--rate", type=float, default=None, help="events per second (default: as fast as possible)")
+    c.add_argument(
+        "--rate", type=float, default=None, help="events per second (default: as fast as possible)"
+    )
     k = sub.add_parser("kill")
     k.add_argument("--workers", type=int, choices=(1, 2), default=2)
     k.add_argument("--events", type=int, default=60_000)
