@@ -101,10 +101,12 @@ def _read_summary(settings: Settings, topic: str) -> tuple[dict[int, int], int]:
             for msg in consumer.consume(5000, 1.0):
                 if msg.error():
                     continue
-                pos = msg.offset() + 1
+                pos = (msg.offset() or 0) + 1
                 n += 1
-                v = json.loads(msg.value())
-                sid = v.get("STATION_ID", struct.unpack(">i", msg.key())[0])  # older workers: key only
+                v = json.loads(msg.value() or b"{}")
+                if "STATION_ID" not in v:  # older workers: the station id in the key only
+                    v["STATION_ID"] = struct.unpack(">i", msg.key() or b"\0\0\0\0")[0]
+                sid = v["STATION_ID"]
                 latest[int(sid)] = int(v["COUNT"])
     finally:
         consumer.close()
