@@ -2,7 +2,7 @@
 
 The agents are thin: parsing, state changes and output formats are the pure
 functions of :mod:`stream_jobs.transform`, :mod:`stream_jobs.summary` and
-:mod:`stream_jobs.avro_wire`. Nothing is built at import time: call
+:mod:`cta_core.avro`. Nothing is built at import time: call
 :func:`build_app`.
 """
 
@@ -17,8 +17,8 @@ from typing import Any, cast
 import faust
 
 from cta_core import topics
+from cta_core.avro import AvroDecoder, SchemaLookup
 from cta_core.settings import Settings
-from stream_jobs.avro_wire import AvroDecoder, SchemaLookup
 from stream_jobs.faust_fastpath import EagerApp, QuietMonitor, RawSchema
 from stream_jobs.faust_summary import SummaryConsumer, SummaryCounters, SummaryIO, TurnstileSummary
 from stream_jobs.summary import PartitionState

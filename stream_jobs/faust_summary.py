@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from faust.types import TP
 
-from stream_jobs.avro_wire import AvroDecoder, NotAvro, RegistryUnavailable, station_id_of
+from cta_core.avro import AvroDecoder, NotAvro, RegistryUnavailable, station_id_of
 from stream_jobs.summary import (
     Coalescer,
     PartitionState,

@@ -22,8 +22,8 @@ import fastavro
 import pytest
 from faust.types import TP
 
+from cta_core.avro import AvroDecoder
 from cta_core.schemas import schema_text
-from stream_jobs.avro_wire import AvroDecoder
 from stream_jobs.faust_summary import SummaryIO, TurnstileSummary
 from stream_jobs.summary import decode_key
 
