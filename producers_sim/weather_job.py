@@ -275,3 +275,7 @@ def run(settings: Settings, kwargs: dict[str, Any]) -> str:
         f"cta-weather stopped: {job.readings} readings, delivered {sum(c.delivered.values())}, "
         f"failed {sum(c.failed.values())}" + (f", {left} undelivered" if left else "")
     )
+
+
+if __name__ == "__main__":
+    main()
