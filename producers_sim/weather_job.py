@@ -115,8 +115,12 @@ class WeatherJob:
         status = self.follower.latest if self.follower is not None else None
         if status is None:
             return self.clock.now()
-        if status.run_id != self.run_id:  # a new run: its hours start again
-            self.run_id, self.last_hour = status.run_id, None
+        if status.run_id != self.run_id:
+            if self.run_id is not None:  # a new run: its hours start again
+                self.last_hour = None
+            # (the first run seen goes on from the own clock's last hour: the hour both
+            # clocks are in is not published twice; a clock behind starts again anyway)
+            self.run_id = status.run_id
         return None if status.stopped else status.now(time.monotonic())
 
     def step(self) -> int:

@@ -88,6 +88,17 @@ def test_job_follows_the_simulator_once_it_runs_and_restarts_hours_on_a_new_run(
     assert all(k % 3_600_000 == 0 for k in keys)  # keyed by the hour
 
 
+def test_a_simulator_in_the_same_hour_as_the_own_clock_gets_no_second_reading(monkeypatch: Any) -> None:
+    monkeypatch.setattr("producers_sim.weather_job.time.monotonic", lambda: 0.0)
+    follower = Follower()
+    pub = Recorder()
+    job = WeatherJob(pub, Weather(random.Random(1)), SimClock(T0, 60.0, wall=lambda: 0.0), follower)  # type: ignore[arg-type]
+    job.step()
+    follower.latest = _status("run1", T0 + 30)  # make demo: cta-weather first, cta-sim a moment later
+    job.step()
+    assert [e.t for e in pub.events] == [T0]
+
+
 def test_cli_help_and_bad_flags() -> None:
     runner = CliRunner()
     out = runner.invoke(main, ["--help"])
