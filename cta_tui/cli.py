@@ -7,6 +7,7 @@ subcommands (``cta-tui serve --ssh`` lives in :mod:`cta_tui.ssh`).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import warnings
@@ -17,6 +18,15 @@ import click
 from cta_core import topics
 from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import CtaError
+from cta_tui.feeds.topic_names import ARRIVALS_PATTERN, TopicNames
+
+
+def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise click.BadParameter(f"not a regular expression: {exc}") from None
+    return value
 
 
 @click.group(invoke_without_command=True)
@@ -55,6 +65,41 @@ from cta_core.errors import CtaError
     show_envvar=True,
     help="Colour theme; 'low' uses the 16 ANSI colours. Default: 'low' when NO_COLOR is set.",
 )
+@click.option(
+    "--arrivals-pattern",
+    default=ARRIVALS_PATTERN,
+    show_default=True,
+    envvar="CTA_ARRIVALS_PATTERN",
+    show_envvar=True,
+    callback=_regex_cb,
+    help="Read every topic this regular expression matches as arrivals ('' = the contract's topic only).",
+)
+@click.option(
+    "--stations-table-topic",
+    default=topics.STATIONS_TABLE,
+    show_default=True,
+    envvar="CTA_STATIONS_TABLE_TOPIC",
+    show_envvar=True,
+    help="The stations table (one record per line and station).",
+)
+@click.option(
+    "--summary-topic",
+    default=topics.TURNSTILE_SUMMARY,
+    show_default=True,
+    envvar="CTA_SUMMARY_TOPIC",
+    show_envvar=True,
+    help="Turnstile counts per station (ksqlDB's or the Faust worker's).",
+)
+@click.option(
+    "--weather-topic", default=topics.WEATHER, show_default=True, envvar="CTA_WEATHER_TOPIC", show_envvar=True
+)
+@click.option(
+    "--status-topic",
+    default=topics.SIM_STATUS,
+    show_default=True,
+    envvar="CTA_SIM_STATUS_TOPIC",
+    show_envvar=True,
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -65,6 +110,11 @@ def main(
     replay_minutes: float,
     topic_suffix: str,
     theme: str | None,
+    arrivals_pattern: str,
+    stations_table_topic: str,
+    summary_topic: str,
+    weather_topic: str,
+    status_topic: str,
     **connection: Any,
 ) -> None:
     """The cta-live dashboard: trains, stations, weather and the pipeline's health, live."""
@@ -81,7 +131,10 @@ def main(
         raise click.UsageError("--json needs --once")
     from cta_tui.feeds.kafka_source import KafkaSource
 
-    source = KafkaSource(settings, replay_minutes=replay_minutes, **suffixed_topics(topic_suffix))
+    names = TopicNames(arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic).with_suffix(
+        topic_suffix
+    )
+    source = KafkaSource(settings, replay_minutes=replay_minutes, **names.source_kwargs())
     if once:
         from cta_tui.once import read_once
         from cta_tui.state.views import snapshot_json
@@ -105,24 +158,6 @@ def main(
     chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
     app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=chosen)
     app.run()
-
-
-#: the topics a trial or test may run on copies of (the simulator's status stays shared)
-SUFFIXABLE = (topics.ARRIVALS, topics.WEATHER, topics.STATIONS_TABLE, topics.TURNSTILE_SUMMARY)
-
-
-def suffixed_topics(suffix: str) -> dict[str, Any]:
-    """KafkaSource arguments that read ``<topic><suffix>`` for each :data:`SUFFIXABLE`
-    topic instead of the topic itself, its records labelled with the contract's name."""
-    if not suffix:
-        return {}
-    from cta_tui.feeds.source import DASHBOARD_TOPICS
-
-    aliases = {t + suffix: t for t in SUFFIXABLE}
-    return {
-        "topics_to_read": [t for t in DASHBOARD_TOPICS if t not in SUFFIXABLE],
-        "aliases": aliases,
-    }
 
 
 # `cta-tui serve --ssh`: the dashboard over SSH (cta_tui/ssh). Imported last so the

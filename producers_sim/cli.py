@@ -196,6 +196,12 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
     help="At exit, write what the run produced as JSON to this file (per topic, and "
     "turnstile entries per station).",
 )
+@click.option(
+    "--weather/--no-weather",
+    default=True,
+    show_default=True,
+    help="Publish hourly weather through the REST Proxy (off: `cta-weather` runs it as its own job).",
+)
 @click.option("--run-id", default=None, help="Id of this run in status messages.  [default: random]")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @connection_options
@@ -217,7 +223,9 @@ def main(**kwargs: Any) -> None:
     plan = HeadwayPlan().with_overrides(
         kwargs["headway_peak"], kwargs["headway_offpeak"], kwargs["headway_overnight"]
     )
-    options = EngineOptions(plan=plan, movement=MovementOptions(disruptions=kwargs["disruptions"]))
+    options = EngineOptions(
+        plan=plan, movement=MovementOptions(disruptions=kwargs["disruptions"]), weather=kwargs["weather"]
+    )
     seed = kwargs["seed"] if kwargs["seed"] is not None else new_seed()
     spec = EngineSpec(tuple(kwargs["lines"]), start.timestamp(), seed, options)
     clock = SimClock(spec.start, kwargs["speed"], paused=kwargs["paused"])
@@ -327,8 +335,9 @@ def _run_kafka(
         log.info("created topics: %s", ", ".join(created))
     ids = register_schemas(make_registry_client(settings), settings.schema_registry_url, suffix)
     kafka = KafkaPublisher.from_settings(settings, suffix)
-    weather = WeatherPublisher(settings.rest_proxy_url, topic=WEATHER + suffix)
-    sink = CompositeSink(kafka, weather)
+    sink: Any = kafka
+    if kwargs["weather"]:
+        sink = CompositeSink(kafka, WeatherPublisher(settings.rest_proxy_url, topic=WEATHER + suffix))
     tally = StationTally(sink) if kwargs["report"] is not None else None
     listener = ControlListener.from_settings(settings, run_id, commands) if kwargs["control"] else None
     if listener is not None:

@@ -323,6 +323,13 @@ def apply_weather(state: DashboardState, records: Iterable[Record], now: float) 
         current = state.weather.sim_time_ms if state.weather is not None else None
         if sim_time is not None and current is not None and sim_time < current and not _after(current, clock):
             continue  # older than the reading shown (the topic's last few are read at start)
+        shown = state.weather
+        if shown is not None and (shown.sim_time_ms, shown.temperature_f, shown.status) == (
+            sim_time,
+            float(temp),
+            status,
+        ):
+            continue  # the same hour's reading again (a retried POST the proxy had written)
         state.weather = Weather(float(temp), status, sim_time, now)
         changed += 1
     return changed
