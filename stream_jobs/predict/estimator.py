@@ -399,8 +399,8 @@ class Estimator:
             if lead_t is not None:
                 floor = lead_t + self.follow_gap(p.line, d, sid)
                 if floor > eta:
-                    if floor - eta > DELAYED_AFTER_S and i == 0:
-                        delayed = True
+                    # held behind the train ahead: from here on the train is late
+                    delayed = delayed or floor - eta > DELAYED_AFTER_S
                     eta = floor
             if eta - now > LOOKAHEAD_S:
                 break
