@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+from jobs_helpers import unique
 
 from cta_core import topics
 from cta_core.kafka_clients import make_consumer
 from cta_core.settings import Settings
 from stream_jobs.avro_wire import AvroDecoder, registry_lookup
-
-from jobs_helpers import unique
 
 pytestmark = pytest.mark.integration
 
