@@ -15,8 +15,9 @@ from textual.widgets import DataTable, Footer, Label
 
 from cta_tui.state.model import DOWN, UP, DashboardState
 from cta_tui.state.views import approaching
-from cta_tui.widgets.arrivals_board import ArrivalsBoard
+from cta_tui.widgets.arrivals_board import ArrivalsBoard, sim_clock
 from cta_tui.widgets.glyphs import AT, BROKEN, line_style
+from cta_tui.widgets.next_trains import NextTrainsTable, flags
 from cta_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -46,6 +47,19 @@ class ApproachingTable(DataTable[str | Text]):
             )
 
 
+def followed_stops(state: DashboardState, train_id: str | None) -> str:
+    """The followed train's next stops with predicted times (one line)."""
+    if not train_id:
+        return ""
+    stops = state.predictions.train_stops(train_id)
+    if not stops:
+        return f"following {train_id}: no predictions yet"
+    parts = [
+        f"{state.station_name(e.station_id)} {sim_clock(e.predicted_ms)[:5]}{flags(e)}" for e in stops[:8]
+    ]
+    return f"following {train_id}: " + " · ".join(parts)
+
+
 class StationBoardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
 
@@ -57,6 +71,14 @@ class StationBoardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(read_only=self.read_only, id="status")
         yield Label("", id="board-title")
+        with Horizontal(id="next-trains"):
+            with Vertical():
+                yield Label(f"next trains {AT[UP]}")
+                yield NextTrainsTable(UP, id="next-up")
+            with Vertical():
+                yield Label(f"next trains {AT[DOWN]}")
+                yield NextTrainsTable(DOWN, id="next-down")
+        yield Label("", id="followed-stops")
         with Horizontal(id="approaching"):
             with Vertical():
                 yield Label(f"approaching {AT[UP]}")
@@ -83,8 +105,18 @@ class StationBoardScreen(Screen[None]):
         self.query_one("#board-title", Label).update(f"{name} ({self.station_id}) · {lines} · {entries}")
         for table in self.query(ApproachingTable):
             table.show(state, self.station_id)
+        # the predictions block shows once the station has predictions (the prediction job runs)
+        has_next = bool(state.predictions.next_at(self.station_id))
+        self.query_one("#next-trains").display = has_next
+        for upcoming in self.query(NextTrainsTable):
+            upcoming.show(state, self.station_id)
+        stops = followed_stops(state, getattr(self.app, "follow_train", None))
+        followed = self.query_one("#followed-stops", Label)
+        followed.display = bool(stops)
+        followed.update(stops)
         self.query_one(ArrivalsBoard).show(state, self.station_id)
 
+    @on(DataTable.RowSelected, "NextTrainsTable")
     @on(DataTable.RowSelected, "ApproachingTable")
     def _follow(self, event: DataTable.RowSelected) -> None:
         train_id = event.row_key.value

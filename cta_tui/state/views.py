@@ -15,6 +15,7 @@ from cta_tui.state.model import (
     LineStation,
     Train,
 )
+from cta_tui.state.predictions import predictions_json
 from cta_tui.state.reducers import current_minute, entries_per_minute
 
 #: Seconds without a message after which a topic is shown "stale" (None: never).
@@ -186,6 +187,7 @@ def snapshot(state: DashboardState, now: float) -> dict[str, Any]:
     return {
         "lines": lines,
         "trains": sum(len(v["trains"]) for v in lines.values()),
+        "predictions": predictions_json(state.predictions, sorted(state.station_names)),
         "counts": {str(k): v for k, v in sorted(state.turnstile_counts.items())},
         "weather": None
         if w is None
