@@ -51,18 +51,18 @@ class CtaMethod:
                 a.line, a.branch, a.direction, a.station_id, a.t, a.status, a.seq
             )
 
-    def etas(self, train_id: str, stations: set[int]) -> dict[int, float]:
-        """Predicted arrivals of the train at ``stations`` (those on its route)."""
+    def etas(self, train_id: str, stops: set[tuple[int, str]]) -> dict[tuple[int, str], float]:
+        """Predicted arrivals of the train at ``stops`` (station, direction) on its route."""
         p = self.trains.get(train_id)
-        out: dict[int, float] = {}
+        out: dict[tuple[int, str], float] = {}
         if p is None:
             return out
         eta, prev = p.t, p.station_id
         for sid, d in self.line_map.ahead(p.line, p.branch, p.direction, p.station_id):
             eta += self.segment(p.line, d, prev, sid)
-            if sid in stations:
-                out.setdefault(sid, eta)
-                if len(out) == len(stations):
+            if (sid, d) in stops:
+                out.setdefault((sid, d), eta)
+                if len(out) == len(stops):
                     break
             prev = sid
         return out

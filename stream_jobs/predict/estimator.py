@@ -50,9 +50,9 @@ HORIZON_S = 15 * 60.0
 #: ... and computed a little further, so followers see their leaders' times
 LOOKAHEAD_S = HORIZON_S + 5 * 60.0
 #: recent samples kept per segment and period
-SAMPLES = 10
+SAMPLES = 12
 #: newest-first weight ratio of the recency-weighted mean
-RECENCY = 0.6
+RECENCY = 0.85
 #: a sample more than this above the median is a held train, not a run time
 HELD_MARGIN_S = 20.0
 #: a tick re-publishes a train's predictions when one moves by at least this much
@@ -68,6 +68,8 @@ PRIOR_HOLD_S = 600.0
 PRIOR_GAP_S = 60.0
 #: two trains arriving at a station closer than this were queued: their spacing is a follow gap
 QUEUED_GAP_S = 150.0
+#: an arrival this far before the train's last one is from a new run of the simulator
+NEW_RUN_S = 1800.0
 #: a train not heard from for this long is forgotten
 FORGET_S = 3600.0
 
@@ -231,6 +233,14 @@ class Estimator:
     _plan_stamp: dict[str, float] = field(default_factory=dict)
     _published: dict[str, tuple[tuple[int, float, bool, bool, bool], ...]] = field(default_factory=dict)
     _occ: dict[tuple[str, str, int], str] | None = None
+    #: train -> the train ahead it was last planned behind, and the reverse
+    _leader_of: dict[str, str] = field(default_factory=dict)
+    _followers: dict[str, set[str]] = field(default_factory=dict)
+    #: train -> its planned arrival at its next station (past it, the train is overdue)
+    _first_eta: dict[str, float] = field(default_factory=dict)
+    #: trains a tick must re-plan (their leader moved)
+    _stale: set[str] = field(default_factory=set)
+    _todo: set[str] = field(default_factory=set)
 
     # ------------------------------------------------------------------ learning
     def segment_estimate(
@@ -290,16 +300,11 @@ class Estimator:
 
     def observe(self, a: Arrival) -> list[Prediction]:
         """Learn from one arrival; return the arriving train's new predictions."""
-        if a.t < self.now - FORGET_S:
-            # a new run of the simulator from an earlier time: positions are stale, learning stays
-            self.trains.clear()
-            self._occ = None
-            self._plan.clear()
-            self._last_at.clear()
-            self.now = a.t
         self.now = max(self.now, a.t)
         prev = self.trains.get(a.train_id)
-        if prev is not None and (
+        if prev is not None and a.t < prev.t - NEW_RUN_S:
+            prev = None  # a new run of the simulator from an earlier time: a new train
+        elif prev is not None and (
             (a.seq is not None and prev.seq is not None and a.seq <= prev.seq) or a.t < prev.t
         ):
             return []  # a record read again after a restart: already learned
@@ -328,8 +333,10 @@ class Estimator:
         self.trains[a.train_id] = Position(a.line, a.branch, a.direction, a.station_id, a.t, a.status, a.seq)
         self.dirty.add(_train_key(a.train_id))
         self._occupant[(a.line, a.direction, a.station_id)] = a.train_id
-        preds = self._predict(a.train_id, self.now, stamp=math.nan)
+        # as of the arrival's own time: arrivals of other partitions may be read ahead of it
+        preds = self._predict(a.train_id, a.t, stamp=math.nan)
         self._published[a.train_id] = _signature(preds)
+        self._stale.update(self._followers.get(a.train_id, ()))
         return preds
 
     # ---------------------------------------------------------------- predicting
@@ -363,15 +370,22 @@ class Estimator:
         route = self.line_map.ahead(p.line, p.branch, p.direction, p.station_id)
         plan: dict[Stop, float] = {}
         self._plan[train_id] = plan
+        self._first_eta.pop(train_id, None)
         if not route:
             return []
         fault = p.status == BROKEN_DOWN
         hold = self.hold_remaining(now - p.t) + (now - p.t) if fault else 0.0
         # the leader's plan, refreshed first in a tick
         lead = self._leader(train_id, p, route[:40])
+        self._set_leader(train_id, lead[0] if lead is not None else None)
         lead_plan: dict[Stop, float] = {}
         if lead is not None:
-            if stamp == stamp and self._plan_stamp.get(lead[0]) != stamp and depth < 60:
+            if (
+                stamp == stamp
+                and lead[0] in self._todo
+                and self._plan_stamp.get(lead[0]) != stamp
+                and depth < 60
+            ):
                 self._plan_stamp[lead[0]] = stamp
                 self._predict(lead[0], now, stamp, depth + 1)
             lead_plan = self._plan.get(lead[0], {})
@@ -391,6 +405,8 @@ class Estimator:
             run, sched = self.segment_estimate(p.line, d, prev, sid, eta)
             scheduled = scheduled or sched
             eta += run
+            if i == 0:
+                self._first_eta[train_id] = eta
             if i == 0 and eta < now:
                 overdue = now - eta
                 delayed = delayed or overdue > DELAYED_AFTER_S
@@ -424,10 +440,22 @@ class Estimator:
             prev = sid
         return out
 
+    def _set_leader(self, train_id: str, leader: str | None) -> None:
+        old = self._leader_of.get(train_id)
+        if old == leader:
+            return
+        if old is not None:
+            self._followers.get(old, set()).discard(train_id)
+        if leader is None:
+            self._leader_of.pop(train_id, None)
+        else:
+            self._leader_of[train_id] = leader
+            self._followers.setdefault(leader, set()).add(train_id)
+
     def tick(self, now: float) -> list[Prediction]:
-        """Re-plan every train at ``now``; return the sets that changed noticeably."""
+        """Re-plan the trains whose plan may have moved by ``now`` (overdue, broken down, or
+        behind a train that moved); return the sets that changed noticeably."""
         self.now = max(self.now, now)
-        now = self.now
         for tid, p in list(self.trains.items()):
             if now - p.t > FORGET_S:
                 del self.trains[tid]
@@ -437,13 +465,33 @@ class Estimator:
                 self.dirty.add(_train_key(tid))
         out: list[Prediction] = []
         stamp = now
-        for tid in list(self.trains):
+        inf = math.inf
+        todo = {
+            tid
+            for tid, p in self.trains.items()
+            if p.status == BROKEN_DOWN or self._first_eta.get(tid, inf) <= now
+        }
+        todo |= self._stale & self.trains.keys()
+        self._stale.clear()
+        self._todo = todo
+        queue = sorted(todo)
+        while queue:
+            tid = queue.pop()
+            if self._plan_stamp.get(tid) == stamp and tid not in todo:
+                continue
+            todo.discard(tid)
             self._plan_stamp[tid] = stamp
             preds = self._predict(tid, now, stamp)
             sig = _signature(preds)
             if _changed(self._published.get(tid), sig):
                 self._published[tid] = sig
                 out.extend(preds)
+                # the trains behind it see its new times
+                for f in self._followers.get(tid, ()):
+                    if f in self.trains and self._plan_stamp.get(f) != stamp:
+                        todo.add(f)
+                        queue.append(f)
+        self._todo = set()
         return out
 
     def predictions_for(self, train_id: str, now: float) -> list[Prediction]:

@@ -32,6 +32,7 @@ from cta_core.kafka_clients import ensure_topics, make_consumer, make_producer, 
 from cta_core.schemas import PREDICTION_KEY, PREDICTION_VALUE, schema_dict, schema_text
 from cta_core.settings import Settings
 from stream_jobs.avro_wire import AvroDecoder, NotAvro, SchemaLookup, registry_lookup
+from stream_jobs.predict.encoding import ValueWriter
 from stream_jobs.predict.estimator import Arrival, Estimator, Prediction
 from stream_jobs.predict.routes import packaged
 
@@ -71,9 +72,8 @@ class PredictionEncoder:
 
     def __init__(self, key_id: int, value_id: int):
         self._key_schema = fastavro.parse_schema(schema_dict(PREDICTION_KEY))
-        self._value_schema = fastavro.parse_schema(schema_dict(PREDICTION_VALUE))
         self._key_header = wire.header(key_id)
-        self._value_header = wire.header(value_id)
+        self._values = ValueWriter(wire.header(value_id))
         self._keys: dict[int, bytes] = {}
 
     def key(self, station_id: int) -> bytes:
@@ -85,10 +85,7 @@ class PredictionEncoder:
         return k
 
     def value(self, p: Prediction) -> bytes:
-        buf = io.BytesIO()
-        buf.write(self._value_header)
-        fastavro.schemaless_writer(buf, self._value_schema, p.value())
-        return buf.getvalue()
+        return self._values.encode(p)
 
 
 def register(settings: Settings, predictions_topic: str) -> tuple[int, int]:
@@ -181,6 +178,8 @@ class PredictJob:
         self.decoder = AvroDecoder(lookup or registry_lookup(settings))
         self.on_batch = on_batch
         self._next_tick = float("-inf")
+        #: partition -> simulated time of its latest arrival
+        self._latest: dict[int, float] = {}
 
     def _delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
@@ -202,13 +201,17 @@ class PredictJob:
             log.warning("arrival at %s[%s]@%s skipped: %s", msg.topic(), msg.partition(), msg.offset(), exc)
             return
         est = self.estimator
-        if arrival.t >= self._next_tick:
-            if self._next_tick != float("-inf") and arrival.t - self._next_tick < 3600:
-                self._publish(producer, est.tick(self._next_tick))
-            tick = self.opts.tick_s
-            self._next_tick = (arrival.t // tick + 1) * tick
         self._publish(producer, est.observe(arrival))
         self.counters.arrivals += 1
+        # event-time watermark: the partitions are read in batches, not in time order, so
+        # a tick happens once every partition has passed it
+        self._latest[msg.partition() or 0] = arrival.t
+        mark = min(self._latest.values())
+        if mark >= self._next_tick:
+            tick = self.opts.tick_s
+            if self._next_tick != float("-inf") and mark - self._next_tick < 3600:
+                self._publish(producer, est.tick(self._next_tick))
+            self._next_tick = (mark // tick + 1) * tick
 
     def _flush_state(self, producer: Producer) -> None:
         for key, value in self.estimator.take_dirty().items():

@@ -77,14 +77,16 @@ class Actuals:
     """When each train arrived at each station."""
 
     def __init__(self, arrivals: Iterable[Arrival]):
-        self._times: dict[tuple[str, int], list[float]] = {}
+        self._times: dict[tuple[str, int, str], list[float]] = {}
         for a in arrivals:
-            self._times.setdefault((a.train_id, a.station_id), []).append(a.t)
+            self._times.setdefault((a.train_id, a.station_id, a.direction), []).append(a.t)
         for times in self._times.values():
             times.sort()
 
-    def next_arrival(self, train_id: str, station_id: int, after: float) -> float | None:
-        times = self._times.get((train_id, station_id))
+    def next_arrival(self, train_id: str, station_id: int, direction: str, after: float) -> float | None:
+        """The train's first arrival at the station in that direction after ``after`` (a Loop
+        line's train passes its outer stations twice, once each way)."""
+        times = self._times.get((train_id, station_id, direction))
         if not times:
             return None
         i = bisect.bisect_right(times, after)
@@ -107,7 +109,7 @@ class Comparison:
 
 def replay(
     arrivals: list[Arrival], line_map: LineMap, tick_s: float = 30.0
-) -> Iterator[tuple[str, Arrival | None, list[Prediction], dict[int, float]]]:
+) -> Iterator[tuple[str, Arrival | None, list[Prediction], dict[tuple[int, str], float]]]:
     """Run the estimator and the CTA method over time-ordered arrivals.
 
     Yields ("arrival", arrival, our predictions, CTA etas for the same stations) and
@@ -123,7 +125,7 @@ def replay(
             next_tick = (a.t // tick_s + 1) * tick_s
         preds = est.observe(a)
         cta.observe(a)
-        etas = cta.etas(a.train_id, {p.station_id for p in preds}) if preds else {}
+        etas = cta.etas(a.train_id, {(p.station_id, p.direction) for p in preds}) if preds else {}
         yield "arrival", a, preds, etas
 
 
@@ -137,7 +139,7 @@ def compare(arrivals: list[Arrival], line_map: LineMap, tick_s: float = 30.0) ->
     for kind, _, preds, etas in replay(arrivals, line_map, tick_s):
         published += len(preds)
         for p in preds:
-            t = actual.next_arrival(p.train_id, p.station_id, p.generated_t)
+            t = actual.next_arrival(p.train_id, p.station_id, p.direction, p.generated_t)
             if t is None:
                 continue
             name = bucket_of(p.predicted_t - p.generated_t)
@@ -147,7 +149,7 @@ def compare(arrivals: list[Arrival], line_map: LineMap, tick_s: float = 30.0) ->
             ours_all.setdefault(name, []).append(err)
             if kind == "arrival":
                 ours.setdefault(name, []).append(err)
-                c = etas.get(p.station_id)
+                c = etas.get((p.station_id, p.direction))
                 if c is not None:
                     cta.setdefault(name, []).append(abs(t - c))
     return Comparison(ours, cta, ours_all, len(arrivals), published)
