@@ -22,6 +22,15 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
+_FLAGS = {
+    (a, b, c, d): bytes((a, b, c, d))
+    for a in (False, True)
+    for b in (False, True)
+    for c in (False, True)
+    for d in (False, True)
+}
+
+
 class ValueWriter:
     """Encodes :class:`Prediction` values; repeated strings and station ids are cached."""
 
@@ -29,6 +38,7 @@ class ValueWriter:
         self.header = header
         self._strings: dict[str, bytes] = {}
         self._ints: dict[int, bytes] = {}
+        self._last_generated: tuple[int, bytes] = (-1, b"")
 
     def _str(self, s: str) -> bytes:
         b = self._strings.get(s)
@@ -47,6 +57,10 @@ class ValueWriter:
 
     def encode(self, p: Prediction) -> bytes:
         s = self._str
+        generated_ms = int(p.generated_t * 1000)
+        last = self._last_generated
+        if last[0] != generated_ms:  # a train's set shares one generated_at
+            last = self._last_generated = (generated_ms, _varint(generated_ms))
         return b"".join(
             (
                 self.header,
@@ -56,10 +70,7 @@ class ValueWriter:
                 s(p.train_id),
                 s(p.destination),
                 _varint(int(p.predicted_t * 1000)),
-                _varint(int(p.generated_t * 1000)),
-                b"\x01" if p.approaching else b"\x00",
-                b"\x01" if p.delayed else b"\x00",
-                b"\x01" if p.fault else b"\x00",
-                b"\x01" if p.scheduled else b"\x00",
+                last[1],
+                _FLAGS[(p.approaching, p.delayed, p.fault, p.scheduled)],
             )
         )

@@ -401,40 +401,50 @@ class Estimator:
         prev = p.station_id
         scheduled = False
         delayed = False
-        for i, (sid, d) in enumerate(route):
-            run, sched = self.segment_estimate(p.line, d, prev, sid, eta)
-            scheduled = scheduled or sched
+        line = p.line
+        # the hot loop: one period for the whole walk, dictionary lookups inlined
+        per = period_of(eta)
+        estimates = self._estimates
+        gaps = self._gap_estimates
+        horizon = now + self.horizon_s
+        lookahead = now + LOOKAHEAD_S
+        for i, stop in enumerate(route):
+            sid, d = stop
+            seg = (line, d, prev, sid)
+            run = estimates.get((seg, per))
+            if run is None:
+                run, sched = self.segment_estimate(line, d, prev, sid, eta)
+                scheduled = scheduled or sched
             eta += run
             if i == 0:
                 self._first_eta[train_id] = eta
-            if i == 0 and eta < now:
-                overdue = now - eta
-                delayed = delayed or overdue > DELAYED_AFTER_S
-                eta = now + OVERDUE_REMAINING_S
-            lead_t = lead_plan.get((sid, d))
+                if eta < now:
+                    delayed = now - eta > DELAYED_AFTER_S
+                    eta = now + OVERDUE_REMAINING_S
+            lead_t = lead_plan.get(stop)
             if lead_t is not None:
-                floor = lead_t + self.follow_gap(p.line, d, sid)
+                floor = lead_t + gaps.get((line, d, sid), PRIOR_GAP_S)
                 if floor > eta:
                     # held behind the train ahead: from here on the train is late
                     delayed = delayed or floor - eta > DELAYED_AFTER_S
                     eta = floor
-            if eta - now > LOOKAHEAD_S:
+            if eta > lookahead:
                 break
-            plan[(sid, d)] = eta
-            if eta - now <= self.horizon_s:
+            plan[stop] = eta
+            if eta <= horizon:
                 out.append(
                     Prediction(
                         sid,
-                        p.line,
+                        line,
                         d,
                         train_id,
                         destination,
                         eta,
                         now,
-                        approaching=i == 0 and eta - now <= APPROACHING_S,
-                        delayed=delayed,
-                        fault=fault,
-                        scheduled=scheduled,
+                        i == 0 and eta - now <= APPROACHING_S,
+                        delayed,
+                        fault,
+                        scheduled,
                     )
                 )
             prev = sid

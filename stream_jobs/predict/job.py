@@ -231,7 +231,7 @@ class PredictJob:
             self.estimator.learned_segments(),
             len(self.estimator.trains),
         )
-        producer = make_producer(self.settings, **{"linger.ms": 5})
+        producer = make_producer(self.settings, **{"linger.ms": 5, "delivery.report.only.error": True})
         consumer: Consumer = make_consumer(self.settings, self.opts.group_id)
         consumer.subscribe([self.opts.arrivals_topic])
         last_data = time.monotonic()
