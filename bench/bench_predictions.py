@@ -36,9 +36,9 @@ from pathlib import Path
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from cta_core import topics
+from cta_core.avro import AvroDecoder, RegistryLookup
 from cta_core.kafka_clients import make_admin, make_consumer
 from cta_core.settings import Settings
-from stream_jobs.avro_wire import AvroDecoder, registry_lookup
 from stream_jobs.predict.estimator import Arrival
 from stream_jobs.predict.job import JobCounters, JobOptions, PredictJob, ensure_job_topics, register
 from stream_jobs.predict.routes import packaged
@@ -53,7 +53,7 @@ SIM_CMD = "cta-sim --seed {seed} --speed 600 --start 2026-12-01T06:00 --duration
 
 
 def _read_all(settings: Settings, topic: str) -> list[dict]:
-    decoder = AvroDecoder(registry_lookup(settings))
+    decoder = AvroDecoder(RegistryLookup(settings))
     consumer = make_consumer(settings, f"bench.read.{uuid.uuid4().hex[:8]}")
     out: list[dict] = []
     try:

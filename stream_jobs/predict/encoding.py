@@ -8,19 +8,8 @@ byte). A unit test checks the bytes decode with fastavro to the same record.
 
 from __future__ import annotations
 
+from cta_core.avro import zigzag_long as _varint
 from stream_jobs.predict.estimator import Prediction
-
-
-def _varint(n: int) -> bytes:
-    """Avro's int/long encoding: zigzag, then 7 bits per byte, low first."""
-    z = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while z > 0x7F:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
-
 
 _FLAGS = {
     (a, b, c, d): bytes((a, b, c, d))

@@ -27,11 +27,11 @@ import fastavro
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
 from cta_core import topics, wire
+from cta_core.avro import AvroDecoder, NotAvro, RegistryLookup, SchemaLookup
 from cta_core.errors import ServiceUnavailable
 from cta_core.kafka_clients import ensure_topics, make_consumer, make_producer, make_registry_client, spec_for
 from cta_core.schemas import PREDICTION_KEY, PREDICTION_VALUE, schema_dict, schema_text
 from cta_core.settings import Settings
-from stream_jobs.avro_wire import AvroDecoder, NotAvro, SchemaLookup, registry_lookup
 from stream_jobs.predict.encoding import ValueWriter
 from stream_jobs.predict.estimator import Arrival, Estimator, Prediction
 from stream_jobs.predict.routes import packaged
@@ -175,7 +175,7 @@ class PredictJob:
         self.counters = JobCounters()
         self.estimator = Estimator(packaged())
         self.encoder = PredictionEncoder(*ids)
-        self.decoder = AvroDecoder(lookup or registry_lookup(settings))
+        self.decoder = AvroDecoder(lookup or RegistryLookup(settings))
         self.on_batch = on_batch
         self._next_tick = float("-inf")
         #: partition -> simulated time of its latest arrival

@@ -18,9 +18,9 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from jobs_helpers import unique
 
 from cta_core import topics
+from cta_core.avro import AvroDecoder, RegistryLookup
 from cta_core.kafka_clients import make_consumer
 from cta_core.settings import Settings
-from stream_jobs.avro_wire import AvroDecoder, registry_lookup
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ def _read(
 ) -> list[dict]:
     """Every prediction on ``topic`` (from ``start`` offsets), decoded."""
     consumer = make_consumer(settings, unique("test.predictions"))
-    decoder = AvroDecoder(registry_lookup(settings))
+    decoder = AvroDecoder(RegistryLookup(settings))
     out: list[dict] = []
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
