@@ -41,6 +41,8 @@ class StationRow:
     count: int | None = None
     history: list[float] = field(default_factory=list)
     branch_start: str | None = None
+    #: trains whose current predictions say delayed or fault (drawn as delayed)
+    delayed: frozenset[str] = frozenset()
 
 
 def sim_now_ms(state: DashboardState) -> int | None:
@@ -67,8 +69,9 @@ def line_rows(
     out: list[StationRow] = []
     last_branch: str | None = None
     needle = name_filter.strip().lower()
+    delayed = frozenset(state.predictions.delayed_trains())
     for station in line_obj.ordered():
-        row = StationRow(station)
+        row = StationRow(station, delayed=delayed)
         branch = station.branch if (station.branch or "") not in ("", "main", "trunk") else None
         if branch and branch != last_branch:
             row.branch_start = branch

@@ -8,9 +8,8 @@ from textual.widgets import DataTable
 
 from cta_tui.state.model import UP, DashboardState
 from cta_tui.state.predictions import NEXT_PER_DIRECTION, PredictionEntry
-from cta_tui.widgets.glyphs import BROKEN, line_style
+from cta_tui.widgets.glyphs import BROKEN, DELAYED, line_style
 
-DELAYED = "⚠"
 SCHEDULED = "◷"
 
 
