@@ -252,7 +252,7 @@ class PredictJob:
                     self._handle(producer, msg)
                 self._flush_state(producer)
                 producer.flush(30)
-                consumer.commit(asynchronous=False)
+                consumer.commit(asynchronous=True)  # after the flush: nothing unwritten is committed
                 if self.on_batch is not None:
                     self.on_batch(self.counters)
                 if self.opts.max_arrivals is not None and self.counters.arrivals >= self.opts.max_arrivals:

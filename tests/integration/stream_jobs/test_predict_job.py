@@ -6,6 +6,7 @@ Each test uses its own topic suffix (``cta-sim --topic-suffix``, ``cta-jobs pred
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from jobs_helpers import unique
 
 from cta_core import topics
 from cta_core.avro import AvroDecoder, RegistryLookup
-from cta_core.kafka_clients import make_consumer
+from cta_core.kafka_clients import make_admin, make_consumer
 from cta_core.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -135,3 +136,12 @@ def test_predictions_fill_for_all_lines_and_survive_kill_9(stack: Settings, tmp_
                     proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+        _delete_topics(stack, suffix)
+
+
+def _delete_topics(settings: Settings, suffix: str) -> None:
+    admin = make_admin(settings)
+    names = [t for t in admin.list_topics(timeout=10).topics if t.endswith(suffix)]
+    for future in admin.delete_topics(names, operation_timeout=30).values() if names else ():
+        with contextlib.suppress(Exception):
+            future.result()
