@@ -262,6 +262,8 @@ def predict_cmd(
     import signal
     import threading
 
+    from cta_core.avro import RegistryUnavailable
+    from cta_core.errors import ServiceUnavailable
     from cta_core.kafka_clients import wait_for_broker
     from stream_jobs.predict.job import JobOptions, PredictJob, ensure_job_topics, register
 
@@ -290,7 +292,12 @@ def predict_cmd(
     click.echo(
         f"predict: {opts.arrivals_topic} -> {opts.predictions_topic} (state {opts.state_topic})", err=True
     )
-    counters = job.run(stop)
+    try:
+        counters = job.run(stop)
+    except RegistryUnavailable as exc:
+        raise ServiceUnavailable(
+            "Schema Registry", settings.schema_registry_url, cause=str(exc)[:200]
+        ) from None
     click.echo(
         f"predict: {counters.arrivals} arrivals, {counters.predictions} predictions, "
         f"{counters.skipped_malformed} malformed skipped, {counters.restored_records} state records restored",
