@@ -15,9 +15,9 @@ from textual.widgets import DataTable, Footer, Label
 
 from cta_tui.state.model import DOWN, UP, DashboardState
 from cta_tui.state.views import approaching
-from cta_tui.widgets.arrivals_board import ArrivalsBoard, sim_clock
+from cta_tui.widgets.arrivals_board import ArrivalsBoard
 from cta_tui.widgets.glyphs import AT, BROKEN, line_style
-from cta_tui.widgets.next_trains import NextTrainsTable, flags
+from cta_tui.widgets.next_trains import NextTrainsTable, followed_stops
 from cta_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -45,19 +45,6 @@ class ApproachingTable(DataTable[str | Text]):
                 item.from_station,
                 key=train.train_id,
             )
-
-
-def followed_stops(state: DashboardState, train_id: str | None) -> str:
-    """The followed train's next stops with predicted times (one line)."""
-    if not train_id:
-        return ""
-    stops = state.predictions.train_stops(train_id)
-    if not stops:
-        return f"following {train_id}: no predictions yet"
-    parts = [
-        f"{state.station_name(e.station_id)} {sim_clock(e.predicted_ms)[:5]}{flags(e)}" for e in stops[:8]
-    ]
-    return f"following {train_id}: " + " · ".join(parts)
 
 
 class StationBoardScreen(Screen[None]):

@@ -8,6 +8,7 @@ from textual.widgets import DataTable
 
 from cta_tui.state.model import UP, DashboardState
 from cta_tui.state.predictions import NEXT_PER_DIRECTION, PredictionEntry
+from cta_tui.widgets.arrivals_board import sim_clock
 from cta_tui.widgets.glyphs import BROKEN, DELAYED, line_style
 
 SCHEDULED = "◷"
@@ -29,6 +30,19 @@ def flags(entry: PredictionEntry) -> str:
 def next_trains(state: DashboardState, station_id: int, heading: str) -> list[PredictionEntry]:
     entries = [e for e in state.predictions.next_at(station_id) if heading_of(state, e) == heading]
     return entries[:NEXT_PER_DIRECTION]
+
+
+def followed_stops(state: DashboardState, train_id: str | None) -> str:
+    """The followed train's next stops with predicted times (one line)."""
+    if not train_id:
+        return ""
+    stops = state.predictions.train_stops(train_id)
+    if not stops:
+        return ""
+    parts = [
+        f"{state.station_name(e.station_id)} {sim_clock(e.predicted_ms)[:5]}{flags(e)}" for e in stops[:8]
+    ]
+    return f"following {train_id}: " + " · ".join(parts)
 
 
 class NextTrainsTable(DataTable[str | Text]):

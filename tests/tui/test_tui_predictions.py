@@ -58,3 +58,14 @@ async def test_station_board_shows_due_and_minutes_from_predictions() -> None:
         # a newer set for R1 without Loyola (it arrived): the row goes, the others stay
         source.push(prediction("R1", 40760, 120, generated_ms=SIM_MS + 40_000))
         await wait_until(pilot, lambda: [r[0] for r in _rows(app)] == ["R7", "R9"])
+
+
+async def test_following_a_train_shows_its_next_stops() -> None:
+    records = [*fixed_records(), prediction("R1", 41300, 90), prediction("R1", 40760, 200)]
+    app, _source, _control = build_app(records=records)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: len(app.state.predictions.train_stops("R1")) == 2)
+        app.follow("R1")
+        await wait_until(pilot, lambda: any("Loyola" in str(n.message) for n in app._notifications))
+        text = next(str(n.message) for n in app._notifications if "Loyola" in str(n.message))
+        assert text.index("Loyola") < text.index("Granville")
