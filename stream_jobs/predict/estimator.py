@@ -74,9 +74,12 @@ NEW_RUN_S = 1800.0
 FORGET_S = 3600.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Arrival:
-    """The fields of an arrivals record the estimator reads (``t`` in epoch seconds)."""
+    """The fields of an arrivals record the estimator reads (``t`` in epoch seconds).
+
+    Not frozen, like :class:`Prediction`: frozen dataclasses construct several times
+    slower, and these are made per record on the job's hot path; nothing mutates them."""
 
     t: float
     station_id: int
@@ -111,7 +114,7 @@ class Arrival:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Prediction:
     """One (station, train) prediction, shaped like the predictions topic's value."""
 
