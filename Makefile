@@ -70,6 +70,7 @@ demo: $(STAMP)
 	$(BIN)/cta-stack up
 	$(BIN)/cta-jobs setup
 	$(BIN)/cta-stack start-app faust -- $(abspath $(BIN))/cta-jobs faust
+	$(BIN)/cta-stack start-app predict -- $(abspath $(BIN))/cta-jobs predict
 	$(BIN)/cta-stack start-app weather -- $(abspath $(BIN))/cta-weather --speed 60
 	$(BIN)/cta-stack start-app sim -- $(abspath $(BIN))/cta-sim --speed 60 --no-weather
 	$(BIN)/cta-tui

@@ -56,6 +56,7 @@ from cta_tui.screens.station_board import StationBoardScreen
 from cta_tui.state.model import DashboardState, ServiceHealth
 from cta_tui.state.records import Batch
 from cta_tui.state.reducers import apply_records
+from cta_tui.widgets.next_trains import followed_stops
 
 #: Which message carries which topic's records.
 MESSAGE_FOR_TOPIC: dict[str, type[RecordsReceived]] = {
@@ -429,7 +430,8 @@ class CtaApp(App[None]):
             self.pop_screen()
         if train is not None:
             self.dashboard().show_station(train.line, train.station_id)
-        self.notify(f"following train {train_id}", timeout=3)
+        stops = followed_stops(self.state, train_id)  # its next stops, from the predictions
+        self.notify(stops or f"following train {train_id}", timeout=8 if stops else 3)
         self.mark_dirty()
 
 

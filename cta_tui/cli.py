@@ -100,6 +100,13 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
     envvar="CTA_SIM_STATUS_TOPIC",
     show_envvar=True,
 )
+@click.option(
+    "--predictions-topic",
+    default=topics.PREDICTIONS,
+    show_default=True,
+    envvar="CTA_PREDICTIONS_TOPIC",
+    show_envvar=True,
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -115,6 +122,7 @@ def main(
     summary_topic: str,
     weather_topic: str,
     status_topic: str,
+    predictions_topic: str,
     **connection: Any,
 ) -> None:
     """The cta-live dashboard: trains, stations, weather and the pipeline's health, live."""
@@ -131,9 +139,9 @@ def main(
         raise click.UsageError("--json needs --once")
     from cta_tui.feeds.kafka_source import KafkaSource
 
-    names = TopicNames(arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic).with_suffix(
-        topic_suffix
-    )
+    names = TopicNames(
+        arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic, predictions_topic
+    ).with_suffix(topic_suffix)
     source = KafkaSource(settings, replay_minutes=replay_minutes, **names.source_kwargs())
     if once:
         from cta_tui.once import read_once
