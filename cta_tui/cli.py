@@ -94,7 +94,16 @@ def main(
     from cta_tui.feeds.health import HttpHealthProbe
 
     chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
-    app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=chosen)
+    from cta_tui.feeds.pipeline_probe import StackPipeline
+
+    app = make_app(
+        settings,
+        source,
+        read_only=read_only,
+        health=HttpHealthProbe(settings),
+        theme=chosen,
+        pipeline=lambda: StackPipeline(settings),
+    )
     app.run()
 
 
@@ -103,3 +112,8 @@ def main(
 from cta_tui.ssh.cli import serve  # noqa: E402
 
 main.add_command(serve)
+
+# `cta-tui tail TOPIC` (cta_tui/tail_cli.py) and `cta-tui up` (cta_tui/up_cli.py)
+from cta_tui.tail_cli import tail  # noqa: E402
+
+main.add_command(tail)
