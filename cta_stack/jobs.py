@@ -93,6 +93,7 @@ def catalogue(
     topic_suffix: str = "",
     faust_app_id: str = FAUST_APP_ID,
     sim_speed: str = "60",
+    sim_args: Sequence[str] = (),
 ) -> list[Job]:
     """Every job, in the order ``cta-tui up`` starts them.
 
@@ -115,6 +116,7 @@ def catalogue(
     sim = [str(b / "cta-sim"), "--speed", sim_speed]
     if s:
         sim += ["--topic-suffix", s]
+    sim += list(sim_args)
     return [
         Job(
             "stations",
@@ -226,11 +228,11 @@ class JobStatus:
 
     @property
     def label(self) -> str:
-        """``running``, ``stopped``, ``exited 0``, ``failed (exit 1)`` ..."""
+        """``running``, ``stopped``, ``exited 0``, ``failed exit 1`` ..."""
         if self.state == EXITED:
             return f"exited {self.exit_code}"
         if self.state == FAILED and self.exit_code is not None:
-            return f"failed (exit {self.exit_code})"
+            return f"failed exit {self.exit_code}"
         return self.state
 
 

@@ -96,6 +96,7 @@ class PipelineScreen(Screen[None]):
             )
             return
         self._backend = self.backend_factory()
+        self.query_one(JobsTable).focus()
         self.probe()
 
     def on_unmount(self) -> None:

@@ -3,8 +3,8 @@
 Pick a topic; a thread worker reads it (:class:`~cta_tui.feeds.tail_source.TailSource`:
 Avro through the registry, JSON, text, else hex) and posts batches; the screen keeps
 the last ``ring`` records (:class:`~cta_tui.state.tail.TailRing`) and shows those
-matching the filter. ``space`` pauses (the worker stops reading), ``home`` / ``end``
-jump to the oldest record / back to the newest.
+matching the filter. ``space`` pauses (the worker stops reading), ``g`` / ``G``
+jump to the oldest record / back to the newest (as in ``less``).
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class TopicTailScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("space", "pause", "Pause"),
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("home", "jump('start')", "Start"),
-        Binding("end", "jump('end')", "End"),
+        Binding("g", "jump('start')", "Oldest"),
+        Binding("G", "jump('end')", "Newest"),
     ]
 
     @dataclass

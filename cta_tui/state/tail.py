@@ -107,6 +107,7 @@ class TailRing:
 
     def clear(self) -> None:
         self.records.clear()
+        self.dropped = self.received = 0
 
     def matching(self, needle: str) -> Iterator[TailRecord]:
         return (r for r in self.records if r.matches(needle))

@@ -62,17 +62,18 @@ class JobsTable(DataTable[str | Text]):
 
     def _ensure_columns(self) -> None:
         if not self.columns:
-            for label, key in (
-                ("job", "job"),
-                ("state", "state"),
-                ("pid", "pid"),
-                ("up", "up"),
-                ("rst", "rst"),
-                ("rate", "rate"),
-                ("lag", "lag"),
-                ("detail", "detail"),
+            # fixed widths (values change every few seconds; the columns must not jump)
+            for label, width in (
+                ("job", 9),
+                ("state", 13),
+                ("pid", 7),
+                ("up", 6),
+                ("rst", 3),
+                ("rate", 15),
+                ("lag", 7),
+                ("detail", None),
             ):
-                self.add_column(label, key=key)
+                self.add_column(label, key=label, width=width)
 
     @property
     def selected(self) -> str | None:
@@ -101,7 +102,7 @@ class JobsTable(DataTable[str | Text]):
                 for key, cell in zip(
                     ("state", "pid", "up", "rst", "rate", "lag", "detail"), cells[1:], strict=True
                 ):
-                    self.update_cell(job.name, key, cell, update_width=True)
+                    self.update_cell(job.name, key, cell, update_width=key == "detail")
             else:
                 self.add_row(*cells, key=job.name)
 

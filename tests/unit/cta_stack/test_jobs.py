@@ -77,7 +77,7 @@ def test_exit_codes_are_recorded(layout: StackLayout) -> None:
         )
     )
     assert jobs.status(layout, ok).label == "exited 0"
-    assert jobs.status(layout, bad).label == "failed (exit 3)"
+    assert jobs.status(layout, bad).label == "failed exit 3"
     assert "exited with code 3" in layout.log_file("bad").read_text()
 
 
