@@ -15,11 +15,10 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaException, TopicPartition
 
+from cta_core.avro import AvroDecoder, DecodeError, RegistryLookup, RegistryUnavailable
 from cta_core.errors import CtaError, ServiceUnavailable
 from cta_core.kafka_clients import make_consumer
 from cta_core.settings import Settings
-from cta_tui.feeds.decode import AvroDecoder, DecodeError
-from cta_tui.feeds.registry import RegistryLookup
 from cta_tui.state.tail import AVRO, BYTES, JSON, NULL, TEXT, TailRecord
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ def decode_bytes(data: bytes | None, avro: AvroDecoder | None) -> tuple[Any, str
     if data is None:
         return None, NULL
     if avro is not None and len(data) >= 5 and data[0] == 0:
-        with contextlib.suppress(DecodeError):
+        with contextlib.suppress(DecodeError, RegistryUnavailable):
             return avro.decode(data), AVRO
     try:
         text = data.decode("utf-8")
