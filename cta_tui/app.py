@@ -433,7 +433,7 @@ class CtaApp(App[None]):
             "ctrl+p: command palette · mouse: tabs, stations, trains",
         ]
         if self.read_only:
-            notes.append("read-only: space, + and - are disabled")
+            notes.append("read-only: space, + and - and starting/stopping jobs are disabled")
         self.push_screen(HelpScreen(keys, notes))
 
     def action_show_line(self, line: str) -> None:

@@ -44,6 +44,7 @@ class PipelineScreen(Screen[None]):
         Binding("x", "job('stop')", "Stop"),
         Binding("r", "job('restart')", "Restart"),
         Binding("l", "log", "Log"),
+        Binding("t", "tail", "Tail"),
         Binding("j", "tab('jobs')", "Jobs", show=False),
         Binding("g", "tab('lag')", "Lag", show=False),
         Binding("v", "tab('services')", "Services", show=False),
@@ -193,6 +194,15 @@ class PipelineScreen(Screen[None]):
             return
         self._set_note(f"… {action} {name}")
         self.control(action, name, str(getattr(self.app, "sender", "cta-tui")))
+
+    def action_tail(self) -> None:
+        """Tail a topic: on the lag tab, the highlighted group's topic."""
+        topic = None
+        if self.query_one(TabbedContent).active == "lag":
+            topic = self.query_one(GroupLagTable).selected_topic
+        tail = getattr(self.app, "action_tail", None)
+        if tail is not None:
+            tail(topic)
 
     def action_log(self) -> None:
         from cta_tui.screens.job_log import JobLogScreen

@@ -117,7 +117,7 @@ class GroupLagTable(DataTable[str | Text]):
         if not self.columns:
             self.add_columns("group", "topic", "state", "lag", "consumed", "trend")
         self.clear()
-        for g in snapshot.groups:
+        for i, g in enumerate(snapshot.groups):
             trend = format_catch_up(g.catch_up)
             style = (
                 "red" if trend.startswith("falling") else ("green" if trend.startswith("catching") else "")
@@ -129,4 +129,13 @@ class GroupLagTable(DataTable[str | Text]):
                 f"{g.lag:,}",
                 format_rate(g.consumed_rate),
                 Text(trend, style=style),
+                key=f"{i}\t{g.topic}",
             )
+
+    @property
+    def selected_topic(self) -> str | None:
+        """The highlighted row's topic (for the tail)."""
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return None if row_key.value is None else str(row_key.value).split("\t", 1)[1]
