@@ -29,19 +29,26 @@ def write_exit(path: Path, code: int) -> None:
 
 
 def run(exit_file: Path, argv: list[str]) -> int:
+    child: subprocess.Popen[bytes] | None = None
+    stop_signal: int | None = None
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stop_signal
+        stop_signal = signum
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
     try:
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     except OSError as exc:
         print(f"=== cannot start {argv[0]}: {exc}", flush=True)
         write_exit(exit_file, NOT_FOUND)
         return NOT_FOUND
-
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        if child.poll() is None:
-            child.send_signal(signum)
-
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, forward)
+    if stop_signal is not None:  # asked to stop while starting
+        child.send_signal(stop_signal)
+    print(f"=== running pid {child.pid}: {' '.join(argv)}", flush=True)
     code = child.wait()
     if code < 0:  # killed by a signal: report it as a shell would
         code = 128 - code

@@ -37,6 +37,9 @@ FAUST_APP_ID = "cta-stations"
 
 REQUESTS_LOG = "job-requests"
 
+#: Exit codes of a job ended by SIGHUP, SIGINT or SIGTERM (128 + signal): it was stopped.
+STOP_SIGNAL_CODES = frozenset({129, 130, 143})
+
 # Job states as the pipeline screen and `cta-tui up` show them.
 RUNNING = "running"
 STOPPED = "stopped"
@@ -254,6 +257,11 @@ def status(layout: StackLayout, job: Job) -> JobStatus:
     if meta.get("stopped_by"):
         return JobStatus(
             job.name, STOPPED, restarts=restarts, exit_code=code, detail=f"by {meta['stopped_by']}", log=log
+        )
+    if code in STOP_SIGNAL_CODES:
+        # stopped by SIGTERM/SIGINT/SIGHUP from outside the dashboard (`cta-stack down`, kill)
+        return JobStatus(
+            job.name, STOPPED, restarts=restarts, exit_code=code, detail=f"signal (exit {code})", log=log
         )
     if code is None:
         # the runner itself was killed (SIGKILL, machine restart): no code recorded

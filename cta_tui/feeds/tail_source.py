@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaException, TopicPartition
@@ -142,11 +143,27 @@ def list_topics(settings: Settings, timeout: float = 5.0) -> list[str]:
         names = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:
         raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=str(exc)) from None
-    return sorted((n for n in names if not n.startswith("__")), key=_topic_order)
+    return order_topics(names)
 
 
-def _topic_order(name: str) -> tuple[int, str]:
-    """The pipeline's topics first, then the others, then internal ones (``_schemas``)."""
-    if name.startswith("org.chicago.cta.") or name == "TURNSTILE_SUMMARY":
-        return 0, name
-    return (2 if name.startswith("_") else 1), name
+def order_topics(names: Iterable[str]) -> list[str]:
+    """The contract's topics first (in the contract's order), then the others by name,
+    then internal ones (``_schemas``); Kafka's own (``__consumer_offsets``) left out."""
+    from cta_core import topics
+
+    contract = [
+        topics.ARRIVALS,
+        topics.TURNSTILES,
+        topics.WEATHER,
+        topics.STATIONS_RAW,
+        topics.LINE_STATIONS_RAW,
+        topics.STATIONS_TABLE,
+        topics.TURNSTILE_SUMMARY,
+        getattr(topics, "PREDICTIONS", "org.chicago.cta.predictions.v1"),
+        topics.SIM_CONTROL,
+        topics.SIM_STATUS,
+    ]
+    present = set(names)
+    first = [t for t in contract if t in present]
+    rest = sorted(n for n in present if n not in first and not n.startswith("__"))
+    return first + [n for n in rest if not n.startswith("_")] + [n for n in rest if n.startswith("_")]

@@ -107,6 +107,20 @@ def test_bring_up_waits_for_one_shot_jobs_and_starts_nothing_twice(layout: Stack
         again = jobs.bring_up(layout, [setup, ksql, worker], "t", ksql_available=False)
         assert again.started == [] and again.already == ["setup", "worker"]
         assert jobs.status(layout, worker).pid == pid
-        assert layout.log_file("setup").read_text().count("setup done") == 1
+        assert layout.log_file("setup").read_text().count("\nsetup done\n") == 1
     finally:
         jobs.stop(layout, worker, "t")
+
+
+def test_a_job_stopped_from_outside_shows_stopped(layout: StackLayout) -> None:
+    """`cta-stack down` (or a kill) sends SIGTERM: the runner passes it on and the job
+    shows stopped, not failed."""
+    from cta_stack import apps
+
+    job = _job("worker", "import time; time.sleep(60)")
+    jobs.start(layout, job, "t")
+    _wait(lambda: "=== running pid" in layout.log_file("worker").read_text())
+    assert apps.stop_app(layout, "worker")
+    _wait(lambda: jobs.exit_file(layout, "worker").exists())
+    st = jobs.status(layout, job)
+    assert st.state == jobs.STOPPED and st.exit_code == 143

@@ -52,3 +52,23 @@ def test_job_rates_combine_produced_topics_and_its_group() -> None:
     produced, consumed, lag = job_rates([S], "faust", rates, group_lags(before, after))
     assert produced == 20.0 and consumed == 75.0 and lag == {T: 50}
     assert job_rates([], None, rates, []) == (None, None, {})
+
+
+def test_the_tail_lists_the_contract_topics_first_and_internal_ones_last() -> None:
+    from cta_tui.feeds.tail_source import order_topics
+
+    names = [
+        "zz-test",
+        "_schemas",
+        "__consumer_offsets",
+        "TURNSTILE_SUMMARY",
+        "org.chicago.cta.station.arrivals.v1",
+        "a",
+    ]
+    assert order_topics(names) == [
+        "org.chicago.cta.station.arrivals.v1",
+        "TURNSTILE_SUMMARY",
+        "a",
+        "zz-test",
+        "_schemas",
+    ]
