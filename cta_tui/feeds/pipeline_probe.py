@@ -93,6 +93,12 @@ class StackPipeline:
 
     def control(self, action: str, name: str, sender: str) -> job_control.Outcome:
         job = self.job(name)
+        if job.needs_ksql and action in ("start", "restart"):
+            self._ksql = None  # ask again: a ksqlDB server may have started since
+            if not self._ksql_answers():
+                return job_control.Outcome(
+                    name, action, False, f"{name}: no ksqlDB server at {self.settings.ksql_url}"
+                )
         if action == "start":
             return job_control.start(self.layout, job, sender)
         if action == "stop":

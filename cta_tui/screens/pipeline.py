@@ -168,6 +168,8 @@ class PipelineScreen(Screen[None]):
         lines = []
         if self.snapshot is not None and name is not None:
             job = next((j for j in self.snapshot.jobs if j.name == name), None)
+            if job is not None:
+                lines.append(f"{name}: {job.label} · {job.detail}")
             if job is not None and job.lag:
                 lags = ", ".join(f"{short_topic(t)} {n:,}" for t, n in sorted(job.lag.items()))
                 lines.append(f"{name} lag: {lags}")
