@@ -27,6 +27,9 @@ _STYLE = {
     "checking": "cyan",
     "fetching": "cyan",
     "fetched": "green",
+    "running": "green",
+    "done": "green",
+    "skipped": "dim",
 }
 
 
@@ -67,7 +70,7 @@ class ProgressReporter:
 
     def service(self, name: str, state: str, detail: str = "") -> None:
         style = _STYLE.get(state, "white")
-        done = state in ("healthy", "fetched", "failed", "stopped")
+        done = state in ("healthy", "fetched", "failed", "stopped", "running", "done", "skipped")
         self.progress.update(
             self._task(name),
             state=f"[{style}]{state}[/]",
@@ -83,7 +86,7 @@ class ProgressReporter:
             self.progress.update(self._task("jars"), detail=f"{jar_set}: {self.downloads} files, {name}"[:90])
 
 
-def _progress(console: Console) -> Progress:
+def progress_display(console: Console) -> Progress:
     return Progress(
         SpinnerColumn(finished_text="•"),
         TextColumn("[bold]{task.description}", table_column=Column(min_width=15, no_wrap=True)),
@@ -142,7 +145,7 @@ def cli(ctx: click.Context, stack_dir: Path) -> None:
 def up(stack: Stack, only: tuple[str, ...]) -> None:
     """Start the stack (idempotent) and wait until every service is healthy."""
     console = Console(stderr=True)
-    with _progress(console) as progress:
+    with progress_display(console) as progress:
         try:
             result = stack.up(only=only or None, reporter=ProgressReporter(progress))
         except CtaError as exc:

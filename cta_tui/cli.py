@@ -133,6 +133,7 @@ def main(
     ctx.obj["settings"] = settings
     ctx.obj["read_only"] = read_only
     ctx.obj["replay_minutes"] = replay_minutes
+    ctx.obj["theme"] = theme
     if ctx.invoked_subcommand is not None:
         return
     if as_json and not once:
@@ -160,11 +161,24 @@ def main(
                 f"{len(state.lines)} lines, {trains} trains, {len(state.turnstile_counts)} stations counted"
             )
         return
+    run_dashboard(settings, source, read_only=read_only, theme=theme)
+
+
+def run_dashboard(settings: Any, source: Any, *, read_only: bool, theme: str | None) -> None:
+    """The dashboard in this terminal until the user quits (``cta-tui`` and ``cta-tui up``)."""
     from cta_tui.app import make_app
     from cta_tui.feeds.health import HttpHealthProbe
+    from cta_tui.feeds.pipeline_probe import StackPipeline
 
     chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
-    app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=chosen)
+    app = make_app(
+        settings,
+        source,
+        read_only=read_only,
+        health=HttpHealthProbe(settings),
+        theme=chosen,
+        pipeline=lambda: StackPipeline(settings),
+    )
     app.run()
 
 
@@ -173,3 +187,10 @@ def main(
 from cta_tui.ssh.cli import serve  # noqa: E402
 
 main.add_command(serve)
+
+# `cta-tui tail TOPIC` (cta_tui/tail_cli.py) and `cta-tui up` (cta_tui/up_cli.py)
+from cta_tui.tail_cli import tail  # noqa: E402
+from cta_tui.up_cli import up  # noqa: E402
+
+main.add_command(tail)
+main.add_command(up)
