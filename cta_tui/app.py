@@ -50,6 +50,8 @@ from cta_tui.messages import (
 )
 from cta_tui.screens.dashboard import DashboardScreen
 from cta_tui.screens.help import HelpScreen
+from cta_tui.screens.map import MapScreen
+from cta_tui.screens.network import NetworkScreen
 from cta_tui.screens.pipeline import PipelineScreen
 from cta_tui.screens.station_board import StationBoardScreen
 from cta_tui.state.model import DashboardState, ServiceHealth
@@ -70,17 +72,23 @@ THEMES = {"default": "textual-dark", "low": "ansi-dark"}
 
 CONTROL_ACTIONS = {"toggle_pause", "faster", "slower"}
 
+#: the footer shows + and - as one key group
+SPEED = Binding.Group("Speed", compact=True)
+
 
 class CtaApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cta-live"
     COMMANDS: ClassVar = App.COMMANDS | {CtaCommands}
     BINDINGS: ClassVar = [
-        Binding("space", "toggle_pause", "Pause/resume"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="-"),
-        Binding("u", "toggle_units", "°F/°C"),
+        # short labels and one footer key for the speed, so that "? Help" and "q Quit"
+        # stay visible in the footer at 80 columns (help lists every key in full)
+        Binding("space", "toggle_pause", "Pause", tooltip="Pause or resume the simulator"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+", group=SPEED),
+        Binding("minus", "slower", "Slower", key_display="-", group=SPEED),
+        Binding("u", "toggle_units", "°F/°C", show=False),
         Binding("p", "pipeline", "Pipeline"),
+        Binding("0", "home", "Network", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -138,7 +146,7 @@ class CtaApp(App[None]):
     # ------------------------------------------------------------------ lifecycle
 
     def on_mount(self) -> None:
-        self.push_screen(DashboardScreen(read_only=self.read_only))
+        self.push_screen(NetworkScreen(read_only=self.read_only))
         self.set_interval(self.REFRESH_PERIOD, self._tick)
         if self.feeds_enabled:
             self.consume_feeds()
@@ -396,7 +404,7 @@ class CtaApp(App[None]):
             binding = active.binding
             if not isinstance(active.node, App | Screen) or not binding.description:
                 continue
-            if binding.action.startswith("show_line("):
+            if binding.action.removeprefix("app.").startswith("show_line("):
                 if not lines:
                     keys.append(("1-8", "Choose a line (Red … Orange)"))
                     lines = True
@@ -415,7 +423,25 @@ class CtaApp(App[None]):
         self.push_screen(HelpScreen(keys, notes))
 
     def action_show_line(self, line: str) -> None:
+        """Open today's view of ``line`` (the line screen above the network)."""
+        if not any(isinstance(s, DashboardScreen) for s in self.screen_stack):
+            self.push_screen(DashboardScreen(read_only=self.read_only, line=line))
+            self.call_after_refresh(self.render_now)
+            return
+        while not isinstance(self.screen, DashboardScreen):
+            self.pop_screen()
         self.dashboard().action_show_line(line)
+
+    def action_home(self) -> None:
+        """Back to the network screen (the home screen)."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, NetworkScreen):
+            self.pop_screen()
+        self.mark_dirty()
+
+    def action_map(self) -> None:
+        if not isinstance(self.screen, MapScreen):
+            self.push_screen(MapScreen(read_only=self.read_only))
+            self.call_after_refresh(self.render_now)
 
     def open_station(self, station_id: int) -> None:
         self.push_screen(StationBoardScreen(station_id, read_only=self.read_only))
@@ -425,10 +451,13 @@ class CtaApp(App[None]):
         """Follow a train: back to the dashboard on its line, its station highlighted."""
         self.follow_train = train_id
         train = self.state.trains.get(train_id)
-        while not isinstance(self.screen, DashboardScreen) and len(self.screen_stack) > 1:
+        while not isinstance(self.screen, DashboardScreen | NetworkScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
         if train is not None:
-            self.dashboard().show_station(train.line, train.station_id)
+            if isinstance(self.screen, DashboardScreen):
+                self.dashboard().show_station(train.line, train.station_id)
+            else:  # the line view opens on the train's line; its first redraw highlights it
+                self.action_show_line(train.line)
         self.notify(f"following train {train_id}", timeout=3)
         self.mark_dirty()
 

@@ -214,6 +214,9 @@ def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, A
                 delay_s=delay,
             )
         else:
+            last_ms = train.sim_time_ms
+            if last_ms is not None and sim_time is not None and prev == train.station_id:
+                learn_run_time(state, line, train.station_id, station_id, sim_time - last_ms)
             train.line = line
             train.station_id = station_id
             train.direction = direction
@@ -231,6 +234,28 @@ def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, A
         board.appendleft(ArrivalEntry(train_id, line, direction, heading, status, sim_time, now, delay))
         changed += 1
     return changed
+
+
+#: run times outside this range (simulated ms) are not learned: a pause, a breakdown
+#: or a replayed older run, not a run between two stations
+RUN_MS_RANGE = (10_000, 20 * 60_000)
+#: weight of a new observation in the learned run times (exponential moving average)
+RUN_MS_WEIGHT = 0.3
+
+
+def learn_run_time(state: DashboardState, line: str, from_id: int, to_id: int, run_ms: int) -> None:
+    """Fold one observed run (arrival at ``from_id`` to arrival at ``to_id``) into the
+    segment's and the line's moving averages."""
+    low, high = RUN_MS_RANGE
+    if not low <= run_ms <= high:
+        return
+    segment = (from_id, to_id)
+    state.segment_run_ms[segment] = _average(state.segment_run_ms.get(segment), run_ms)
+    state.line_run_ms[line] = _average(state.line_run_ms.get(line), run_ms)
+
+
+def _average(old: float | None, new: int) -> float:
+    return float(new) if old is None else old + RUN_MS_WEIGHT * (new - old)
 
 
 # --------------------------------------------------------------------------- summary
@@ -261,6 +286,33 @@ def current_minute(state: DashboardState, now: float) -> int:
     return int(now // 60)
 
 
+#: a record younger than this (wall seconds) counts in the current minute as it is
+RECENT_S = 2.0
+
+
+def record_minute(state: DashboardState, timestamp_ms: int | None, now: float, minute: int) -> int | None:
+    """The (simulated) minute a summary record written at ``timestamp_ms`` (wall) belongs
+    to: the current one for a fresh record; for an older one, the simulated clock wound
+    back by its age at the simulator's speed (the wall minute without a simulator).
+    None when it predates the history kept (or the simulator's status): only a baseline."""
+    if timestamp_ms is None:
+        return minute
+    age = now - timestamp_ms / 1000.0
+    if age <= RECENT_S:
+        return minute
+    sim = state.sim
+    if sim is None or sim.sim_time_ms is None:
+        at = int((timestamp_ms / 1000.0) // 60)
+    else:
+        speed = sim.speed if isinstance(sim.speed, int | float) and not sim.paused else None
+        if speed is None or timestamp_ms / 1000.0 < sim.received_at - 3600:
+            return None
+        at = int(
+            (sim.sim_time_ms - max(0.0, sim.received_at - timestamp_ms / 1000.0) * speed * 1000) // 60_000
+        )
+    return at if minute - HISTORY_MINUTES < at <= minute else None
+
+
 def apply_summary(state: DashboardState, records: Iterable[Record], now: float) -> int:
     """TURNSTILE_SUMMARY: running entry count per station; the increase goes to the
     current minute's bucket of the station's entries-per-minute history."""
@@ -277,8 +329,13 @@ def apply_summary(state: DashboardState, records: Iterable[Record], now: float) 
         previous = state.turnstile_counts.get(station_id)
         state.turnstile_counts[station_id] = count
         if previous is not None and count > previous:
+            # a record read from the topic's history belongs to the minute it was written
+            # in, not to this one (else the whole history lands in the first minute)
+            at = record_minute(state, record.timestamp_ms, now, minute)
+            if at is None:
+                continue
             history = state.entries_history.setdefault(station_id, {})
-            history[minute] = history.get(minute, 0) + (count - previous)
+            history[at] = history.get(at, 0) + (count - previous)
             if len(history) > HISTORY_MINUTES:
                 for old in sorted(history)[: len(history) - HISTORY_MINUTES]:
                     del history[old]

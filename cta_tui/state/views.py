@@ -15,6 +15,7 @@ from cta_tui.state.model import (
     LineStation,
     Train,
 )
+from cta_tui.state.network_view import network_json
 from cta_tui.state.reducers import current_minute, entries_per_minute
 
 #: Seconds without a message after which a topic is shown "stale" (None: never).
@@ -162,7 +163,9 @@ def snapshot(state: DashboardState, now: float) -> dict[str, Any]:
     for name in names:
         line = state.lines[name]
         trains = [t for t in state.trains.values() if t.line == name and t.in_service]
+        network = network_json(state, name, now)
         lines[name] = {
+            "panel": network["panel"],
             "stations": [
                 {"station_id": s.station_id, "name": s.name, "order": s.order, "branch": s.branch}
                 for s in line.ordered()
@@ -177,6 +180,7 @@ def snapshot(state: DashboardState, now: float) -> dict[str, Any]:
                     "status": t.status,
                     "position": "departed" if is_departed(t, sim_ms) else "at",
                     "seq": t.seq,
+                    "interpolated": network["positions"].get(t.train_id),
                 }
                 for t in sorted(trains, key=lambda t: t.train_id)
             ],

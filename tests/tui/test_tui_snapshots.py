@@ -32,8 +32,17 @@ def preloaded_app(**kwargs: Any):
 
 
 def test_dashboard_snapshot_80x24(snap_compare) -> None:
+    """The line view (1) of the red line."""
     app, load = preloaded_app()
-    assert snap_compare(app, terminal_size=(80, 24), run_before=load)
+
+    async def open_line(pilot) -> None:
+        await load(pilot)
+        await pilot.press("1")
+        await pilot.pause()
+        app.render_now()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_line)
 
 
 def test_station_board_snapshot_read_only(snap_compare) -> None:

@@ -1,0 +1,237 @@
+"""One line of the network screen: a schematic strip with its trains travelling along it.
+
+The text is built by :func:`panel_text` from pure inputs; :class:`LinePanel` only
+re-renders when the key of what it shows changed (a panel whose trains did not move
+to another cell costs nothing), and never changes its own size (no layout pass).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widget import Widget
+
+from cta_tui.state.model import DOWN
+from cta_tui.state.motion import Position, is_delayed
+from cta_tui.state.network_layout import PanelLayout, StripGeometry, place_labels, train_cell
+from cta_tui.state.network_view import LineFigures
+from cta_tui.widgets.glyphs import LINE_COLOURS, line_style
+
+SHORT_NAMES = {
+    "red": "Red",
+    "blue": "Blue",
+    "green": "Grn",
+    "brown": "Brn",
+    "purple": "Purp",
+    "yellow": "Yel",
+    "pink": "Pink",
+    "orange": "Org",
+}
+
+#: glyphs by heading: rightwards (down the station list) and leftwards
+MOVING = {DOWN: "▶", "up": "◀"}
+DELAYED = {DOWN: "▷", "up": "◁"}
+BROKEN = "✖"
+STATION = "•"
+TRACK = "─"
+LOOP_TRACK = "═"
+JUNCTION = "└"
+
+TRAIN_STYLE = "bold"
+DELAYED_STYLE = "bold yellow"
+BROKEN_STYLE = "bold red"
+
+#: A train drawn in a cell: (glyph, priority, style). Broken beats delayed beats moving.
+Cell = tuple[str, int, str]
+
+
+@dataclass(frozen=True)
+class PanelInput:
+    """Everything a panel draws (the screen builds it, the panel keys on it)."""
+
+    index: int
+    line: str
+    names: dict[int, str]
+    loop_ids: frozenset[int]
+    terminals: tuple[str, ...]
+    figures: LineFigures | None
+
+
+def short_label(name: str, limit: int = 12) -> str:
+    """A station name short enough for the labels row: "Harold Washington Library-State/Van
+    Buren" -> "Harold", "95th/Dan Ryan" -> "95th"."""
+    head = name.split("/")[0].split("-")[0].strip()
+    if len(head) > limit:
+        head = head.split(" ")[0]
+    return head[:limit]
+
+
+def figures_text(figures: LineFigures | None, room: int) -> str:
+    """The panel's figures, as long as ``room`` allows."""
+    if figures is None:
+        return ""
+    entries = "—" if figures.entries_hour is None else f"{figures.entries_hour:,}"
+    short_entries = "—" if figures.entries_hour is None else _kilo(figures.entries_hour)
+    options = [
+        f"{figures.trains} trains · {figures.delayed} delayed · {figures.broken} broken down · {entries} entries/h",
+        f"{figures.trains} trains · {figures.delayed} late · {figures.broken} down · {short_entries}/h",
+        f"{figures.trains}tr {figures.delayed}▷ {figures.broken}✖ {short_entries}/h",
+    ]
+    return next((o for o in options if len(o) <= room), "")
+
+
+def _kilo(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+def train_cells(geometry: StripGeometry, positions: list[Position]) -> dict[tuple[int, int], Cell]:
+    """Which glyph each occupied (row, column) shows."""
+    cells: dict[tuple[int, int], Cell] = {}
+    for p in positions:
+        train = p.train
+        heading = DOWN if train.heading == DOWN else "up"
+        if train.broken:
+            cell: Cell = (BROKEN, 3, BROKEN_STYLE)
+        elif is_delayed(train):
+            cell = (DELAYED[heading], 2, DELAYED_STYLE)
+        else:
+            cell = (MOVING[heading], 1, TRAIN_STYLE)
+        where = train_cell(geometry, p.station_id, p.next_id, p.fraction)
+        old = cells.get(where)
+        if old is None or cell[1] > old[1]:
+            cells[where] = cell
+    return cells
+
+
+def _track_row(
+    geometry: StripGeometry,
+    row: int,
+    cells: dict[tuple[int, int], Cell],
+    loop_ids: frozenset[int],
+    colour: str,
+) -> Text:
+    width = geometry.width
+    chars = [" "] * width
+    styles = [colour] * width
+    stations = geometry.rows[row]
+    if stations:
+        start = geometry.junctions.get(row, stations[0][1])
+        for x in range(start, stations[-1][1] + 1):
+            chars[x] = TRACK
+        if row in geometry.junctions:
+            chars[start] = JUNCTION
+        for (a, xa), (b, xb) in itertools.pairwise(stations):
+            if a in loop_ids and b in loop_ids:
+                for x in range(xa, xb + 1):
+                    chars[x] = LOOP_TRACK
+        for _sid, x in stations:
+            chars[x] = STATION
+    for (r, x), (glyph, _, style) in cells.items():
+        if r == row and 0 <= x < width:
+            chars[x] = glyph
+            styles[x] = style
+    text = Text()
+    run_style, run = styles[0], [chars[0]]
+    for ch, st in zip(chars[1:], styles[1:], strict=True):
+        if st == run_style:
+            run.append(ch)
+        else:
+            text.append("".join(run), run_style)
+            run_style, run = st, [ch]
+    text.append("".join(run), run_style)
+    return text
+
+
+def _labels_row(geometry: StripGeometry, row: int, names: dict[int, str], loop_ids: frozenset[int]) -> Text:
+    stations = geometry.rows[row]
+    items: list[tuple[int, str, int]] = []
+    loop_xs = [x for sid, x in stations if sid in loop_ids]
+    if loop_xs:
+        items.append(((min(loop_xs) + max(loop_xs)) // 2, "Loop", 3))
+    for i, (sid, x) in enumerate(stations):
+        if sid in loop_ids:
+            continue
+        terminal = (i == 0 and row == 0) or i == len(stations) - 1
+        items.append((x, short_label(names.get(sid, str(sid))), 2 if terminal else 1))
+    line = [" "] * geometry.width
+    for start, label in place_labels(items, geometry.width):
+        line[start : start + len(label)] = label
+    return Text("".join(line), style="dim")
+
+
+def panel_text(
+    panel: PanelInput, layout: PanelLayout, geometry: StripGeometry, positions: list[Position], width: int
+) -> Text:
+    """All rows of one panel, each exactly ``width`` cells (nothing spills at the edge)."""
+    colour = LINE_COLOURS.get(panel.line, "white")
+    cells = train_cells(geometry, positions)
+    rows: list[Text] = []
+    if layout.title:
+        title = Text(f" {panel.index} {panel.line.title()} ", style=f"bold reverse {colour}")
+        ends = " ⇄ ".join(panel.terminals)
+        room = width - title.cell_len - 1
+        figures = figures_text(panel.figures, room - 2)
+        if ends and len(ends) + 2 + len(figures) + 1 <= room:
+            title.append(f" {ends}", style=line_style(panel.line))
+        if figures:
+            title.append(" " * max(1, width - title.cell_len - len(figures) - 1))
+            title.append(figures)
+        rows.append(title)
+    margin = " " * layout.strip_x
+    for r in range(len(geometry.rows)):
+        row = Text()
+        if layout.title:
+            row.append(margin)
+        else:
+            label = f"{panel.index} {SHORT_NAMES.get(panel.line, panel.line)}" if r == 0 else ""
+            row.append(label[: layout.strip_x - 1].ljust(layout.strip_x), style=line_style(panel.line))
+        row.append_text(_track_row(geometry, r, cells, panel.loop_ids, colour))
+        rows.append(row)
+        if layout.labels:
+            rows.append(Text(margin) + _labels_row(geometry, r, panel.names, panel.loop_ids))
+    if layout.gap:
+        rows.append(Text())
+    for row in rows:
+        row.truncate(width, pad=True)
+    return Text("\n").join(rows)
+
+
+class LinePanel(Widget):
+    """A panel; a click posts :class:`LinePanel.Chosen` (the screen opens the line view)."""
+
+    DEFAULT_CSS = """
+    LinePanel { height: 2; width: 1fr; }
+    LinePanel:hover { background: $boost; }
+    """
+
+    @dataclass
+    class Chosen(Message):
+        line: str
+
+    def __init__(self, line: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.line = line
+        self._text = Text()
+        self._key: object = None
+        self.renders = 0
+
+    def render(self) -> Text:
+        return self._text
+
+    def needs(self, key: object) -> bool:
+        return key != self._key
+
+    def show(self, key: object, text: Text) -> None:
+        """Show ``text`` (built for ``key``); repaints only this panel."""
+        self._key = key
+        self._text = text
+        self.renders += 1
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(self.Chosen(self.line))
