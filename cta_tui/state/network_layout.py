@@ -63,7 +63,7 @@ def layout_panels(width: int, height: int, track_rows: list[int]) -> PanelLayout
     return PanelLayout(name, title, labels, gap, heights, strip_x, width - strip_x - MARGIN)
 
 
-@dataclass
+@dataclass(eq=False)  # compared (and hashed) by identity: the panels cache per geometry
 class StripGeometry:
     """Where a line's stations sit: ``rows[r]`` lists (station, column) left to right;
     ``at[station] = (row, column)``. Row 0 is the trunk (and the first branch); each

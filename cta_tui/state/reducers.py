@@ -286,19 +286,13 @@ def current_minute(state: DashboardState, now: float) -> int:
     return int(now // 60)
 
 
-#: a record younger than this (wall seconds) counts in the current minute as it is
-RECENT_S = 2.0
-
-
 def record_minute(state: DashboardState, timestamp_ms: int | None, now: float, minute: int) -> int | None:
     """The (simulated) minute a summary record written at ``timestamp_ms`` (wall) belongs
-    to: the current one for a fresh record; for an older one, the simulated clock wound
-    back by its age at the simulator's speed (the wall minute without a simulator).
+    to: the simulator's clock at its last status, wound back by the record's age at the
+    simulator's speed (a fresh record: the current minute); the wall minute without a
+    simulator.
     None when it predates the history kept (or the simulator's status): only a baseline."""
     if timestamp_ms is None:
-        return minute
-    age = now - timestamp_ms / 1000.0
-    if age <= RECENT_S:
         return minute
     sim = state.sim
     if sim is None or sim.sim_time_ms is None:

@@ -8,11 +8,14 @@ to another cell costs nothing), and never changes its own size (no layout pass).
 from __future__ import annotations
 
 import itertools
+import weakref
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 
 from cta_tui.state.model import DOWN
@@ -61,7 +64,7 @@ class PanelInput:
     figures: LineFigures | None
 
 
-def short_label(name: str, limit: int = 12) -> str:
+def short_label(name: str, limit: int = 14) -> str:
     """A station name short enough for the labels row: "Harold Washington Library-State/Van
     Buren" -> "Harold", "95th/Dan Ryan" -> "95th"."""
     head = name.split("/")[0].split("-")[0].strip()
@@ -146,10 +149,26 @@ def _track_row(
     return text
 
 
+#: label rows per geometry (they change only with the stations or the width)
+_LABEL_ROWS: weakref.WeakKeyDictionary[StripGeometry, dict[int, Text]] = weakref.WeakKeyDictionary()
+
+
 def _labels_row(geometry: StripGeometry, row: int, names: dict[int, str], loop_ids: frozenset[int]) -> Text:
+    cached = _LABEL_ROWS.setdefault(geometry, {})
+    if row not in cached:
+        cached[row] = _build_labels_row(geometry, row, names, loop_ids)
+    return cached[row]
+
+
+def _build_labels_row(
+    geometry: StripGeometry, row: int, names: dict[int, str], loop_ids: frozenset[int]
+) -> Text:
     stations = geometry.rows[row]
     items: list[tuple[int, str, int]] = []
     loop_xs = [x for sid, x in stations if sid in loop_ids]
+    if len(loop_xs) < 2:  # Blue and Red only pass one Loop station (in the subway)
+        loop_xs = []
+        loop_ids = frozenset()
     if loop_xs:
         items.append(((min(loop_xs) + max(loop_xs)) // 2, "Loop", 3))
     for i, (sid, x) in enumerate(stations):
@@ -174,8 +193,10 @@ def panel_text(
         title = Text(f" {panel.index} {panel.line.title()} ", style=f"bold reverse {colour}")
         ends = " ⇄ ".join(panel.terminals)
         room = width - title.cell_len - 1
-        figures = figures_text(panel.figures, room - 2)
-        if ends and len(ends) + 2 + len(figures) + 1 <= room:
+        figures = figures_text(panel.figures, room - len(ends) - 3)
+        if not figures:  # no room for both: the figures first
+            ends, figures = "", figures_text(panel.figures, room - 2)
+        if ends:
             title.append(f" {ends}", style=line_style(panel.line))
         if figures:
             title.append(" " * max(1, width - title.cell_len - len(figures) - 1))
@@ -201,11 +222,13 @@ def panel_text(
 
 
 class LinePanel(Widget):
-    """A panel; a click posts :class:`LinePanel.Chosen` (the screen opens the line view)."""
+    """A panel; a click posts :class:`LinePanel.Chosen` (the screen opens the line view).
+
+    Drawn through the line API: each row is kept as a :class:`Strip` and only the rows
+    whose text changed are converted and repainted (usually one: the track)."""
 
     DEFAULT_CSS = """
     LinePanel { height: 2; width: 1fr; }
-    LinePanel:hover { background: $boost; }
     """
 
     @dataclass
@@ -215,22 +238,36 @@ class LinePanel(Widget):
     def __init__(self, line: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.line = line
-        self._text = Text()
+        self._rows: list[Text] = []
+        self._strips: list[Strip] = []
         self._key: object = None
         self.renders = 0
 
-    def render(self) -> Text:
-        return self._text
+    def render_line(self, y: int) -> Strip:
+        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
 
     def needs(self, key: object) -> bool:
         return key != self._key
 
     def show(self, key: object, text: Text) -> None:
-        """Show ``text`` (built for ``key``); repaints only this panel."""
+        """Show ``text`` (built for ``key``; rows split on newlines); repaints only the
+        rows that changed."""
         self._key = key
-        self._text = text
         self.renders += 1
-        self.refresh()
+        rows = text.split("\n", allow_blank=True)
+        console = self.app.console
+        width = self.size.width
+        for y, row in enumerate(rows):
+            if y < len(self._rows) and self._rows[y] == row:
+                continue
+            strip = Strip(list(row.render(console)), row.cell_len)
+            if y < len(self._strips):
+                self._strips[y] = strip
+            else:
+                self._strips.append(strip)
+            self.refresh(Region(0, y, max(width, row.cell_len), 1))
+        del self._strips[len(rows) :]
+        self._rows = list(rows)
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
