@@ -7,6 +7,8 @@
    model's reducer. Medians of repeated runs; the ratio is measured side by side.
 2. Memory: the dashboard (Textual, headless) reading the live topics of the local stack
    for a few seconds in a subprocess; peak RSS from getrusage.
+3. CPU per view (network, line, map), with the simulator paused, and per SSH session,
+   while `cta-sim --speed 60` runs (bench/tui_cpu.py).
 
 Needs the local stack (`cta-stack up`).
 """
@@ -24,6 +26,7 @@ import uuid
 
 import fastavro
 
+from bench import tui_cpu
 from cta_core import schemas
 from cta_core.kafka_clients import make_admin, make_consumer, make_producer, make_registry_client
 from cta_core.settings import Settings
@@ -283,6 +286,10 @@ def _latency(rate: float = 100.0, seconds: float = 10.0) -> dict[str, float]:
     return result
 
 
+def _kib(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def run() -> str:
     settings = Settings.from_env()
     topic = f"bench-tui-arrivals-{uuid.uuid4().hex[:8]}"
@@ -300,6 +307,8 @@ def run() -> str:
     dash_eps = N_EVENTS / statistics.median(dash)
     rss_mb, trains, redraws = _rss()
     lat = _latency()
+    cpu = tui_cpu.measure(settings)
+    cpu_verdict = {k: "meets" if v <= tui_cpu.TARGET_PCT else "misses" for k, v in cpu.items()}
     verdict = "meets" if dash_eps >= TARGET_EPS else "misses"
     rss_verdict = "meets" if rss_mb <= RSS_LIMIT_MB else "misses"
     return "\n".join(
@@ -328,6 +337,18 @@ def run() -> str:
             f"about the arrival rate of --speed 60, Avro through the registry, real KafkaSource): "
             f"p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms, max {lat['max']:.0f} ms "
             f"(target p99 <= 250 ms: {'meets' if lat['p99'] <= 250 else 'misses'}).",
+            "",
+            f"CPU of the dashboard (a real `cta-tui` process on a {tui_cpu.COLUMNS}x{tui_cpu.ROWS} pseudo-terminal, "
+            f"live stack, `cta-sim --speed 60 --start 07:30`; user+system of the process over "
+            f"{tui_cpu.WINDOW_S:.0f} s per view; the network view measured first and last, the mean shown), "
+            f"and of one `cta-tui serve --ssh` session's dashboard process (120x40, shared feed):",
+            "",
+            "| view | CPU, % of one core | terminal output, KiB/s | target <= 10 % |",
+            "|---|---:|---:|---|",
+            *[
+                f"| {view} | {cpu[view]:.1f} | {_kib(cpu.get(f'{view} KiB/s'))} | {cpu_verdict[view]} |"
+                for view in ("network", "line", "map", "network, simulator paused", "ssh session")
+            ],
         ]
     )
 

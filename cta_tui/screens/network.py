@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widgets import Footer, Static
 
 from cta_tui.state.model import LINE_ORDER, LOOP_STATION_IDS, DashboardState, Line
 from cta_tui.state.motion import line_paths, line_positions, sim_clock_ms
 from cta_tui.state.network_layout import PanelLayout, StripGeometry, layout_panels, strip_geometry
-from cta_tui.state.network_view import line_figures
+from cta_tui.state.network_view import LineFigures, line_figures
 from cta_tui.widgets.line_panel import (
     BROKEN,
     DELAYED,
@@ -29,7 +30,7 @@ from cta_tui.widgets.line_panel import (
     MOVING,
     LinePanel,
     PanelInput,
-    panel_text,
+    panel_strips,
     train_cells,
 )
 from cta_tui.widgets.status_bar import StatusBar
@@ -72,6 +73,7 @@ class NetworkScreen(Screen[None]):
         self._geometry: dict[str, tuple[object, StripGeometry]] = {}
         self._state: DashboardState | None = None
         self._now = 0.0
+        self._figures_cache: dict[str, tuple[float, LineFigures]] = {}
 
     @property
     def cta_app(self) -> CtaApp:
@@ -138,13 +140,22 @@ class NetworkScreen(Screen[None]):
             paths = line_paths(line_obj)
             geometry = self._geometry_for(line, paths, layout)
             positions = line_positions(state, line, sim_ms)
-            figures = line_figures(state, line, now) if layout.title else None
+            figures = self._figures(state, line, now) if layout.title else None
             cells = train_cells(geometry, positions)
             key = (width, layout, id(geometry), tuple(sorted(cells.items())), figures)
             if panel.needs(key):
                 names = {sid: s.name for sid, s in line_obj.stations.items()}
                 data = PanelInput(i + 1, line, names, LOOP_STATION_IDS, terminals(line_obj, paths), figures)
-                panel.show(key, panel_text(data, layout, geometry, positions, width))
+                panel.show(key, panel_strips(data, layout, geometry, cells, width, self.app.console))
+
+    #: the panels' figures are recomputed at most this often (wall s): counts, not motion
+    FIGURES_EVERY = 1.0
+
+    def _figures(self, state: DashboardState, line: str, now: float) -> LineFigures:
+        cached = self._figures_cache.get(line)
+        if cached is None or abs(now - cached[0]) >= self.FIGURES_EVERY:
+            cached = self._figures_cache[line] = (now, line_figures(state, line, now))
+        return cached[1]
 
     @staticmethod
     def _rows_of(height: int, layout: PanelLayout) -> int:
@@ -164,12 +175,11 @@ class NetworkScreen(Screen[None]):
         self._geometry[line] = (key, geometry)
         return geometry
 
-    @staticmethod
-    def _waiting_text(index: int, line: str, layout: PanelLayout, width: int) -> Text:
+    def _waiting_text(self, index: int, line: str, layout: PanelLayout, width: int) -> list[Strip]:
         text = Text(f" {index} {line.title()} ", style="bold")
         text.append(" waiting for the stations table…", style="dim")
         text.truncate(width, pad=True)
-        return text
+        return [Strip(list(text.render(self.app.console)), width)]
 
     # ------------------------------------------------------------------ events
 

@@ -11,6 +11,9 @@ import itertools
 import weakref
 from dataclasses import dataclass
 
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Region
@@ -110,13 +113,24 @@ def train_cells(geometry: StripGeometry, positions: list[Position]) -> dict[tupl
     return cells
 
 
+#: parsed styles by name (parsing a style per segment per redraw was a hot spot)
+_STYLES: dict[str, Style] = {}
+
+
+def _style(name: str) -> Style:
+    style = _STYLES.get(name)
+    if style is None:
+        style = _STYLES[name] = Style.parse(name)
+    return style
+
+
 def _track_row(
     geometry: StripGeometry,
     row: int,
     cells: dict[tuple[int, int], Cell],
     loop_ids: frozenset[int],
     colour: str,
-) -> Text:
+) -> list[Segment]:
     width = geometry.width
     chars = [" "] * width
     styles = [colour] * width
@@ -137,16 +151,16 @@ def _track_row(
         if r == row and 0 <= x < width:
             chars[x] = glyph
             styles[x] = style
-    text = Text()
+    segments: list[Segment] = []
     run_style, run = styles[0], [chars[0]]
     for ch, st in zip(chars[1:], styles[1:], strict=True):
         if st == run_style:
             run.append(ch)
         else:
-            text.append("".join(run), run_style)
+            segments.append(Segment("".join(run), _style(run_style)))
             run_style, run = st, [ch]
-    text.append("".join(run), run_style)
-    return text
+    segments.append(Segment("".join(run), _style(run_style)))
+    return segments
 
 
 #: label rows per geometry (they change only with the stations or the width)
@@ -182,43 +196,71 @@ def _build_labels_row(
     return Text("".join(line), style="dim")
 
 
-def panel_text(
-    panel: PanelInput, layout: PanelLayout, geometry: StripGeometry, positions: list[Position], width: int
-) -> Text:
-    """All rows of one panel, each exactly ``width`` cells (nothing spills at the edge)."""
+def _title(panel: PanelInput, width: int) -> Text:
     colour = LINE_COLOURS.get(panel.line, "white")
-    cells = train_cells(geometry, positions)
-    rows: list[Text] = []
+    title = Text(f" {panel.index} {panel.line.title()} ", style=f"bold reverse {colour}")
+    ends = " ⇄ ".join(panel.terminals)
+    room = width - title.cell_len - 1
+    figures = figures_text(panel.figures, room - len(ends) - 3)
+    if not figures:  # no room for both: the figures first
+        ends, figures = "", figures_text(panel.figures, room - 2)
+    if ends:
+        title.append(f" {ends}", style=line_style(panel.line))
+    if figures:
+        title.append(" " * max(1, width - title.cell_len - len(figures) - 1))
+        title.append(figures)
+    return title
+
+
+def _to_strip(text: Text, width: int, console: Console) -> Strip:
+    text.truncate(width, pad=True)
+    return Strip(list(text.render(console)), width)
+
+
+def panel_strips(
+    panel: PanelInput,
+    layout: PanelLayout,
+    geometry: StripGeometry,
+    cells: dict[tuple[int, int], Cell],
+    width: int,
+    console: Console,
+) -> list[Strip]:
+    """All rows of one panel, each exactly ``width`` cells (nothing spills at the edge).
+    Only the track rows are built on every call; titles and labels come from caches."""
+    colour = LINE_COLOURS.get(panel.line, "white")
+    rows: list[Strip] = []
     if layout.title:
-        title = Text(f" {panel.index} {panel.line.title()} ", style=f"bold reverse {colour}")
-        ends = " ⇄ ".join(panel.terminals)
-        room = width - title.cell_len - 1
-        figures = figures_text(panel.figures, room - len(ends) - 3)
-        if not figures:  # no room for both: the figures first
-            ends, figures = "", figures_text(panel.figures, room - 2)
-        if ends:
-            title.append(f" {ends}", style=line_style(panel.line))
-        if figures:
-            title.append(" " * max(1, width - title.cell_len - len(figures) - 1))
-            title.append(figures)
+        key = (panel.index, panel.terminals, panel.figures, width)
+        title = _TITLES.get(key)
+        if title is None:
+            if len(_TITLES) > 256:
+                _TITLES.clear()
+            title = _TITLES[key] = _to_strip(_title(panel, width), width, console)
         rows.append(title)
-    margin = " " * layout.strip_x
+    margin = Segment(" " * layout.strip_x)
     for r in range(len(geometry.rows)):
-        row = Text()
         if layout.title:
-            row.append(margin)
+            head = margin
         else:
             label = f"{panel.index} {SHORT_NAMES.get(panel.line, panel.line)}" if r == 0 else ""
-            row.append(label[: layout.strip_x - 1].ljust(layout.strip_x), style=line_style(panel.line))
-        row.append_text(_track_row(geometry, r, cells, panel.loop_ids, colour))
-        rows.append(row)
+            head = Segment(label[: layout.strip_x - 1].ljust(layout.strip_x), _style(line_style(panel.line)))
+        track = _track_row(geometry, r, cells, panel.loop_ids, colour)
+        strip = Strip([head, *track], layout.strip_x + geometry.width)
+        rows.append(strip.extend_cell_length(width).crop(0, width))
         if layout.labels:
-            rows.append(Text(margin) + _labels_row(geometry, r, panel.names, panel.loop_ids))
+            labels = Text(" " * layout.strip_x) + _labels_row(geometry, r, panel.names, panel.loop_ids)
+            cache = _LABEL_STRIPS.setdefault(geometry, {})
+            if r not in cache:
+                cache[r] = _to_strip(labels, width, console)
+            rows.append(cache[r])
     if layout.gap:
-        rows.append(Text())
-    for row in rows:
-        row.truncate(width, pad=True)
-    return Text("\n").join(rows)
+        rows.append(Strip.blank(width))
+    return rows
+
+
+#: title rows by what they show; label rows per geometry
+_TITLES: dict[object, Strip] = {}
+_LABEL_STRIPS: weakref.WeakKeyDictionary[StripGeometry, dict[int, Strip]] = weakref.WeakKeyDictionary()
 
 
 class LinePanel(Widget):
@@ -238,7 +280,6 @@ class LinePanel(Widget):
     def __init__(self, line: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.line = line
-        self._rows: list[Text] = []
         self._strips: list[Strip] = []
         self._key: object = None
         self.renders = 0
@@ -249,25 +290,24 @@ class LinePanel(Widget):
     def needs(self, key: object) -> bool:
         return key != self._key
 
-    def show(self, key: object, text: Text) -> None:
-        """Show ``text`` (built for ``key``; rows split on newlines); repaints only the
-        rows that changed."""
+    def show(self, key: object, rows: list[Strip]) -> None:
+        """Show ``rows`` (built for ``key``); repaints only the rows that changed."""
         self._key = key
         self.renders += 1
-        rows = text.split("\n", allow_blank=True)
-        console = self.app.console
         width = self.size.width
-        for y, row in enumerate(rows):
-            if y < len(self._rows) and self._rows[y] == row:
+        for y, strip in enumerate(rows):
+            if y < len(self._strips) and self._strips[y] == strip:
                 continue
-            strip = Strip(list(row.render(console)), row.cell_len)
             if y < len(self._strips):
                 self._strips[y] = strip
             else:
                 self._strips.append(strip)
-            self.refresh(Region(0, y, max(width, row.cell_len), 1))
+            self.refresh(Region(0, y, max(width, strip.cell_length), 1))
         del self._strips[len(rows) :]
-        self._rows = list(rows)
+
+    def row_text(self, y: int) -> str:
+        """The plain text of row ``y`` (for tests and screen readers)."""
+        return self._strips[y].text if y < len(self._strips) else ""
 
     def on_click(self, event: events.Click) -> None:
         event.stop()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.message import Message
+from textual.visual import VisualType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -85,7 +86,7 @@ class LineStrip(OptionList):
             for option in options:
                 if option.id and not option.disabled and self._prompts.get(option.id) != option.prompt:
                     self._prompts[option.id] = option.prompt
-                    self.replace_option_prompt(option.id, option.prompt)
+                    self._replace_row(option.id, option.prompt)
             return
         self._prompts = {o.id: o.prompt for o in options if o.id}
         previous = self.highlighted_option
@@ -99,6 +100,31 @@ class LineStrip(OptionList):
         if target is None:
             target = next((i for i, o in enumerate(options) if not o.disabled), None)
         self.highlighted = target
+
+    def _replace_row(self, option_id: str, prompt: VisualType) -> None:
+        """Replace one row's text and repaint that row only.
+
+        ``replace_option_prompt`` clears the render cache of *every* option, so each
+        redraw re-rendered the whole strip (most of the line view's CPU). Rows are one
+        line each, so the line layout stays; dropping this option's cached renders and
+        refreshing its line suffices. Uses OptionList internals of the pinned Textual
+        (8.2.8); falls back to the public call if they change."""
+        index = self.get_option_index(option_id)
+        option = self.get_option_at_index(index)
+        cache = getattr(self, "_option_render_cache", None)
+        lines = getattr(getattr(self, "_line_cache", None), "index_to_line", None)
+        if cache is None or not isinstance(lines, dict | list) or not hasattr(option, "_set_prompt"):
+            self.replace_option_prompt(option_id, prompt)
+            return
+        option._set_prompt(prompt)
+        for key in [k for k in cache.keys() if k[0] is option]:  # noqa: SIM118 (an LRUCache)
+            cache.discard(key)
+        try:
+            line = lines[index]
+        except (IndexError, KeyError):
+            self.refresh()
+            return
+        self.refresh_line(line)
 
     def highlight_station(self, station_id: int) -> None:
         for index, option_id in enumerate(self._ids):

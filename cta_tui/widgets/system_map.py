@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.color import Color
+from textual.geometry import Region
 from textual.strip import Strip
 from textual_canvas import Canvas
 
@@ -58,6 +59,7 @@ class SystemMap(Canvas):
         self._labels: dict[int, list[tuple[int, str, Style]]] = {}
         self._dots: tuple[Dot, ...] | None = None
         self._base: list[tuple[Color, list[tuple[int, int, int, int]]]] = []
+        self._base_grid: list[list[Color | None]] = []
         self.draws = 0
 
     # ------------------------------------------------------------------ geometry
@@ -85,7 +87,14 @@ class SystemMap(Canvas):
                 segments += [(a[0], a[1], b[0], b[1]) for a, b in itertools.pairwise(points)]
             self._base.append((colour, segments))
         self._labels = self._place_labels(projection)
-        self.clear(width=width, height=height)
+        with self.batch_refresh():
+            self.clear(width=width, height=height)
+            for colour, segments in self._base:
+                for x0, y0, x1, y1 in segments:
+                    self.draw_line(x0, y0, x1, y1, colour)
+        # the lines' pixels, copied under the dots on each redraw (textual-canvas keeps
+        # its pixels in ``_canvas``, a list of rows; pinned at 1.1.0)
+        self._base_grid = [row[:] for row in self._canvas]
         return projection
 
     def _place_labels(self, projection: Projection) -> dict[int, list[tuple[int, str, Style]]]:
@@ -152,15 +161,19 @@ class SystemMap(Canvas):
         key = tuple(sorted(dots, key=lambda d: (d[0], d[1], d[2].rgb)))
         if key == self._dots:
             return False
+        old = self._dots
         self._dots = key
         self.draws += 1
-        with self.batch_refresh():
-            self.clear()
-            for colour, segments in self._base:
-                for x0, y0, x1, y1 in segments:
-                    self.draw_line(x0, y0, x1, y1, colour)
-            for x, y, colour in key:
-                self.set_pixel(x, y, colour)
+        grid = [row[:] for row in self._base_grid]
+        for x, y, colour in key:
+            grid[y][x] = colour
+        self._canvas = grid
+        if old is None:
+            self.refresh()
+        else:  # only the cell rows where a dot appeared or went
+            changed = set(old).symmetric_difference(key)
+            for row in sorted({y // 2 for _, y, _ in changed}):
+                self.refresh(Region(0, row - self.scroll_offset.y, self.size.width, 1))
         return True
 
     def render_line(self, y: int) -> Strip:

@@ -14,9 +14,7 @@ from cta_tui.widgets.system_map import SystemMap
 
 def track(app, line: str, row: int = 1) -> str:
     """The plain text of a panel's row (row 1: the strip under the title)."""
-    panel = app.screen.query_one(f"#panel-{line}", LinePanel)
-    rows = panel._rows
-    return rows[row].plain if row < len(rows) else ""
+    return app.screen.query_one(f"#panel-{line}", LinePanel).row_text(row)
 
 
 def station_column(app, line: str, station_id: int) -> int:
