@@ -87,7 +87,7 @@ def ensure_stations_table(settings: Settings) -> int:
 class PtyDashboard:
     """`cta-tui` on a pseudo-terminal; keys typed with :meth:`press`."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self) -> None:
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
         env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(ROWS))
@@ -95,7 +95,7 @@ class PtyDashboard:
             [sys.executable, "-c", DASHBOARD],
             stdin=slave,
             stdout=slave,
-            stderr=log.open("wb"),
+            stderr=slave,  # Textual draws on stderr
             env=env,
             start_new_session=True,
         )
@@ -204,7 +204,7 @@ def measure(settings: Settings, seconds: float = WINDOW_S) -> dict[str, float]:
         )
         dash: PtyDashboard | None = None
         try:
-            dash = PtyDashboard(work / "dashboard.log")
+            dash = PtyDashboard()
             time.sleep(WARMUP_S)
             for view, key in (("network", ""), ("line", "1"), ("map", "m"), ("network", "0")):
                 if key:
