@@ -108,6 +108,18 @@ def train_position(
     return Position(train, train.station_id, nxt, travel_fraction(train.sim_time_ms, run, sim_ms))
 
 
+#: a train last seen further than this from the simulated clock (ms) belongs to another
+#: run (read back from the topic at start) or has gone; the network and map leave it out
+CURRENT_BEHIND_MS = 30 * 60_000
+CURRENT_AHEAD_MS = 10 * 60_000
+
+
+def is_current(train: Train, sim_ms: int | None) -> bool:
+    if sim_ms is None or train.sim_time_ms is None:
+        return True
+    return sim_ms - CURRENT_BEHIND_MS <= train.sim_time_ms <= sim_ms + CURRENT_AHEAD_MS
+
+
 def line_positions(state: DashboardState, line: str, sim_ms: int | None) -> list[Position]:
     """Every in-service train of ``line`` with its interpolated position, by train id."""
     line_obj = state.lines.get(line)
@@ -117,7 +129,7 @@ def line_positions(state: DashboardState, line: str, sim_ms: int | None) -> list
     return [
         train_position(state, t, sim_ms, paths)
         for t in sorted(state.trains.values(), key=lambda t: t.train_id)
-        if t.line == line and t.in_service and t.station_id in line_obj.stations
+        if t.line == line and t.in_service and t.station_id in line_obj.stations and is_current(t, sim_ms)
     ]
 
 

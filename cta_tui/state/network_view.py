@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cta_tui.state.model import DashboardState
-from cta_tui.state.motion import Position, is_delayed, line_positions, sim_clock_ms
+from cta_tui.state.motion import Position, is_current, is_delayed, line_positions, sim_clock_ms
 from cta_tui.state.reducers import current_minute
 
 
@@ -25,7 +25,8 @@ class LineFigures:
 
 
 def line_figures(state: DashboardState, line: str, now: float) -> LineFigures:
-    trains = [t for t in state.trains.values() if t.line == line and t.in_service]
+    sim_ms = sim_clock_ms(state, now)
+    trains = [t for t in state.trains.values() if t.line == line and t.in_service and is_current(t, sim_ms)]
     line_obj = state.lines.get(line)
     entries: int | None = None
     if line_obj is not None:

@@ -154,6 +154,15 @@ def _heading(
 
 _NO_STATIONS: dict[int, LineStation] = {}
 
+#: an arrival this far (simulated ms) from the train's last one, with a lower ``seq``,
+#: comes from another simulator run (a restart numbers its trains' arrivals from 1
+#: again): it replaces the train's state instead of being dropped as stale
+RUN_JUMP_MS = 10 * 60_000
+
+
+def _another_run(last_ms: int | None, sim_time: Any) -> bool:
+    return last_ms is not None and sim_time.__class__ is int and abs(sim_time - last_ms) > RUN_JUMP_MS
+
 
 def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, Any]], now: float) -> int:
     """The hot path (tens of thousands of records a second): locals bound once."""
@@ -176,7 +185,13 @@ def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, A
             continue
         seq = get("seq")
         train = trains.get(train_id)
-        if train is not None and seq is not None and train.seq is not None and seq <= train.seq:
+        if (
+            train is not None
+            and seq is not None
+            and train.seq is not None
+            and seq <= train.seq
+            and not _another_run(train.sim_time_ms, get("sim_time"))
+        ):
             state.stale_arrivals += 1
             continue
         line = line.lower()

@@ -97,3 +97,18 @@ async def test_all_eight_lines_fit_80x24() -> None:
             assert panel.region.height >= 2 and panel.region.bottom <= 23, line  # above the footer
             assert len(track(app, line)) <= 80
         assert RED  # fixture kept
+
+
+async def test_footer_keeps_help_and_quit_visible_at_80_columns() -> None:
+    from textual.widgets._footer import FooterKey
+
+    app, _source, _control = build_app(records=fixed_records())
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("", "1", "m"):  # network, line view, map
+            if key:
+                await pilot.press(key)
+            await pilot.pause()
+            keys = {k.key: k for k in app.screen.query(FooterKey)}
+            for wanted in ("question_mark", "q"):
+                assert wanted in keys and keys[wanted].region.width > 0, (key, wanted)
+                assert keys[wanted].region.right <= 80 - len("^p palette"), (key, wanted)

@@ -171,3 +171,29 @@ def test_once_json_has_panel_counts_and_interpolated_positions() -> None:
     assert out["panel"]["trains"] == 1 and out["panel"]["delayed"] == 1
     where = out["trains"][0]["interpolated"]
     assert where["station_id"] == 2 and where["next_station_id"] == 3 and 0 < where["fraction"] < 1
+
+
+def test_a_restarted_simulator_run_replaces_the_old_runs_trains() -> None:
+    """A new run numbers arrivals from 1 again: far from the train's last arrival in
+    simulated time, a lower seq is another run, not a stale duplicate."""
+    state = red_state()
+
+    def arrive(station: int, at_ms: int, seq: int) -> None:
+        value = {"station_id": station, "train_id": "T1", "line": "red", "sim_time": at_ms, "seq": seq}
+        apply_arrivals(state, [Record(topics.ARRIVALS, "T1", value)], NOW)
+
+    arrive(3, SIM_MS + 3 * 3_600_000, 500)  # the old run got further
+    arrive(2, SIM_MS + 3 * 3_600_000 - 60_000, 499)  # a late duplicate of that run: stale
+    assert state.trains["T1"].station_id == 3 and state.stale_arrivals == 1
+    arrive(1, SIM_MS, 1)  # the new run, hours earlier
+    assert state.trains["T1"].station_id == 1 and state.trains["T1"].seq == 1
+
+
+def test_trains_far_from_the_clock_are_left_off_the_strips() -> None:
+    from cta_tui.state.motion import line_positions
+
+    state = red_state()
+    state.sim = sim()
+    state.trains["T1"] = train(2, arrived_ms=SIM_MS - 60_000)
+    state.trains["T2"] = Train("T2", "red", 3, "a", DOWN, "in_service", 9, SIM_MS + 3_600_000, NOW)
+    assert [p.train.train_id for p in line_positions(state, "red", SIM_MS)] == ["T1"]
