@@ -1,7 +1,7 @@
-"""The Textual app: feed and health workers, the state, and redraws coalesced to 10/s.
+"""The Textual app: feed and health workers, the state, and redraws coalesced to ~7/s.
 
 Workers run in threads and only post messages; the message handlers apply records to
-the pure :class:`DashboardState` and mark it dirty; a 0.1 s timer redraws the current
+the pure :class:`DashboardState` and mark it dirty; a 0.15 s timer redraws the current
 screen when dirty (and once a second for ages). :func:`make_app` builds the app for
 the CLI and the tests alike.
 """
@@ -94,8 +94,10 @@ class CtaApp(App[None]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
-    #: coalesced redraw period (10 per second at most)
-    REFRESH_PERIOD = 0.1
+    #: coalesced redraw period (about 7 per second at most): trains move a cell every
+    #: ~0.4 s at 120 columns, and each redraw costs; 0.1 s cost a third more CPU at
+    #: --speed 60 for no visible gain (docs/benchmarks.md, tui), within the p99 250 ms
+    REFRESH_PERIOD = 0.15
     #: batches posted and not yet applied; the feed worker waits beyond this (backpressure,
     #: so a fast topic cannot queue unbounded memory in the message queue)
     MAX_IN_FLIGHT = 4
@@ -310,7 +312,7 @@ class CtaApp(App[None]):
     # ------------------------------------------------------------------ drawing
 
     def mark_dirty(self) -> None:
-        """Note that the state changed. The 0.1 s timer redraws; under a flood of
+        """Note that the state changed. The 0.15 s timer redraws; under a flood of
         batches the timer can be starved, so a redraw that is due happens here."""
         self._dirty = True
         if self._last_draw and time.monotonic() - self._last_draw >= self.REFRESH_PERIOD * 1.5:
@@ -326,7 +328,7 @@ class CtaApp(App[None]):
             self.render_now()
 
     def render_now(self) -> None:
-        """Redraw the visible screen from the state (the timer calls this at most 10/s);
+        """Redraw the visible screen from the state (the timer calls this at most ~7/s);
         under a modal (help) the screen below is visible too."""
         if not self.screen_stack:  # shutting down (or not started): nothing to draw
             return

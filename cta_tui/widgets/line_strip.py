@@ -11,7 +11,7 @@ from textual.visual import VisualType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from cta_tui.state.model import DOWN, UP
+from cta_tui.state.model import DOWN, UP, Train
 from cta_tui.state.views import StationRow
 from cta_tui.widgets.glyphs import line_style, mini_spark, train_glyphs
 
@@ -38,6 +38,7 @@ class LineStrip(OptionList):
         super().__init__(id=id)
         self._ids: list[str] = []
         self._prompts: dict[str, object] = {}
+        self._row_cache: dict[str, tuple[tuple[object, ...], Text]] = {}
         self.line = ""
         self.follow: str | None = None
 
@@ -68,6 +69,34 @@ class LineStrip(OptionList):
         text.append(mini_spark(row.history), style="dim")
         return text
 
+    @staticmethod
+    def _row_key(row: StationRow, follow: str | None) -> tuple[object, ...]:
+        """What a row's text depends on (its trains by id and state, count, history)."""
+
+        def ids(trains: list[Train]) -> tuple[tuple[str, bool, bool], ...]:
+            return tuple(sorted((t.train_id, t.broken, t.train_id == follow) for t in trains))
+
+        return (
+            row.station.name,
+            row.station.loop,
+            ids(row.up_at),
+            ids(row.up_gone),
+            ids(row.down_at),
+            ids(row.down_gone),
+            row.count,
+            tuple(row.history),
+        )
+
+    def _cached_row_text(self, option_id: str, row: StationRow, follow: str | None) -> Text:
+        """A row's text, rebuilt only when what it shows changed (most rows, most redraws)."""
+        key = self._row_key(row, follow)
+        cached = self._row_cache.get(option_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        text = self.row_text(row, follow)
+        self._row_cache[option_id] = (key, text)
+        return text
+
     def show(self, line: str, rows: list[StationRow], follow: str | None = None) -> None:
         """Replace the rows; keeps the highlighted station when it is still shown."""
         options: list[Option] = []
@@ -79,16 +108,23 @@ class LineStrip(OptionList):
                 )
                 ids.append(f"branch-{row.branch_start}")
             option_id = f"s{row.station.station_id}-{len(ids)}"
-            options.append(Option(self.row_text(row, follow), id=option_id))
+            options.append(Option(self._cached_row_text(option_id, row, follow), id=option_id))
             ids.append(option_id)
         if ids == self._ids and line == self.line:
             # only rows whose text changed: a replaced prompt costs a re-measure
             for option in options:
-                if option.id and not option.disabled and self._prompts.get(option.id) != option.prompt:
+                shown = self._prompts.get(option.id) if option.id else None
+                if (
+                    option.id
+                    and not option.disabled
+                    and shown is not option.prompt
+                    and shown != option.prompt
+                ):
                     self._prompts[option.id] = option.prompt
                     self._replace_row(option.id, option.prompt)
             return
         self._prompts = {o.id: o.prompt for o in options if o.id}
+        self._row_cache = {k: v for k, v in self._row_cache.items() if k in self._prompts}
         previous = self.highlighted_option
         keep = previous.id.split("-")[0] if previous is not None and previous.id else None
         self.line = line
