@@ -31,9 +31,9 @@ class StatusBar(Static):
         self.set_reactive(StatusBar.celsius, bool(getattr(self.app, "celsius", False)))
         self.note = note
         text = self.compose_text()
-        if text != self._shown:  # an update costs a layout pass: only when it changed
+        if text != self._shown:  # only when it changed (the clock: once a second)
             self._shown = text
-            self.update(text)
+            self.update(text, layout=False)  # one row, fixed height: no layout pass
 
     def watch_celsius(self) -> None:
         if self._state is not None:
