@@ -7,6 +7,8 @@
    model's reducer. Medians of repeated runs; the ratio is measured side by side.
 2. Memory: the dashboard (Textual, headless) reading the live topics of the local stack
    for a few seconds in a subprocess; peak RSS from getrusage.
+3. CPU per view (network, line, map), with the simulator paused, and per SSH session,
+   while `cta-sim --speed 60` runs (bench/tui_cpu.py).
 
 Needs the local stack (`cta-stack up`).
 """
@@ -24,6 +26,7 @@ import uuid
 
 import fastavro
 
+from bench import tui_cpu
 from bench.targets import Section, check
 from cta_core import schemas
 from cta_core.kafka_clients import make_admin, make_consumer, make_producer, make_registry_client
@@ -282,6 +285,10 @@ def _latency(rate: float = 100.0, seconds: float = 10.0) -> dict[str, float]:
     return result
 
 
+def _kib(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def run() -> Section:
     settings = Settings.from_env()
     topic = f"bench-tui-arrivals-{uuid.uuid4().hex[:8]}"
@@ -299,6 +306,17 @@ def run() -> Section:
     dash_eps = N_EVENTS / statistics.median(dash)
     rss_mb, trains, redraws = _rss()
     lat = _latency()
+    cpu = tui_cpu.measure(settings)
+    cpu_checks = {
+        view: check("tui", name, cpu[view])
+        for view, name in (
+            ("network", "cpu_network_pct"),
+            ("line", "cpu_line_pct"),
+            ("map", "cpu_map_pct"),
+            ("ssh session", "cpu_ssh_pct"),
+        )
+    }
+    verdicts = {view: c.verdict for view, c in cpu_checks.items()}
     eps, rss, p99 = (
         check("tui", "eps", dash_eps),
         check("tui", "rss_mb", rss_mb),
@@ -330,9 +348,21 @@ def run() -> Section:
             f"about the arrival rate of --speed 60, Avro through the registry, real KafkaSource): "
             f"p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms, max {lat['max']:.0f} ms "
             f"(target {p99.describe()}: {p99.verdict}).",
+            "",
+            f"CPU of the dashboard (a real `cta-tui` process on a {tui_cpu.COLUMNS}x{tui_cpu.ROWS} pseudo-terminal, "
+            f"live stack, `cta-sim --speed 60 --start 07:30`; user+system of the process over "
+            f"{tui_cpu.WINDOW_S:.0f} s per view; the network view measured first and last, the mean shown), "
+            f"and of one `cta-tui serve --ssh` session's dashboard process (120x40, shared feed):",
+            "",
+            "| view | CPU, % of one core | terminal output, KiB/s | target <= 10 % |",
+            "|---|---:|---:|---|",
+            *[
+                f"| {view} | {cpu[view]:.1f} | {_kib(cpu.get(f'{view} KiB/s'))} | {verdicts.get(view, '—')} |"
+                for view in ("network", "line", "map", "network, simulator paused", "ssh session")
+            ],
         ]
     )
-    return Section(text, [eps, rss, p99])
+    return Section(text, [eps, rss, p99, *cpu_checks.values()])
 
 
 if __name__ == "__main__":

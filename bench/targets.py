@@ -58,6 +58,26 @@ TARGETS: dict[tuple[str, str], Target] = {
         Target("tui", "eps", "dashboard feed + state path", ">=", 50_000, "events/s"),
         Target("tui", "rss_mb", "dashboard peak resident memory", "<=", 150, "MB"),
         Target("tui", "p99_ms", "event-to-screen latency, p99", "<=", 250, "ms"),
+        Target(
+            "tui",
+            "cpu_network_pct",
+            "dashboard CPU, network view, cta-sim --speed 60",
+            "<=",
+            10,
+            "% of a core",
+        ),
+        Target(
+            "tui", "cpu_line_pct", "dashboard CPU, line view, cta-sim --speed 60", "<=", 10, "% of a core"
+        ),
+        Target("tui", "cpu_map_pct", "dashboard CPU, map, cta-sim --speed 60", "<=", 10, "% of a core"),
+        Target(
+            "tui",
+            "cpu_ssh_pct",
+            "CPU per SSH session's dashboard, cta-sim --speed 60",
+            "<=",
+            10,
+            "% of a core",
+        ),
     )
 }
 

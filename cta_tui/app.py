@@ -1,7 +1,7 @@
-"""The Textual app: feed and health workers, the state, and redraws coalesced to 10/s.
+"""The Textual app: feed and health workers, the state, and redraws coalesced to ~7/s.
 
 Workers run in threads and only post messages; the message handlers apply records to
-the pure :class:`DashboardState` and mark it dirty; a 0.1 s timer redraws the current
+the pure :class:`DashboardState` and mark it dirty; a 0.15 s timer redraws the current
 screen when dirty (and once a second for ages). :func:`make_app` builds the app for
 the CLI and the tests alike.
 """
@@ -52,6 +52,8 @@ from cta_tui.messages import (
 )
 from cta_tui.screens.dashboard import DashboardScreen
 from cta_tui.screens.help import HelpScreen
+from cta_tui.screens.map import MapScreen
+from cta_tui.screens.network import NetworkScreen
 from cta_tui.screens.pipeline import PipelineScreen
 from cta_tui.screens.station_board import StationBoardScreen
 from cta_tui.state.model import DashboardState, ServiceHealth
@@ -73,25 +75,33 @@ THEMES = {"default": "textual-dark", "low": "ansi-dark"}
 
 CONTROL_ACTIONS = {"toggle_pause", "faster", "slower"}
 
+#: the footer shows + and - as one key group
+SPEED = Binding.Group("Speed", compact=True)
+
 
 class CtaApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cta-live"
     COMMANDS: ClassVar = App.COMMANDS | {CtaCommands}
     BINDINGS: ClassVar = [
-        Binding("space", "toggle_pause", "Pause/resume"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+"),
-        Binding("minus", "slower", "Slower", key_display="-"),
-        Binding("u", "toggle_units", "°F/°C"),
+        # short labels and one footer key for the speed, so that "? Help" and "q Quit"
+        # stay visible in the footer at 80 columns (help lists every key in full)
+        Binding("space", "toggle_pause", "Pause", tooltip="Pause or resume the simulator"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+", group=SPEED),
+        Binding("minus", "slower", "Slower", key_display="-", group=SPEED),
+        Binding("u", "toggle_units", "°F/°C", show=False),
         Binding("p", "pipeline", "Pipeline"),
         Binding("t", "tail", "Tail"),
+        Binding("0", "home", "Network", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
-    #: coalesced redraw period (10 per second at most)
-    REFRESH_PERIOD = 0.1
+    #: coalesced redraw period (about 7 per second at most): trains move a cell every
+    #: ~0.4 s at 120 columns, and each redraw costs; 0.1 s cost a third more CPU at
+    #: --speed 60 for no visible gain (docs/benchmarks.md, tui), within the p99 250 ms
+    REFRESH_PERIOD = 0.15
     #: batches posted and not yet applied; the feed worker waits beyond this (backpressure,
     #: so a fast topic cannot queue unbounded memory in the message queue)
     MAX_IN_FLIGHT = 4
@@ -145,7 +155,7 @@ class CtaApp(App[None]):
     # ------------------------------------------------------------------ lifecycle
 
     def on_mount(self) -> None:
-        self.push_screen(DashboardScreen(read_only=self.read_only))
+        self.push_screen(NetworkScreen(read_only=self.read_only))
         self.set_interval(self.REFRESH_PERIOD, self._tick)
         if self.feeds_enabled:
             self.consume_feeds()
@@ -308,7 +318,7 @@ class CtaApp(App[None]):
     # ------------------------------------------------------------------ drawing
 
     def mark_dirty(self) -> None:
-        """Note that the state changed. The 0.1 s timer redraws; under a flood of
+        """Note that the state changed. The 0.15 s timer redraws; under a flood of
         batches the timer can be starved, so a redraw that is due happens here."""
         self._dirty = True
         if self._last_draw and time.monotonic() - self._last_draw >= self.REFRESH_PERIOD * 1.5:
@@ -324,7 +334,7 @@ class CtaApp(App[None]):
             self.render_now()
 
     def render_now(self) -> None:
-        """Redraw the visible screen from the state (the timer calls this at most 10/s);
+        """Redraw the visible screen from the state (the timer calls this at most ~7/s);
         under a modal (help) the screen below is visible too."""
         if not self.screen_stack:  # shutting down (or not started): nothing to draw
             return
@@ -419,7 +429,7 @@ class CtaApp(App[None]):
             binding = active.binding
             if not isinstance(active.node, App | Screen) or not binding.description:
                 continue
-            if binding.action.startswith("show_line("):
+            if binding.action.removeprefix("app.").startswith("show_line("):
                 if not lines:
                     keys.append(("1-8", "Choose a line (Red … Orange)"))
                     lines = True
@@ -438,7 +448,25 @@ class CtaApp(App[None]):
         self.push_screen(HelpScreen(keys, notes))
 
     def action_show_line(self, line: str) -> None:
+        """Open today's view of ``line`` (the line screen above the network)."""
+        if not any(isinstance(s, DashboardScreen) for s in self.screen_stack):
+            self.push_screen(DashboardScreen(read_only=self.read_only, line=line))
+            self.call_after_refresh(self.render_now)
+            return
+        while not isinstance(self.screen, DashboardScreen):
+            self.pop_screen()
         self.dashboard().action_show_line(line)
+
+    def action_home(self) -> None:
+        """Back to the network screen (the home screen)."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, NetworkScreen):
+            self.pop_screen()
+        self.mark_dirty()
+
+    def action_map(self) -> None:
+        if not isinstance(self.screen, MapScreen):
+            self.push_screen(MapScreen(read_only=self.read_only))
+            self.call_after_refresh(self.render_now)
 
     def open_station(self, station_id: int) -> None:
         self.push_screen(StationBoardScreen(station_id, read_only=self.read_only))
@@ -448,10 +476,13 @@ class CtaApp(App[None]):
         """Follow a train: back to the dashboard on its line, its station highlighted."""
         self.follow_train = train_id
         train = self.state.trains.get(train_id)
-        while not isinstance(self.screen, DashboardScreen) and len(self.screen_stack) > 1:
+        while not isinstance(self.screen, DashboardScreen | NetworkScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
         if train is not None:
-            self.dashboard().show_station(train.line, train.station_id)
+            if isinstance(self.screen, DashboardScreen):
+                self.dashboard().show_station(train.line, train.station_id)
+            else:  # the line view opens on the train's line; its first redraw highlights it
+                self.action_show_line(train.line)
         stops = followed_stops(self.state, train_id)  # its next stops, from the predictions
         self.notify(stops or f"following train {train_id}", timeout=8 if stops else 3)
         self.mark_dirty()

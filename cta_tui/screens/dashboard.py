@@ -24,17 +24,19 @@ if TYPE_CHECKING:
 class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter / stop following", show=False),
+        Binding("escape", "clear_filter", "Clear filter / stop following / network", show=False),
+        Binding("0", "app.home", "Network", show=False),
+        Binding("m", "app.map", "Map", show=False),
         *[
             Binding(str(i + 1), f"show_line('{name}')", f"{name.title()} line", show=False)
             for i, name in enumerate(LINE_ORDER)
         ],
     ]
 
-    def __init__(self, *, read_only: bool = False) -> None:
+    def __init__(self, *, read_only: bool = False, line: str = LINE_ORDER[0]) -> None:
         super().__init__()
         self.read_only = read_only
-        self.line = LINE_ORDER[0]
+        self.line = line
         self.name_filter = ""
         self.highlighted_station: int | None = None
         self._followed_at: int | None = None
@@ -58,6 +60,7 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.query_one(LineStrip).focus()
+        self.query_one(Tabs).active = f"line-{self.line}"
 
     # ------------------------------------------------------------------ rendering
 
@@ -138,7 +141,11 @@ class DashboardScreen(Screen[None]):
         box.focus()
 
     def action_clear_filter(self) -> None:
-        """Escape: clear the station filter and stop following a train."""
+        """Escape: clear the station filter and stop following a train; with neither,
+        back to the network screen."""
+        if not self.name_filter and self.cta_app.follow_train is None:
+            self.cta_app.action_home()
+            return
         self.cta_app.follow_train = None
         self._followed_at = None
         box = self.query_one("#filter", Input)

@@ -34,20 +34,26 @@ from cta_tui.widgets.status_bar import StatusBar
 #: Seconds between two snapshots of jobs and lag while the screen is open.
 PROBE_INTERVAL = 2.0
 
+#: start, stop and restart share one footer entry ("sxr Job"), so ? and q stay visible at 80 columns
+JOB = Binding.Group("Job", compact=True)
+
 READ_ONLY_REFUSAL = "read-only session: jobs can be watched here, not started or stopped"
 
 
 class PipelineScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("s", "job('start')", "Start"),
-        Binding("x", "job('stop')", "Stop"),
-        Binding("r", "job('restart')", "Restart"),
+        Binding("s", "job('start')", "Start", group=JOB),
+        Binding("x", "job('stop')", "Stop", group=JOB),
+        Binding("r", "job('restart')", "Restart", group=JOB),
         Binding("l", "log", "Log"),
         Binding("t", "tail", "Tail"),
         Binding("j", "tab('jobs')", "Jobs", show=False),
         Binding("g", "tab('lag')", "Lag", show=False),
         Binding("v", "tab('services')", "Services", show=False),
+        # the app's keys that matter less here leave the footer to this screen's (80 columns)
+        Binding("p", "app.pop_screen", "Back", show=False),
+        Binding("space", "app.toggle_pause", "Pause", show=False),
     ]
 
     @dataclass

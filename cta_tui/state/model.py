@@ -32,8 +32,9 @@ BOARD_SIZE = 20
 #: Arrivals for stations not (yet) in the stations table are held, up to this many.
 PENDING_LIMIT = 20_000
 
-#: Minutes of entries-per-minute history kept per station.
-HISTORY_MINUTES = 30
+#: Minutes of entries-per-minute history kept per station (an hour: the network
+#: panels show entries in the last simulated hour).
+HISTORY_MINUTES = 60
 
 IN_SERVICE = "in_service"
 BROKEN_DOWN = "broken_down"
@@ -207,6 +208,10 @@ class DashboardState:
     #: learned mapping (line, direction "a"/"b") -> UP/DOWN, from arrivals with a previous station
     headings: dict[tuple[str, str], str] = field(default_factory=dict)
     turnstile_counts: dict[int, int] = field(default_factory=dict)
+    #: learned run times (simulated ms, arrival to next arrival, dwell included), per
+    #: (from station, to station) and per line; the network screen moves trains by them
+    segment_run_ms: dict[tuple[int, int], float] = field(default_factory=dict)
+    line_run_ms: dict[str, float] = field(default_factory=dict)
     #: station -> {minute: entries in that minute}
     entries_history: dict[int, dict[int, int]] = field(default_factory=dict)
     weather: Weather | None = None

@@ -155,6 +155,15 @@ def _heading(
 
 _NO_STATIONS: dict[int, LineStation] = {}
 
+#: an arrival this far (simulated ms) from the train's last one, with a lower ``seq``,
+#: comes from another simulator run (a restart numbers its trains' arrivals from 1
+#: again): it replaces the train's state instead of being dropped as stale
+RUN_JUMP_MS = 10 * 60_000
+
+
+def _another_run(last_ms: int | None, sim_time: Any) -> bool:
+    return last_ms is not None and sim_time.__class__ is int and abs(sim_time - last_ms) > RUN_JUMP_MS
+
 
 def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, Any]], now: float) -> int:
     """The hot path (tens of thousands of records a second): locals bound once. Malformed
@@ -176,7 +185,13 @@ def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, A
             continue
         seq = get("seq")
         train = trains.get(train_id)
-        if train is not None and seq is not None and train.seq is not None and seq <= train.seq:
+        if (
+            train is not None
+            and seq is not None
+            and train.seq is not None
+            and seq <= train.seq
+            and not _another_run(train.sim_time_ms, get("sim_time"))
+        ):
             state.stale_arrivals += 1
             continue
         _apply_arrival(state, value, train, train_id, station_id, line.lower(), now)
@@ -227,6 +242,9 @@ def _apply_arrival(
             delay_s=delay,
         )
     else:
+        last_ms = train.sim_time_ms
+        if last_ms is not None and sim_time is not None and prev == train.station_id:
+            learn_run_time(state, line, train.station_id, station_id, sim_time - last_ms)
         train.line = line
         train.station_id = station_id
         train.direction = direction
@@ -242,6 +260,28 @@ def _apply_arrival(
     if board is None:
         board = state.boards[station_id] = deque(maxlen=BOARD_SIZE)
     board.appendleft(ArrivalEntry(train_id, line, direction, heading, status, sim_time, now, delay))
+
+
+#: run times outside this range (simulated ms) are not learned: a pause, a breakdown
+#: or a replayed older run, not a run between two stations
+RUN_MS_RANGE = (10_000, 20 * 60_000)
+#: weight of a new observation in the learned run times (exponential moving average)
+RUN_MS_WEIGHT = 0.3
+
+
+def learn_run_time(state: DashboardState, line: str, from_id: int, to_id: int, run_ms: int) -> None:
+    """Fold one observed run (arrival at ``from_id`` to arrival at ``to_id``) into the
+    segment's and the line's moving averages."""
+    low, high = RUN_MS_RANGE
+    if not low <= run_ms <= high:
+        return
+    segment = (from_id, to_id)
+    state.segment_run_ms[segment] = _average(state.segment_run_ms.get(segment), run_ms)
+    state.line_run_ms[line] = _average(state.line_run_ms.get(line), run_ms)
+
+
+def _average(old: float | None, new: int) -> float:
+    return float(new) if old is None else old + RUN_MS_WEIGHT * (new - old)
 
 
 # --------------------------------------------------------------------------- summary
@@ -272,6 +312,27 @@ def current_minute(state: DashboardState, now: float) -> int:
     return int(now // 60)
 
 
+def record_minute(state: DashboardState, timestamp_ms: int | None, now: float, minute: int) -> int | None:
+    """The (simulated) minute a summary record written at ``timestamp_ms`` (wall) belongs
+    to: the simulator's clock at its last status, wound back by the record's age at the
+    simulator's speed (a fresh record: the current minute); the wall minute without a
+    simulator.
+    None when it predates the history kept (or the simulator's status): only a baseline."""
+    if timestamp_ms is None:
+        return minute
+    sim = state.sim
+    if sim is None or sim.sim_time_ms is None:
+        at = int((timestamp_ms / 1000.0) // 60)
+    else:
+        speed = sim.speed if isinstance(sim.speed, int | float) and not sim.paused else None
+        if speed is None or timestamp_ms / 1000.0 < sim.received_at - 3600:
+            return None
+        at = int(
+            (sim.sim_time_ms - max(0.0, sim.received_at - timestamp_ms / 1000.0) * speed * 1000) // 60_000
+        )
+    return at if minute - HISTORY_MINUTES < at <= minute else None
+
+
 def apply_summary(state: DashboardState, records: Iterable[Record], now: float) -> int:
     """TURNSTILE_SUMMARY: running entry count per station; the increase goes to the
     current minute's bucket of the station's entries-per-minute history."""
@@ -288,8 +349,13 @@ def apply_summary(state: DashboardState, records: Iterable[Record], now: float) 
         previous = state.turnstile_counts.get(station_id)
         state.turnstile_counts[station_id] = count
         if previous is not None and count > previous:
+            # a record read from the topic's history belongs to the minute it was written
+            # in, not to this one (else the whole history lands in the first minute)
+            at = record_minute(state, record.timestamp_ms, now, minute)
+            if at is None:
+                continue
             history = state.entries_history.setdefault(station_id, {})
-            history[minute] = history.get(minute, 0) + (count - previous)
+            history[at] = history.get(at, 0) + (count - previous)
             if len(history) > HISTORY_MINUTES:
                 for old in sorted(history)[: len(history) - HISTORY_MINUTES]:
                     del history[old]

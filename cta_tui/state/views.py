@@ -15,6 +15,7 @@ from cta_tui.state.model import (
     LineStation,
     Train,
 )
+from cta_tui.state.network_view import network_json
 from cta_tui.state.predictions import predictions_json
 from cta_tui.state.reducers import current_minute, entries_per_minute
 
@@ -158,10 +159,12 @@ def format_temperature(state: DashboardState, celsius: bool) -> str:
     return f"{w.temperature_f:.0f}°F {w.status.replace('_', ' ')}"
 
 
-def _line_snapshot(state: DashboardState, name: str, sim_ms: int | None) -> dict[str, Any]:
+def _line_snapshot(state: DashboardState, name: str, sim_ms: int | None, now: float) -> dict[str, Any]:
     line = state.lines[name]
     trains = [t for t in state.trains.values() if t.line == name and t.in_service]
+    network = network_json(state, name, now)
     return {
+        "panel": network["panel"],
         "stations": [
             {"station_id": s.station_id, "name": s.name, "order": s.order, "branch": s.branch}
             for s in line.ordered()
@@ -176,6 +179,7 @@ def _line_snapshot(state: DashboardState, name: str, sim_ms: int | None) -> dict
                 "status": t.status,
                 "position": "departed" if is_departed(t, sim_ms) else "at",
                 "seq": t.seq,
+                "interpolated": network["positions"].get(t.train_id),
             }
             for t in sorted(trains, key=lambda t: t.train_id)
         ],
@@ -213,7 +217,7 @@ def snapshot(state: DashboardState, now: float) -> dict[str, Any]:
     """Everything `cta-tui --once --json` prints."""
     names = [n for n in LINE_ORDER if n in state.lines] + sorted(set(state.lines) - set(LINE_ORDER))
     sim_ms = sim_now_ms(state)
-    lines = {name: _line_snapshot(state, name, sim_ms) for name in names}
+    lines = {name: _line_snapshot(state, name, sim_ms, now) for name in names}
     return {
         "lines": lines,
         "trains": sum(len(v["trains"]) for v in lines.values()),

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.message import Message
+from textual.visual import VisualType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from cta_tui.state.model import DOWN, UP
+from cta_tui.state.model import DOWN, UP, Train
 from cta_tui.state.views import StationRow
 from cta_tui.widgets.glyphs import line_style, mini_spark, train_glyphs
 
@@ -37,6 +38,7 @@ class LineStrip(OptionList):
         super().__init__(id=id)
         self._ids: list[str] = []
         self._prompts: dict[str, object] = {}
+        self._row_cache: dict[str, tuple[tuple[object, ...], Text]] = {}
         self.line = ""
         self.follow: str | None = None
 
@@ -67,6 +69,34 @@ class LineStrip(OptionList):
         text.append(mini_spark(row.history), style="dim")
         return text
 
+    @staticmethod
+    def _row_key(row: StationRow, follow: str | None) -> tuple[object, ...]:
+        """What a row's text depends on (its trains by id and state, count, history)."""
+
+        def ids(trains: list[Train]) -> tuple[tuple[str, bool, bool], ...]:
+            return tuple(sorted((t.train_id, t.broken, t.train_id == follow) for t in trains))
+
+        return (
+            row.station.name,
+            row.station.loop,
+            ids(row.up_at),
+            ids(row.up_gone),
+            ids(row.down_at),
+            ids(row.down_gone),
+            row.count,
+            tuple(row.history),
+        )
+
+    def _cached_row_text(self, option_id: str, row: StationRow, follow: str | None) -> Text:
+        """A row's text, rebuilt only when what it shows changed (most rows, most redraws)."""
+        key = self._row_key(row, follow)
+        cached = self._row_cache.get(option_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        text = self.row_text(row, follow)
+        self._row_cache[option_id] = (key, text)
+        return text
+
     def show(self, line: str, rows: list[StationRow], follow: str | None = None) -> None:
         """Replace the rows; keeps the highlighted station when it is still shown."""
         options: list[Option] = []
@@ -78,16 +108,23 @@ class LineStrip(OptionList):
                 )
                 ids.append(f"branch-{row.branch_start}")
             option_id = f"s{row.station.station_id}-{len(ids)}"
-            options.append(Option(self.row_text(row, follow), id=option_id))
+            options.append(Option(self._cached_row_text(option_id, row, follow), id=option_id))
             ids.append(option_id)
         if ids == self._ids and line == self.line:
             # only rows whose text changed: a replaced prompt costs a re-measure
             for option in options:
-                if option.id and not option.disabled and self._prompts.get(option.id) != option.prompt:
+                shown = self._prompts.get(option.id) if option.id else None
+                if (
+                    option.id
+                    and not option.disabled
+                    and shown is not option.prompt
+                    and shown != option.prompt
+                ):
                     self._prompts[option.id] = option.prompt
-                    self.replace_option_prompt(option.id, option.prompt)
+                    self._replace_row(option.id, option.prompt)
             return
         self._prompts = {o.id: o.prompt for o in options if o.id}
+        self._row_cache = {k: v for k, v in self._row_cache.items() if k in self._prompts}
         previous = self.highlighted_option
         keep = previous.id.split("-")[0] if previous is not None and previous.id else None
         self.line = line
@@ -99,6 +136,31 @@ class LineStrip(OptionList):
         if target is None:
             target = next((i for i, o in enumerate(options) if not o.disabled), None)
         self.highlighted = target
+
+    def _replace_row(self, option_id: str, prompt: VisualType) -> None:
+        """Replace one row's text and repaint that row only.
+
+        ``replace_option_prompt`` clears the render cache of *every* option, so each
+        redraw re-rendered the whole strip (most of the line view's CPU). Rows are one
+        line each, so the line layout stays; dropping this option's cached renders and
+        refreshing its line suffices. Uses OptionList internals of the pinned Textual
+        (8.2.8); falls back to the public call if they change."""
+        index = self.get_option_index(option_id)
+        option = self.get_option_at_index(index)
+        cache = getattr(self, "_option_render_cache", None)
+        lines = getattr(getattr(self, "_line_cache", None), "index_to_line", None)
+        if cache is None or not isinstance(lines, dict | list) or not hasattr(option, "_set_prompt"):
+            self.replace_option_prompt(option_id, prompt)
+            return
+        option._set_prompt(prompt)
+        for key in [k for k in cache.keys() if k[0] is option]:  # noqa: SIM118 (an LRUCache)
+            cache.discard(key)
+        try:
+            line = lines[index]
+        except (IndexError, KeyError):
+            self.refresh()
+            return
+        self.refresh_line(line)
 
     def highlight_station(self, station_id: int) -> None:
         for index, option_id in enumerate(self._ids):

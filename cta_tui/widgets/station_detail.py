@@ -20,7 +20,11 @@ class StationDetail(Vertical):
         yield Sparkline([], summary_function=max, id="detail-spark")
 
     def show(self, text: str, history: list[float]) -> None:
-        self.query_one("#detail-text", Static).update(text)
+        label = self.query_one("#detail-text", Static)
+        if text != getattr(self, "_text", None):
+            # one row, fixed height: no layout pass (each redraw paid for one)
+            self._text = text
+            label.update(text, layout=False)
         spark = self.query_one("#detail-spark", Sparkline)
         if list(spark.data or []) != history:
             spark.data = history

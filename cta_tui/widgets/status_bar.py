@@ -24,16 +24,21 @@ class StatusBar(Static):
         self.read_only = read_only
         self.note = ""
         self._state: DashboardState | None = None
+        self._shown: Text | None = None
 
     def show(self, state: DashboardState, note: str = "") -> None:
         self._state = state
         self.set_reactive(StatusBar.celsius, bool(getattr(self.app, "celsius", False)))
         self.note = note
-        self.update(self.compose_text())
+        text = self.compose_text()
+        if text != self._shown:  # only when it changed (the clock: once a second)
+            self._shown = text
+            self.update(text, layout=False)  # one row, fixed height: no layout pass
 
     def watch_celsius(self) -> None:
         if self._state is not None:
-            self.update(self.compose_text())
+            self._shown = self.compose_text()
+            self.update(self._shown)
 
     def compose_text(self) -> Text:
         state = self._state

@@ -20,6 +20,7 @@ from cta_core.errors import ServiceUnavailable
 from cta_tui.messages import ArrivalsReceived, FeedFailed
 from cta_tui.screens.dashboard import DashboardScreen
 from cta_tui.screens.help import HelpScreen
+from cta_tui.screens.network import NetworkScreen
 from cta_tui.screens.pipeline import PipelineScreen
 from cta_tui.screens.station_board import StationBoardScreen
 from cta_tui.widgets.line_strip import LineStrip
@@ -40,6 +41,7 @@ async def test_synthetic_arrivals_draw_train_at_station() -> None:
     seen: list[Message] = []
     app, source, _ = build_app()
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
+        await pilot.press("1")  # the line view (the network screen is home)
         source.push(*stations("red", RED), sim_status())
         await wait_until(pilot, lambda: "Howard" in strip_rows(app))
         source.push(arrival("R1", 41190, 1, prev=40900))
@@ -100,7 +102,13 @@ async def test_question_mark_opens_help_built_from_bindings() -> None:
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one(DataTable)
         actions = [table.get_row_at(i)[1] for i in range(table.row_count)]
-        assert "Pause/resume" in actions and "Filter" in actions and "Quit" in actions
+        assert {"Pause", "Map", "Choose a line (Red … Orange)", "Quit"} <= set(actions)
+        await pilot.press("escape")
+        assert isinstance(app.screen, NetworkScreen)
+        await pilot.press("1", "question_mark")  # the line view's own keys are listed there
+        table = app.screen.query_one(DataTable)
+        actions = [table.get_row_at(i)[1] for i in range(table.row_count)]
+        assert "Filter" in actions and "Pause" in actions
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
 
@@ -108,6 +116,7 @@ async def test_question_mark_opens_help_built_from_bindings() -> None:
 async def test_slash_filters_stations() -> None:
     app, _source, _control = build_app(records=fixed_records())
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
         await wait_until(pilot, lambda: len(strip_rows(app)) == len(RED))
         await pilot.press("slash", "m", "o", "r")
         await wait_until(pilot, lambda: list(strip_rows(app)) == ["Morse"])
@@ -144,6 +153,7 @@ async def test_backend_error_leaves_app_running() -> None:
     seen: list[Message] = []
     app, source, _control = build_app(records=stations("red", RED))
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
+        await pilot.press("1")
         await wait_until(pilot, lambda: "Howard" in strip_rows(app))
         source.set_down(ServiceUnavailable("Kafka", "127.0.0.1:9"))
         await wait_until(pilot, lambda: sum(isinstance(m, FeedFailed) for m in seen) >= 3)  # retried

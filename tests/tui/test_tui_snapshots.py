@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_helpers import build_app, fixed_records
+import pytest
+from tui_helpers import build_app, fixed_records, network_records
 
 from cta_tui.app import MESSAGE_FOR_TOPIC
 from cta_tui.state.records import Record
 
 
-def preloaded_app(**kwargs: Any):
+def preloaded_app(network: bool = False, **kwargs: Any):
     app, _source, _control = build_app(**kwargs)
     app.feeds_enabled = False  # the state is posted directly: no worker, no timing
-    records = fixed_records()
+    records = network_records() if network else fixed_records()
 
     async def load(pilot) -> None:
         by_topic: dict[str, list[Record]] = {}
@@ -32,8 +33,17 @@ def preloaded_app(**kwargs: Any):
 
 
 def test_dashboard_snapshot_80x24(snap_compare) -> None:
+    """The line view (1) of the red line."""
     app, load = preloaded_app()
-    assert snap_compare(app, terminal_size=(80, 24), run_before=load)
+
+    async def open_line(pilot) -> None:
+        await load(pilot)
+        await pilot.press("1")
+        await pilot.pause()
+        app.render_now()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_line)
 
 
 def test_station_board_snapshot_read_only(snap_compare) -> None:
@@ -74,3 +84,24 @@ def test_pipeline_jobs_snapshot_80x24(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_pipeline)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_network_snapshot(snap_compare, size) -> None:
+    """The home screen: eight panels, trains at and between stations (fixed clock)."""
+    app, load = preloaded_app(network=True)
+    assert snap_compare(app, terminal_size=size, run_before=load)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_map_snapshot(snap_compare, size) -> None:
+    app, load = preloaded_app(network=True)
+
+    async def open_map(pilot) -> None:
+        await load(pilot)
+        await pilot.press("m")
+        await pilot.pause()
+        app.render_now()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=open_map)

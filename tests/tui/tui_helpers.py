@@ -127,3 +127,43 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
         if time.monotonic() > deadline:
             raise AssertionError("condition not met before the deadline")
         await pilot.pause(0.02)
+
+
+def network_records() -> list[Record]:
+    """All eight lines (the shipped coordinates file's stations) with a few trains on
+    each, one delayed and one broken down: a fixed state for the network and map."""
+    from cta_tui.state.geo import geography
+
+    geo = geography()
+    records: list[Record] = []
+    for line, branches in sorted(geo.paths.items()):
+        positions: dict[int, dict[str, int]] = {}
+        for branch, path in branches.items():
+            for i, sid in enumerate(path):
+                positions.setdefault(sid, {})[branch] = i
+        for sid, by_branch in positions.items():
+            value: dict[str, Any] = {
+                "station_id": sid,
+                "station_name": geo.names[sid],
+                "order": min(by_branch.values()),
+                "line": line,
+            }
+            if len(by_branch) == 1 and "main" not in by_branch:
+                value["branch"] = next(iter(by_branch))
+            records.append(Record(topics.STATIONS_TABLE, f"{line}:{sid}", value))
+    records.append(sim_status())
+    seq = 0
+    for line, branches in sorted(geo.paths.items()):
+        branch, path = next(iter(branches.items()))
+        for k, i in enumerate(range(1, len(path) - 1, 4)):
+            seq += 1
+            extra: dict[str, Any] = {"branch": None if branch == "main" else branch}
+            extra["sim_time"] = SIM_MS - 30_000 - 20_000 * k  # some still at the platform, some under way
+            if k == 1:
+                extra["delay_s"] = 300
+            if k == 2:
+                extra["status"] = "broken_down"
+            down = k % 2 == 0
+            prev = path[i - 1] if down else path[i + 1]
+            records.append(arrival(f"{line[:2]}{k}", path[i], seq, prev, line=line, **extra))
+    return records

@@ -1,0 +1,188 @@
+"""The home screen: all eight lines as stacked panels with their trains travelling.
+
+``1``-``8`` (or a click on a panel) opens that line's view, ``m`` the map. Panels are
+laid out by :func:`layout_panels` for the terminal's size (re-laid out only on a
+resize); each redraw recomputes the trains' cells and repaints only the panels whose
+cells or figures changed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.strip import Strip
+from textual.widgets import Footer, Static
+
+from cta_tui.state.model import LINE_ORDER, LOOP_STATION_IDS, DashboardState, Line
+from cta_tui.state.motion import line_paths, line_positions, sim_clock_ms
+from cta_tui.state.network_layout import PanelLayout, StripGeometry, layout_panels, strip_geometry
+from cta_tui.state.network_view import LineFigures, line_figures
+from cta_tui.widgets.line_panel import (
+    BROKEN,
+    DELAYED,
+    LOOP_TRACK,
+    MOVING,
+    LinePanel,
+    PanelInput,
+    panel_strips,
+    train_cells,
+)
+from cta_tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from cta_tui.app import CtaApp
+
+LEGEND = f"{MOVING['up']}{MOVING['down']} train  {DELAYED['up']}{DELAYED['down']} delayed  {BROKEN} broken down  {LOOP_TRACK} Loop  ·  1-8 line  m map"
+
+
+def terminals(line: Line, paths: dict[str | None, list[int]]) -> tuple[str, ...]:
+    """The names at the strip's ends ("Loop" for a line that ends circling it)."""
+    if not paths:
+        return ()
+
+    def name(sid: int) -> str:
+        return "Loop" if sid in LOOP_STATION_IDS else line.stations[sid].name
+
+    first = next(iter(paths.values()))
+    ends: list[str] = []
+    for path in paths.values():
+        if path and name(path[-1]) not in ends:
+            ends.append(name(path[-1]))
+    return (name(first[0]), " / ".join(ends)) if first else ()
+
+
+class NetworkScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "app.map", "Map"),
+        *[
+            Binding(str(i + 1), f"app.show_line('{name}')", f"{name.title()} line", show=False)
+            for i, name in enumerate(LINE_ORDER)
+        ],
+    ]
+
+    def __init__(self, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.read_only = read_only
+        self._layout: PanelLayout | None = None
+        self._geometry: dict[str, tuple[object, StripGeometry]] = {}
+        self._state: DashboardState | None = None
+        self._now = 0.0
+        self._figures_cache: dict[str, tuple[float, LineFigures]] = {}
+
+    @property
+    def cta_app(self) -> CtaApp:
+        from cta_tui.app import CtaApp
+
+        assert isinstance(self.app, CtaApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(read_only=self.read_only, id="status")
+        with Vertical(id="panels"):
+            for line in LINE_ORDER:
+                yield LinePanel(line, id=f"panel-{line}")
+            yield Static(Text(LEGEND, style="dim"), id="network-legend")
+        yield Footer()
+
+    def on_screen_resume(self) -> None:
+        mark = getattr(self.app, "mark_dirty", None)
+        if mark is not None:
+            mark()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._layout = None
+        if self._state is not None:
+            self.show_state(self._state, self._now)
+
+    # ------------------------------------------------------------------ rendering
+
+    def _track_rows(self, state: DashboardState) -> list[int]:
+        out = []
+        for line in LINE_ORDER:
+            line_obj = state.lines.get(line)
+            out.append(max(1, len(line_paths(line_obj))) if line_obj is not None else 1)
+        return out
+
+    def _relayout(self, state: DashboardState) -> PanelLayout:
+        panels = self.query_one("#panels")
+        height = panels.size.height or self.size.height - 2
+        width = panels.size.width or self.size.width
+        layout = layout_panels(width, height, self._track_rows(state))
+        for line, h in zip(LINE_ORDER, layout.heights, strict=True):
+            self.query_one(f"#panel-{line}", LinePanel).styles.height = h
+        spare = height - layout.total_height
+        self.query_one("#network-legend").display = spare >= 1
+        self._geometry.clear()
+        return layout
+
+    def show_state(self, state: DashboardState, now: float, note: str = "") -> None:
+        self._state, self._now = state, now
+        self.query_one(StatusBar).show(state, note)
+        layout = self._layout
+        if layout is None or self._track_rows(state) != [self._rows_of(h, layout) for h in layout.heights]:
+            layout = self._layout = self._relayout(state)
+        width = layout.strip_x + layout.strip_width + 1
+        sim_ms = sim_clock_ms(state, now)
+        for i, line in enumerate(LINE_ORDER):
+            panel = self.query_one(f"#panel-{line}", LinePanel)
+            line_obj = state.lines.get(line)
+            if line_obj is None:
+                key: object = ("waiting", width, layout)
+                if panel.needs(key):
+                    panel.show(key, self._waiting_text(i + 1, line, layout, width))
+                continue
+            paths = line_paths(line_obj)
+            geometry = self._geometry_for(line, paths, layout)
+            positions = line_positions(state, line, sim_ms)
+            figures = self._figures(state, line, now) if layout.title else None
+            cells = train_cells(geometry, positions)
+            key = (width, layout, id(geometry), tuple(sorted(cells.items())), figures)
+            if panel.needs(key):
+                names = {sid: s.name for sid, s in line_obj.stations.items()}
+                data = PanelInput(i + 1, line, names, LOOP_STATION_IDS, terminals(line_obj, paths), figures)
+                panel.show(key, panel_strips(data, layout, geometry, cells, width, self.app.console))
+
+    #: the panels' figures are recomputed at most this often (wall s): counts, not motion
+    FIGURES_EVERY = 1.0
+
+    def _figures(self, state: DashboardState, line: str, now: float) -> LineFigures:
+        cached = self._figures_cache.get(line)
+        if cached is None or abs(now - cached[0]) >= self.FIGURES_EVERY:
+            cached = self._figures_cache[line] = (now, line_figures(state, line, now))
+        return cached[1]
+
+    @staticmethod
+    def _rows_of(height: int, layout: PanelLayout) -> int:
+        """Track rows of a panel of ``height`` in ``layout`` (inverse of panel_height)."""
+        rows = height - (1 if layout.title else 0) - (1 if layout.gap else 0)
+        return rows // 2 if layout.labels else rows
+
+    def _geometry_for(
+        self, line: str, paths: dict[str | None, list[int]], layout: PanelLayout
+    ) -> StripGeometry:
+        """Station columns, cached per line until its stations or the width change."""
+        key = (layout.strip_width, tuple((k, tuple(v)) for k, v in paths.items()))
+        cached = self._geometry.get(line)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        geometry = strip_geometry(paths, layout.strip_width)
+        self._geometry[line] = (key, geometry)
+        return geometry
+
+    def _waiting_text(self, index: int, line: str, layout: PanelLayout, width: int) -> list[Strip]:
+        text = Text(f" {index} {line.title()} ", style="bold")
+        text.append(" waiting for the stations table…", style="dim")
+        text.truncate(width, pad=True)
+        return [Strip(list(text.render(self.app.console)), width)]
+
+    # ------------------------------------------------------------------ events
+
+    @on(LinePanel.Chosen)
+    def _panel_chosen(self, event: LinePanel.Chosen) -> None:
+        self.cta_app.action_show_line(event.line)
