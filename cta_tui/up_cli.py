@@ -113,7 +113,7 @@ def _print_summary(console: Any, result: Any, report: Any, logs_dir: Any) -> Non
     services = f"stack: started {', '.join(result.started) or 'nothing'}"
     if result.already_running:
         services += f"; already running: {', '.join(result.already_running)}"
-    console.print(services, highlight=False)
+    console.print(services, highlight=False, soft_wrap=True)
     parts = [f"started {', '.join(report.started) or 'nothing'}"]
     if report.already:
         parts.append(f"already done or running: {', '.join(report.already)}")
@@ -121,4 +121,4 @@ def _print_summary(console: Any, result: Any, report: Any, logs_dir: Any) -> Non
         parts.append(f"skipped: {', '.join(report.skipped)}")
     if report.failed:
         parts.append(f"[red]failed: {', '.join(report.failed)}[/] (logs in {logs_dir})")
-    console.print("jobs: " + "; ".join(parts), highlight=False)
+    console.print("jobs: " + "; ".join(parts), highlight=False, soft_wrap=True)

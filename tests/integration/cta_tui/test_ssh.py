@@ -350,8 +350,8 @@ async def _until(predicate: Callable[[], bool]) -> None:
 
 
 def _footer_row(screen_lines: list[str]) -> int | None:
-    """Row of the dashboard's key footer ("/ Filter ... ^p palette"), or None."""
-    rows = [i for i, line in enumerate(screen_lines) if "Filter" in line and "^p palette" in line]
+    """Row of the dashboard's key footer ("... ? Help  q Quit ... ^p palette"), or None."""
+    rows = [i for i, line in enumerate(screen_lines) if "q Quit" in line and "^p palette" in line]
     return rows[-1] if rows else None
 
 

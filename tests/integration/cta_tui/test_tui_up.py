@@ -78,14 +78,14 @@ def test_up_brings_everything_up_and_run_again_starts_nothing(own_stack: dict[st
     first = _up(own_stack)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "stack: started postgres, kafka, schema-registry, connect, rest-proxy" in first.stderr
-    assert "jobs: started stations, connector, faust, sim" in first.stderr
+    assert "jobs: started stations, connector, faust, predict, weather, sim" in first.stderr
     assert "make down" in first.stderr
     pids = _pids(stack_dir)
-    assert {"kafka", "connect", "postgres", "app-faust", "app-sim"} <= set(pids)
+    assert {"kafka", "connect", "postgres", "app-faust", "app-predict", "app-weather", "app-sim"} <= set(pids)
 
     second = _up(own_stack)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "stack: started nothing" in second.stderr
-    assert "jobs: started nothing; already done or running: stations, connector, faust, sim" in second.stderr
+    assert "jobs: started nothing; already done or running: stations, connector, faust, predict, weather, sim" in second.stderr
     assert _pids(stack_dir) == pids
     assert (stack_dir / "logs" / "stations.log").read_text().count("exited with code 0") == 1
