@@ -10,6 +10,7 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import click
@@ -47,9 +48,21 @@ from cta_core.errors import CtaError
     show_envvar=True,
     help="Colour theme; 'low' uses the 16 ANSI colours. Default: 'low' when NO_COLOR is set.",
 )
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="CTA_TUI_LOG_FILE",
+    show_envvar=True,
+    help="Where the dashboard's logs (librdkafka's included) go; never its screen. "
+    "[default: $XDG_STATE_HOME/cta-live/cta-tui.log]",
+)
+@click.option("-v", "--verbose", count=True, help="More in the log file (-vv for debug).")
 @click.pass_context
 def main(
     ctx: click.Context,
+    log_file: Path | None,
+    verbose: int,
     read_only: bool,
     once: bool,
     as_json: bool,
@@ -70,6 +83,9 @@ def main(
         return
     if as_json and not once:
         raise click.UsageError("--json needs --once")
+    from cta_tui.logs import default_log_file, log_to_file
+
+    log_to_file(log_file or default_log_file(), verbose)
     from cta_tui.feeds.kafka_source import KafkaSource
 
     source = KafkaSource(settings, replay_minutes=replay_minutes)
