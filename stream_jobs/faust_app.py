@@ -61,6 +61,9 @@ class WorkerOptions:
     batch_size: int = 5000
     batch_within: float = 0.2
     data_dir: Path = Path(".cta-stack/faust")
+    #: replication factor of Faust's own topics (changelogs); prepare() sets it from the
+    #: cluster's broker count (cta_core.topics.replication_for)
+    replication: int = 1
 
 
 @dataclass
@@ -111,7 +114,7 @@ def build_app(
         store="memory://",
         datadir=str(opts.data_dir / opts.app_id),
         web_enabled=False,
-        topic_replication_factor=1,
+        topic_replication_factor=opts.replication,
         topic_partitions=1,
         table_standby_replicas=0,
         consumer_auto_offset_reset="earliest",
