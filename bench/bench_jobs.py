@@ -28,6 +28,7 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from cta_core.avro import AvroDecoder, RegistryLookup, station_id_of
 from cta_core.kafka_clients import (
     ensure_topics,
     make_admin,
@@ -38,7 +39,6 @@ from cta_core.kafka_clients import (
 from cta_core.schemas import schema_text
 from cta_core.settings import Settings
 from cta_core.topics import TURNSTILES, TopicSpec
-from stream_jobs.avro_wire import AvroDecoder, registry_lookup, station_id_of
 
 N = 100_000
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
@@ -132,7 +132,7 @@ def _bare_run(settings: Settings, n: int) -> float:
     admin = make_admin(settings)
     ensure_topics(admin, [TopicSpec(topic, partitions=3)])
     _produce(settings, topic, n)
-    decoder = AvroDecoder(registry_lookup(settings))
+    decoder = AvroDecoder(RegistryLookup(settings))
     consumer = make_consumer(settings, f"bench.bare.{uuid.uuid4().hex[:8]}")
     counts: dict[int, int] = {}
     seen = 0

@@ -9,26 +9,17 @@ station's fixed part followed by the union branch and zig-zag varint of ``sim_ti
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import fastavro
 
 from cta_core import wire
+from cta_core.avro import zigzag_long
 from cta_core.schemas import schema_dict
 from producers_sim.events import ArrivalEvent, TurnstileEvent
 
 wire_header = wire.header
-
-
-def zigzag_long(n: int) -> bytes:
-    """Avro's encoding of a long."""
-    n = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while n & ~0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 # Two 7-bit groups per table entry: _MID[x] has the continuation bit on both bytes,
@@ -67,12 +58,20 @@ class AvroWriter:
     def __init__(self, schema: dict[str, Any], schema_id: int):
         self.parsed = fastavro.parse_schema(schema)
         self.header = wire_header(schema_id)
+        self._cache: dict[Hashable, bytes] = {}
 
     def encode(self, record: dict[str, Any]) -> bytes:
         buf = io.BytesIO()
         buf.write(self.header)
         fastavro.schemaless_writer(buf, self.parsed, record)
         return buf.getvalue()
+
+    def cached(self, key: Hashable, record: Callable[[], dict[str, Any]]) -> bytes:
+        """``encode(record())``, computed once per ``key`` (keys of trains, stations)."""
+        data = self._cache.get(key)
+        if data is None:
+            data = self._cache[key] = self.encode(record())
+        return data
 
 
 #: the arrival_value fields, in schema order, that :meth:`ArrivalEncoder.value` writes by hand
@@ -92,7 +91,6 @@ class ArrivalEncoder:
         schema = schema_dict("arrival_value")
         self.value_writer = AvroWriter(schema, value_id)
         self._direct = tuple(f["name"] for f in schema["fields"]) == ARRIVAL_FIELDS
-        self._keys: dict[str, bytes] = {}
         self._strings: dict[str, bytes] = {}
         self._ints: dict[int, bytes] = {}
 
@@ -112,10 +110,7 @@ class ArrivalEncoder:
         return b
 
     def key(self, event: ArrivalEvent) -> bytes:
-        k = self._keys.get(event.train_id)
-        if k is None:
-            k = self._keys[event.train_id] = self.key_writer.encode(event.key())
-        return k
+        return self.key_writer.cached(event.train_id, event.key)
 
     def value(self, event: ArrivalEvent) -> bytes:
         if not self._direct:
@@ -147,14 +142,10 @@ class TurnstileEncoder:
     def __init__(self, key_id: int, value_id: int):
         self.key_writer = AvroWriter(schema_dict("turnstile_key"), key_id)
         self.value_writer = AvroWriter(schema_dict("turnstile_value"), value_id)
-        self._keys: dict[int, bytes] = {}
         self._prefixes: dict[int, bytes] = {}
 
     def key(self, event: TurnstileEvent) -> bytes:
-        k = self._keys.get(event.station_id)
-        if k is None:
-            k = self._keys[event.station_id] = self.key_writer.encode(event.key())
-        return k
+        return self.key_writer.cached(event.station_id, event.key)
 
     def prefix(self, event: TurnstileEvent) -> bytes:
         """The value up to sim_time's varint: the same for every entry at a station (its name

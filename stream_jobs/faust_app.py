@@ -2,7 +2,7 @@
 
 The agents are thin: parsing, state changes and output formats are the pure
 functions of :mod:`stream_jobs.transform`, :mod:`stream_jobs.summary` and
-:mod:`stream_jobs.avro_wire`. Nothing is built at import time: call
+:mod:`cta_core.avro`. Nothing is built at import time: call
 :func:`build_app`.
 """
 
@@ -21,8 +21,8 @@ import faust
 from faust.types import TP
 
 from cta_core import topics
+from cta_core.avro import AvroDecoder, NotAvro, RegistryUnavailable, SchemaLookup, station_id_of
 from cta_core.settings import Settings
-from stream_jobs.avro_wire import AvroDecoder, NotAvro, RegistryUnavailable, SchemaLookup, station_id_of
 from stream_jobs.faust_fastpath import EagerApp, QuietMonitor, RawSchema
 from stream_jobs.summary import apply_batch, encode_key, encode_value, first_gap, next_offset, total
 from stream_jobs.transform import (

@@ -70,10 +70,10 @@ def run_worker(settings: Settings, opts: WorkerOptions, loglevel: str = "info") 
     import faust
     import uvloop
 
-    from stream_jobs.avro_wire import registry_lookup
+    from cta_core.avro import RegistryLookup
 
     opts.data_dir.mkdir(parents=True, exist_ok=True)
-    lookup = registry_lookup(settings) if opts.turnstile_summary else None
+    lookup = RegistryLookup(settings) if opts.turnstile_summary else None
     app, _counters = build_app(settings, opts, lookup)
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # ~1.5x events/s for the summary
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)

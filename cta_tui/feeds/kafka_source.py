@@ -25,11 +25,11 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, TopicPartition
 
 from cta_core import topics
+from cta_core.avro import MALFORMED, AvroDecoder, RegistryLookup
 from cta_core.errors import ServiceUnavailable
 from cta_core.kafka_clients import make_consumer
 from cta_core.settings import Settings
-from cta_tui.feeds.decode import MALFORMED, AvroDecoder, decode_key
-from cta_tui.feeds.registry import RegistryLookup
+from cta_tui.feeds.decode import decode_json, decode_key
 from cta_tui.feeds.source import DASHBOARD_TOPICS
 from cta_tui.logs import kafka_logger
 from cta_tui.state.records import Batch, Record
@@ -271,7 +271,7 @@ class KafkaSource:
                 bucket.append(msg)
         for physical, msgs in by_topic.items():
             topic = self.aliases.get(physical, physical)
-            values = avro.decode_many([m.value() for m in msgs])
+            values = avro.decode_many([m.value() for m in msgs], unframed=decode_json)
             keyed = topic in KEYED_TOPICS
             records = []
             bad = 0

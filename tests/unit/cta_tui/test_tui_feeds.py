@@ -9,9 +9,10 @@ import fastavro
 import pytest
 
 from cta_core import schemas
+from cta_core.avro import MALFORMED, AvroDecoder, DecodeError
 from cta_core.errors import ServiceUnavailable
 from cta_tui.control import PendingAcks, make_command, next_speed
-from cta_tui.feeds.decode import MALFORMED, AvroDecoder, DecodeError, decode_key, decode_value
+from cta_tui.feeds.decode import decode_json, decode_key, decode_value
 from cta_tui.feeds.memory_source import MemorySource
 from cta_tui.state.records import Record
 
@@ -112,13 +113,13 @@ def test_decode_many_batches_and_isolates_malformed_items() -> None:
     ]
     weather = framed(2, schemas.WEATHER_VALUE, {"temperature": 40.5, "status": "sunny"})
     datas: list[bytes | None] = [*good[:150], weather, None, b'{"x": 1}', *good[150:]]
-    values = decoder.decode_many(datas)
+    values = decoder.decode_many(datas, unframed=decode_json)
     assert [v["station_id"] for v in values[:150]] == list(range(150))
     assert values[150]["status"] == "sunny" and values[151] is None and values[152] == {"x": 1}
     assert [v["station_id"] for v in values[153:]] == list(range(150, 300))
 
     broken = [*good[:10], good[10][:-3], b"\x00\x00\x00\x00\x01", *good[11:20], b"junk"]
-    values = decoder.decode_many(broken)
+    values = decoder.decode_many(broken, unframed=decode_json)
     assert [v["station_id"] for v in values[:10]] == list(range(10))
     assert values[10] is MALFORMED and values[11] is MALFORMED and values[-1] is MALFORMED
     assert [v["station_id"] for v in values[12:21]] == list(range(11, 20))

@@ -11,6 +11,7 @@ from datetime import datetime
 import fastavro
 import pytest
 
+from cta_core.avro import zigzag_long
 from cta_core.schemas import schema_dict
 from producers_sim.encoding import (
     _LOW,
@@ -18,7 +19,6 @@ from producers_sim.encoding import (
     TurnstileEncoder,
     long_bytes,
     millis_suffix,
-    zigzag_long,
 )
 from producers_sim.events import ArrivalEvent, TurnstileEvent
 
