@@ -103,6 +103,7 @@ class TrialStack:
 
     env: dict[str, str]
     brokers: int
+    only: tuple[str, ...] = ()
 
     @classmethod
     @contextlib.contextmanager
@@ -110,14 +111,21 @@ class TrialStack:
         cls, brokers: int, base: int, only: tuple[str, ...] = ("rest-proxy",)
     ) -> Iterator[TrialStack]:
         root = Path(tempfile.mkdtemp(prefix="cta-faults-"))
-        trial = cls(stack_env(base, root / "stack"), brokers)
+        trial = cls(stack_env(base, root / "stack"), brokers, only)
         try:
-            trial.cli("up", "--brokers", str(brokers), *(a for name in only for a in ("--only", name)))
+            trial.cli("up", "--brokers", str(brokers), *trial.only_args())
             yield trial
         finally:
             with contextlib.suppress(Exception):
                 trial.cli("down", "--purge")
             shutil.rmtree(root, ignore_errors=True)
+
+    def only_args(self) -> list[str]:
+        return [a for name in self.only for a in ("--only", name)]
+
+    def up(self) -> None:
+        """``cta-stack up`` of what this trial runs (starts what is down, e.g. a killed broker)."""
+        self.cli("up", *self.only_args())
 
     @property
     def settings(self) -> Settings:
@@ -400,7 +408,7 @@ def broker_kill(
             with contextlib.suppress(subprocess.TimeoutExpired):
                 sim.wait(down)
             restarted = time.monotonic()
-            trial.cli("up")
+            trial.up()
             result.rejoin_s = time.monotonic() - restarted
         out, _ = sim.communicate(timeout=900)
         ended = time.monotonic()
@@ -414,7 +422,7 @@ def broker_kill(
             sim.kill()
     if restarted is None:
         restarted = time.monotonic()
-        trial.cli("up")
+        trial.up()
         result.rejoin_s = time.monotonic() - restarted
     deadline = time.monotonic() + 120
     while True:
@@ -429,6 +437,343 @@ def broker_kill(
     return result
 
 
+def _topic_lines(text: str) -> dict[str, tuple[int, int, int]]:
+    """The simulator's summary lines: topic -> (produced, delivered, failed)."""
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if ": produced " in line and " delivered " in line:
+            name, _, rest = line.partition(": produced ")
+            nums = [
+                int(x.strip(",").replace(",", ""))
+                for x in rest.replace("delivered", "").replace("failed", "").split()
+            ]
+            out[name] = (nums[0], nums[1], nums[2])
+    return out
+
+
+def count_records(settings: Settings, topic: str) -> int:
+    from confluent_kafka import TopicPartition
+
+    from cta_core.kafka_clients import make_consumer
+
+    consumer = make_consumer(settings, "cta-faults-count", **{"log_level": 0})
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if meta is None or meta.error is not None:
+            return 0
+        total = 0
+        for p in meta.partitions:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10, cached=False)
+            total += high - low
+        return total
+    finally:
+        consumer.close()
+
+
+def wait_for_bytes(settings: Settings, topic: str, needle: bytes, timeout: float) -> float | None:
+    """Seconds until a record containing ``needle`` is in ``topic`` (read from the start)."""
+    from cta_core.kafka_clients import make_consumer
+
+    consumer = make_consumer(settings, f"cta-faults-find-{time.time_ns()}", **{"log_level": 0})
+    start = time.monotonic()
+    try:
+        consumer.subscribe([topic])
+        while time.monotonic() - start < timeout:
+            for msg in consumer.consume(500, 0.5):
+                if msg.error() is None and needle in (msg.value() or b""):
+                    return time.monotonic() - start
+        return None
+    finally:
+        consumer.close()
+
+
+def insert_station(settings: Settings, stop_id: int) -> None:
+    import psycopg
+
+    with psycopg.connect(settings.postgres_dsn, connect_timeout=5) as conn:
+        conn.execute(
+            "INSERT INTO stations (stop_id, direction_id, stop_name, station_name, "
+            "station_descriptive_name, station_id) VALUES (%s, 'N', 'fault trial', 'fault trial', "
+            "'fault trial', %s)",
+            (stop_id, stop_id),
+        )
+
+
+@dataclass
+class RestartResult:
+    service: str
+    down_s: float
+    events: int = 0
+    read_back: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    weather: tuple[int, int, int] = (0, 0, 0)
+    weather_read: int = 0
+    sim_exit: int | None = None
+    up_s: float = 0.0
+    row_s: float | None = None
+    seen_while_down: list[str] = field(default_factory=list)
+
+
+def service_restart(
+    trial: TrialStack, service: str, *, down: float = 8.0, events: int = 400_000, speed: int = 1500
+) -> RestartResult:
+    """Stop ``service`` for ``down`` seconds while the simulator runs at ``speed``, then
+    ``cta-stack up``; count the events and weather read back, and for Connect and
+    PostgreSQL how long a stations row written during the outage takes to reach Kafka."""
+    from cta_tui.feeds.health import HttpHealthProbe
+
+    settings = trial.settings
+    suffix = f".restart{time.time_ns() % 10**9}"
+    expected = expected_events(trial.env, events)
+    weather_before = count_records(settings, topics.WEATHER)
+    result = RestartResult(service, down)
+    sim = subprocess.Popen(
+        [
+            str(_BIN / "cta-sim"),
+            "--speed",
+            str(speed),
+            "--max-events",
+            str(events),
+            "--seed",
+            str(SEED),
+            "--topic-suffix",
+            suffix,
+            "--no-control",
+        ],
+        env=trial.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    stop_id = 90000 + time.time_ns() % 9000
+    try:
+        time.sleep(4)
+        trial.cli("down", "--only", service)
+        if service == "connect":
+            insert_station(settings, stop_id)
+        time.sleep(down / 2)
+        probe = HttpHealthProbe(settings)
+        result.seen_while_down = [f"{h.name}: {h.detail}" for h in probe.check() if not h.ok]
+        probe.close()
+        time.sleep(down / 2)
+        t0 = time.monotonic()
+        trial.up()
+        result.up_s = time.monotonic() - t0
+        if service == "postgres":
+            insert_station(settings, stop_id)
+        if service in ("connect", "postgres"):
+            found = wait_for_bytes(settings, topics.STATIONS_RAW, str(stop_id).encode(), 120)
+            result.row_s = None if found is None else result.up_s + found
+        out, _ = sim.communicate(timeout=600)
+        result.sim_exit = sim.returncode
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+    result.weather = _topic_lines(out).get(topics.WEATHER, (0, 0, 0))
+    time.sleep(3)  # the weather thread's last batch
+    result.weather_read = count_records(settings, topics.WEATHER) - weather_before
+    got = read_back(settings, suffix, sum(expected.values()))
+    result.events = sum(expected.values())
+    result.read_back = sum(got.values())
+    result.lost, result.duplicated = compare(expected, got)
+    return result
+
+
+def restarts(services: list[str], down: float) -> list[RestartResult]:
+    """Every restart trial on one full stack (stations loaded, connector running)."""
+    results = []
+    with TrialStack.running(1, free_port_base(1), only=()) as trial:
+        subprocess.run([str(_BIN / "cta-jobs"), "setup"], env=trial.env, check=True, capture_output=True)
+        for service in services:
+            result = service_restart(trial, service, down=down)
+            print(json.dumps(result.__dict__), flush=True)
+            results.append(result)
+    return results
+
+
+#: Bad payloads written to every topic the dashboard reads (a framed Avro record with an
+#: unknown schema id, a truncated frame, broken JSON, random bytes, an empty value).
+GARBAGE = (b"\x00\x00\x0f\x42\x40\x02\x04ab", b"\x00\x00", b'{"station_id": ', b"\xff\xfe\x00garbage", b"")
+DASHBOARD_TOPICS = (
+    topics.ARRIVALS,
+    topics.TURNSTILES,
+    topics.WEATHER,
+    topics.STATIONS_TABLE,
+    topics.TURNSTILE_SUMMARY,
+    topics.SIM_STATUS,
+)
+
+
+def malformed_records(trial: TrialStack) -> dict[str, Any]:
+    """Good events from a short simulator run, then :data:`GARBAGE` on every topic the
+    dashboard reads; ``cta-tui --once --json`` must read the rest and count the bad ones."""
+    from cta_core.kafka_clients import make_producer
+
+    settings = trial.settings
+    subprocess.run(
+        [str(_BIN / "cta-sim"), "--speed", "max", "--max-events", "20000", "--no-control"],
+        env=trial.env,
+        check=True,
+        capture_output=True,
+    )
+    producer = make_producer(settings)
+    for topic in DASHBOARD_TOPICS:
+        for value in GARBAGE:
+            producer.produce(topic, key=b"1", value=value)
+    producer.flush(30)
+    once = subprocess.run(
+        [str(_BIN / "cta-tui"), "--once", "--json", "--replay-minutes", "60"],
+        env={**trial.env, "CTA_TUI_LOG_FILE": os.devnull},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out: dict[str, Any] = {"exit": once.returncode, "stderr": once.stderr[-500:]}
+    if once.returncode == 0:
+        snap = json.loads(once.stdout)
+        out["topics"] = {name: snap["topics"].get(name) for name in DASHBOARD_TOPICS}
+        out["stations_counted"] = len(snap.get("turnstile_counts") or {})
+    return out
+
+
+#: (service, method, path, content type, body, what it tries)
+BAD_HTTP: tuple[tuple[str, str, str, str, bytes, str], ...] = (
+    ("registry", "POST", "/subjects/x-value/versions", "application/json", b"{not json", "body not JSON"),
+    (
+        "registry",
+        "POST",
+        "/subjects/x-value/versions",
+        "application/json",
+        b'{"schema": "{\\"type\\": 1}"}',
+        "invalid Avro schema",
+    ),
+    (
+        "registry",
+        "POST",
+        "/subjects/x-value/versions",
+        "application/json",
+        b'{"nothing": 1}',
+        "no schema field",
+    ),
+    ("registry", "GET", "/schemas/ids/987654", "", b"", "unknown schema id"),
+    ("registry", "GET", "/subjects/no-such-subject/versions", "", b"", "unknown subject"),
+    ("registry", "GET", "/subjects/x-value/versions/abc", "", b"", "version not a number"),
+    (
+        "registry",
+        "POST",
+        "/subjects/x-value/versions",
+        "application/json",
+        b"[" * 100_000,
+        "deeply nested JSON",
+    ),
+    (
+        "registry",
+        "POST",
+        "/subjects/x-value/versions",
+        "application/json",
+        b'{"schema": "' + b"a" * 5_000_000 + b'"}',
+        "5 MB body",
+    ),
+    ("registry", "DELETE", "/", "", b"", "method not allowed"),
+    (
+        "rest-proxy",
+        "POST",
+        "/topics/org.chicago.cta.weather.v1",
+        "application/vnd.kafka.avro.v2+json",
+        b"{not json",
+        "body not JSON",
+    ),
+    (
+        "rest-proxy",
+        "POST",
+        "/topics/org.chicago.cta.weather.v1",
+        "application/vnd.kafka.avro.v2+json",
+        b'{"records": [{"value": {"x": 1}}]}',
+        "no schema",
+    ),
+    (
+        "rest-proxy",
+        "POST",
+        "/topics/org.chicago.cta.weather.v1",
+        "application/vnd.kafka.avro.v2+json",
+        b'{"value_schema": "{\\"type\\": \\"int\\"}", "records": [{"value": "text"}]}',
+        "record not matching its schema",
+    ),
+    (
+        "rest-proxy",
+        "POST",
+        "/topics/org.chicago.cta.weather.v1",
+        "text/plain",
+        b"hello",
+        "unsupported content type",
+    ),
+    (
+        "rest-proxy",
+        "POST",
+        "/topics/org.chicago.cta.weather.v1",
+        "application/vnd.kafka.json.v2+json",
+        b'{"records": "no"}',
+        "records not a list",
+    ),
+    ("rest-proxy", "GET", "/topics/no.such.topic", "", b"", "unknown topic"),
+    (
+        "rest-proxy",
+        "POST",
+        "/topics/bad%20name",
+        "application/vnd.kafka.json.v2+json",
+        b'{"records": [{"value": 1}]}',
+        "invalid topic name",
+    ),
+    (
+        "rest-proxy",
+        "POST",
+        "/topics/org.chicago.cta.weather.v1",
+        "application/vnd.kafka.json.v2+json",
+        b"[" * 100_000,
+        "deeply nested JSON",
+    ),
+)
+
+
+def bad_http(trial: TrialStack) -> list[dict[str, Any]]:
+    """Each request of :data:`BAD_HTTP`: its status, Confluent error code, and whether the
+    service still answers afterwards."""
+    import httpx
+
+    settings = trial.settings
+    base = {"registry": settings.schema_registry_url, "rest-proxy": settings.rest_proxy_url}
+    health = {"registry": "/subjects", "rest-proxy": "/topics"}
+    rows = []
+    with httpx.Client(timeout=30) as client:
+        for service, method, path, ctype, body, what in BAD_HTTP:
+            headers = {"Content-Type": ctype} if ctype else {}
+            try:
+                resp = client.request(method, base[service] + path, content=body or None, headers=headers)
+                status, text = resp.status_code, resp.text
+            except httpx.HTTPError as exc:
+                status, text = 0, f"{type(exc).__name__}: {exc}"
+            try:
+                payload = json.loads(text)
+                code = payload.get("error_code") if isinstance(payload, dict) else None
+                confluent = isinstance(payload, dict) and {"error_code", "message"} <= set(payload)
+            except ValueError:
+                code, confluent = None, False
+            alive = client.get(base[service] + health[service]).status_code == 200
+            rows.append(
+                {
+                    "service": service,
+                    "what": what,
+                    "status": status,
+                    "error_code": code,
+                    "confluent_format": confluent,
+                    "alive_after": alive,
+                }
+            )
+    return rows
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -441,7 +786,20 @@ def main(argv: list[str]) -> int:
         "--down", type=float, default=0.0, help="seconds before `cta-stack up` (0: after the run)"
     )
     kill.add_argument("--port-base", type=int, default=None, help="[default: a free range]")
+    restart = sub.add_parser("restarts", help="stop and start services while cta-sim runs")
+    restart.add_argument("--service", action="append", default=None)
+    restart.add_argument("--down", type=float, default=8.0)
+    sub.add_parser("inputs", help="malformed records on every dashboard topic, bad HTTP input")
     args = parser.parse_args(argv)
+    if args.trial == "inputs":
+        with TrialStack.running(1, free_port_base(1), only=("rest-proxy",)) as trial:
+            print(json.dumps({"malformed": malformed_records(trial)}), flush=True)
+            for row in bad_http(trial):
+                print(json.dumps(row), flush=True)
+        return 0
+    if args.trial == "restarts":
+        restarts(args.service or ["schema-registry", "rest-proxy", "connect", "postgres"], args.down)
+        return 0
     with TrialStack.running(args.brokers, args.port_base or free_port_base(args.brokers)) as trial:
         result = broker_kill(trial, args.events, down=args.down)
     print(result.row())

@@ -49,7 +49,8 @@ def show(*_):
     sys.stdout.write(
         f"\x1b[2J\x1b[HSIZE {cols}x{rows} TERM={os.environ.get('TERM')} MODE={mode}\r\n"
         f"PIDS {os.getpid()} {helper.pid} FG={int(os.tcgetpgrp(0) == os.getpgid(0))}\r\n"
-        f"ENV LC_ALL={os.environ.get('LC_ALL')} LD_PRELOAD={os.environ.get('LD_PRELOAD')}\r\n"
+        f"ENV LC_ALL={os.environ.get('LC_ALL')} LD_PRELOAD={os.environ.get('LD_PRELOAD')} "
+        f"AGENT={os.environ.get('SSH_AUTH_SOCK')}\r\n"
     )
     sys.stdout.flush()
 
@@ -185,8 +186,7 @@ async def connect(
         known_hosts=None,
         username="viewer",
         client_keys=[key],
-        agent_path=None,
-        **kw,
+        **{"agent_path": None, **kw},
     )
 
 
@@ -728,3 +728,31 @@ async def test_serve_stopped_with_two_sessions_restores_both_terminals(tmp_path:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_port_agent_and_x11_forwarding_are_refused_and_the_session_still_works(
+    make_server: ServerFactory, keys: Keys, standin, tmp_path: Path
+) -> None:
+    server = await make_server(argv_for=standin)
+    # ssh -A: asked for, not granted (the session sees no SSH_AUTH_SOCK)
+    async with await connect(
+        server, keys.viewer, agent_forwarding=True, agent_path=str(tmp_path / "agent.sock")
+    ) as conn:
+        # ssh -L: the server opens no connection on the client's behalf
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.open_connection("127.0.0.1", server.port)
+        # ssh -R: the server listens on nothing for the client
+        with pytest.raises(asyncssh.ChannelListenError):
+            await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 1)
+        # ssh -X: no X11 channel
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.create_process(
+                term_type="xterm",
+                term_size=(80, 24),
+                encoding=None,
+                x11_forwarding=True,
+                x11_display="127.0.0.1:0",
+            )
+        term = await open_terminal(conn)
+        text = await term.wait_text("SIZE 100x30")
+        assert "AGENT=None" in text
