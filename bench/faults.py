@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -494,8 +495,9 @@ def insert_station(settings: Settings, stop_id: int) -> None:
     with psycopg.connect(settings.postgres_dsn, connect_timeout=5) as conn:
         conn.execute(
             "INSERT INTO stations (stop_id, direction_id, stop_name, station_name, "
-            "station_descriptive_name, station_id) VALUES (%s, 'N', 'fault trial', 'fault trial', "
-            "'fault trial', %s)",
+            "station_descriptive_name, station_id, red, blue, green, brown, purple, yellow, pink, "
+            "orange) VALUES (%s, 'N', 'fault trial', 'fault trial', 'fault trial', %s, true, false, "
+            "false, false, false, false, false, false)",
             (stop_id, stop_id),
         )
 
@@ -527,7 +529,6 @@ def service_restart(
     settings = trial.settings
     suffix = f".restart{time.time_ns() % 10**9}"
     expected = expected_events(trial.env, events)
-    weather_before = count_records(settings, topics.WEATHER)
     result = RestartResult(service, down)
     sim = subprocess.Popen(
         [
@@ -573,7 +574,7 @@ def service_restart(
             sim.kill()
     result.weather = _topic_lines(out).get(topics.WEATHER, (0, 0, 0))
     time.sleep(3)  # the weather thread's last batch
-    result.weather_read = count_records(settings, topics.WEATHER) - weather_before
+    result.weather_read = count_records(settings, topics.WEATHER + suffix)
     got = read_back(settings, suffix, sum(expected.values()))
     result.events = sum(expected.values())
     result.read_back = sum(got.values())
@@ -774,6 +775,193 @@ def bad_http(trial: TrialStack) -> list[dict[str, Any]]:
     return rows
 
 
+class PtyDashboard:
+    """``cta-tui`` on a pseudo-terminal, its output kept raw and rendered by pyte."""
+
+    def __init__(self, env: Mapping[str, str], columns: int = 120, rows: int = 40):
+        import fcntl
+        import termios
+
+        import pyte
+
+        from cta_tui.ssh.session import pack_winsize
+
+        self.screen = pyte.Screen(columns, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()
+        self.states: list[tuple[float, str]] = []
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, pack_winsize(columns, rows))
+        self.proc = subprocess.Popen(
+            [str(_BIN / "cta-tui"), "--replay-minutes", "0"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env={**env, "TERM": "xterm-256color"},
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self._lock:
+                self.raw += data
+                self.stream.feed(data)
+                text = "\n".join(self.screen.display)
+                state = "Kafka down" if "Kafka down" in text else "Kafka ok" if "Kafka ok" in text else "?"
+                if not self.states or self.states[-1][1] != state:
+                    self.states.append((time.monotonic(), state))
+
+    def log_lines_seen(self) -> int:
+        import re
+
+        with self._lock:
+            return len(re.findall(rb"%[0-7]\|\d+\.\d+\|[A-Z_]+\|", bytes(self.raw)))
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.master, b"q")
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+def summary_counts(settings: Settings, topic: str, timeout: float = 10) -> dict[int, int]:
+    """Latest COUNT per STATION_ID on the summary topic."""
+    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
+
+    from cta_core.kafka_clients import make_consumer
+    from stream_jobs.summary import decode_key
+
+    consumer = make_consumer(settings, f"cta-faults-summary-{time.time_ns()}", **{"log_level": 0})
+    out: dict[int, int] = {}
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        if meta is None or not meta.partitions:
+            return out
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10, cached=False)[1]
+            for p in meta.partitions
+        }
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.partitions])
+        deadline = time.monotonic() + timeout
+        seen = {p: 0 for p in ends}
+        while any(seen[p] < ends[p] for p in ends) and time.monotonic() < deadline:
+            for msg in consumer.consume(5000, 0.5):
+                if msg.error() is not None:
+                    continue
+                seen[msg.partition()] = msg.offset() + 1
+                with contextlib.suppress(ValueError, KeyError, TypeError, struct.error):
+                    value = json.loads(msg.value())
+                    station = value.get("STATION_ID")
+                    out[int(station) if station is not None else decode_key(msg.key())] = int(value["COUNT"])
+        return out
+    finally:
+        consumer.close()
+
+
+def cluster_pipeline(trial: TrialStack, events: int, faust_wait: float = 180) -> dict[str, Any]:
+    """Faust (turnstile summary) and the dashboard running while one broker of the
+    cluster is killed during the simulator: do the summary's counts end exact, and what
+    did the dashboard show?"""
+    settings = trial.settings
+    expected = expected_events(trial.env, events)
+    per_station: Counter[int] = Counter()
+    for key, n in expected.items():
+        topic, _, value = key.partition("|")
+        if topic == topics.TURNSTILES:
+            per_station[int(json.loads(value)["station_id"])] += n
+    root = Path(trial.env["CTA_STACK_DIR"])
+    faust_log = (root / "faust.log").open("w")
+    faust = subprocess.Popen(
+        [str(_BIN / "cta-jobs"), "faust", "--no-stations", "--app-id", "cta-faults-summary"],
+        env=trial.env,
+        stdout=faust_log,
+        stderr=subprocess.STDOUT,
+    )
+    dashboard = PtyDashboard({**trial.env, "CTA_TUI_LOG_FILE": str(root / "cta-tui.log")})
+    out: dict[str, Any] = {"events": sum(expected.values()), "turnstiles": sum(per_station.values())}
+    try:
+        time.sleep(15)  # the worker joins its group, the dashboard connects
+        suffix = ""
+        sim = subprocess.Popen(
+            [
+                str(_BIN / "cta-sim"),
+                "--speed",
+                "max",
+                "--max-events",
+                str(events),
+                "--seed",
+                str(SEED),
+                "--no-control",
+            ],
+            env=trial.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        gauge = WatermarkGauge(settings, [topics.TURNSTILES, topics.ARRIVALS]).start()
+        try:
+            while gauge.last() < events * 0.25 and sim.poll() is None:
+                time.sleep(0.05)
+            victim = leader_of(settings, topics.TURNSTILES)
+            killed = time.monotonic()
+            os.kill(trial.broker_pid(victim), signal.SIGKILL)
+            sim_out, _ = sim.communicate(timeout=900)
+            ended = time.monotonic()
+        finally:
+            gauge.stop()
+        out.update(
+            victim=victim, sim_exit=sim.returncode, stall_s=round(gauge.longest_stall(killed, ended), 1)
+        )
+        out["sim_failed"] = _sim_summary_failed(sim_out)
+        t_up = time.monotonic()
+        trial.up()
+        out["rejoin_s"] = round(time.monotonic() - t_up, 1)
+        deadline = time.monotonic() + faust_wait
+        counts: dict[int, int] = {}
+        while time.monotonic() < deadline:
+            counts = summary_counts(settings, topics.TURNSTILE_SUMMARY)
+            if counts == dict(per_station):
+                break
+            time.sleep(2)
+        out["summary_exact_after_s"] = (
+            round(time.monotonic() - ended, 1) if counts == dict(per_station) else None
+        )
+        out["summary_stations"] = len(counts)
+        out["summary_stations_exact"] = sum(1 for k, v in per_station.items() if counts.get(k) == v)
+        out["summary_total"] = sum(counts.values())
+        got = read_back(settings, suffix, out["events"])
+        out["read_back"] = sum(got.values())
+        out["lost"], out["duplicated"] = compare(expected, got)
+        out["dashboard_states"] = [(round(t - killed, 1), s) for t, s in dashboard.states]
+        out["dashboard_log_lines_on_screen"] = dashboard.log_lines_seen()
+        out["dashboard_alive"] = dashboard.proc.poll() is None
+        out["faust_alive"] = faust.poll() is None
+    finally:
+        dashboard.stop()
+        faust.send_signal(signal.SIGTERM)
+        try:
+            faust.wait(30)
+        except subprocess.TimeoutExpired:
+            faust.kill()
+        faust_log.close()
+    return out
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -790,7 +978,13 @@ def main(argv: list[str]) -> int:
     restart.add_argument("--service", action="append", default=None)
     restart.add_argument("--down", type=float, default=8.0)
     sub.add_parser("inputs", help="malformed records on every dashboard topic, bad HTTP input")
+    pipe = sub.add_parser("cluster-pipeline", help="broker kill with Faust and the dashboard running")
+    pipe.add_argument("--events", type=int, default=600_000)
     args = parser.parse_args(argv)
+    if args.trial == "cluster-pipeline":
+        with TrialStack.running(3, free_port_base(3), only=("rest-proxy",)) as trial:
+            print(json.dumps(cluster_pipeline(trial, args.events)), flush=True)
+        return 0
     if args.trial == "inputs":
         with TrialStack.running(1, free_port_base(1), only=("rest-proxy",)) as trial:
             print(json.dumps({"malformed": malformed_records(trial)}), flush=True)
