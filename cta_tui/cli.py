@@ -111,7 +111,12 @@ def main(
 
     chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
     app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=chosen)
+    from cta_tui.terminal import exit_cleanly_on_signals
+
+    exit_cleanly_on_signals(app)
     app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 # `cta-tui serve --ssh`: the dashboard over SSH (cta_tui/ssh). Imported last so the

@@ -9,6 +9,15 @@ left with a terminal that needs ``reset``.
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from typing import Any, Protocol
+
+
+class Exitable(Protocol):
+    def exit(self, result: Any = None, return_code: int = 0) -> None: ...
+
+
 #: CAN first: it aborts an escape sequence the dashboard may have been cut off in the
 #: middle of, so the sequences after it are read as meant.
 CANCEL = b"\x18"
@@ -41,3 +50,23 @@ SHUTDOWN_STATUS = 143
 def restore_with_notice(notice: str) -> bytes:
     """:data:`RESTORE`, then ``notice`` on a line of its own (CRLF: the pty may be raw)."""
     return RESTORE + b"\r\n" + notice.encode() + b"\r\n"
+
+
+#: Signals that end the dashboard like ``q`` does: ``kill``, a closed terminal window.
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def exit_cleanly_on_signals(app: Exitable) -> None:
+    """Make SIGTERM and SIGHUP end ``app`` through its own exit, which restores the
+    terminal, instead of killing the process with the terminal still in the dashboard's
+    modes. The exit status is 128 + the signal's number, as a shell reports it."""
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # before the app's loop runs, or after it ended
+            raise SystemExit(128 + signum) from None
+        loop.call_soon_threadsafe(lambda: app.exit(return_code=128 + signum))
+
+    for sig in EXIT_SIGNALS:
+        signal.signal(sig, on_signal)

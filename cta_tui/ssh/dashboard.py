@@ -27,7 +27,12 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
     )
     source = SocketSource(path, settings.bootstrap_servers)
     app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=theme)
+    from cta_tui.terminal import exit_cleanly_on_signals
+
+    exit_cleanly_on_signals(app)
     app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 def main() -> None:

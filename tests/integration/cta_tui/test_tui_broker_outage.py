@@ -113,3 +113,39 @@ async def test_broker_stopped_and_started_shows_on_the_status_bar_and_no_log_lin
         if child.proc.returncode is None:
             await child.terminate(2.0)
         child.close()
+
+
+async def test_sigterm_ends_the_dashboard_with_its_terminal_restored(tmp_path: Path) -> None:
+    """`kill PID` (or a closed terminal window: SIGHUP) ends the dashboard as `q` does.
+    Kafka points at a closed port: the dashboard draws "Kafka down", no stack needed."""
+    import signal
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        nowhere = f"127.0.0.1:{sock.getsockname()[1]}"
+    env = {
+        **os.environ,
+        "CTA_BOOTSTRAP_SERVERS": nowhere,
+        "CTA_SCHEMA_REGISTRY_URL": f"http://{nowhere}",
+        "CTA_REST_PROXY_URL": f"http://{nowhere}",
+        "CTA_CONNECT_URL": f"http://{nowhere}",
+        "CTA_KSQL_URL": f"http://{nowhere}",
+        "CTA_TUI_LOG_FILE": str(tmp_path / "cta-tui.log"),
+        "TERM": "xterm-256color",
+    }
+    child = await PtyProcess.spawn([str(Path(sys.executable).parent / "cta-tui")], env, 100, 30)
+    term = PtyScreen(child, 100, 30)
+    try:
+        await term.wait_for(lambda t: "CTA" in t and "Kafka" in t, "the status bar")
+        assert (1049 << 5) in term.screen.mode and term.screen.cursor.hidden
+        os.kill(child.pid, signal.SIGTERM)
+        assert await asyncio.wait_for(child.proc.wait(), DEADLINE) == 128 + signal.SIGTERM
+        term.pump()
+        assert (1049 << 5) not in term.screen.mode, "still in the alternate screen"
+        assert not {1000 << 5, 1003 << 5, 1006 << 5} & term.screen.mode, "mouse tracking left on"
+        assert not term.screen.cursor.hidden, "cursor left hidden"
+    finally:
+        if child.proc.returncode is None:
+            await child.terminate(2.0)
+        child.close()
