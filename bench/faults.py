@@ -962,6 +962,88 @@ def cluster_pipeline(trial: TrialStack, events: int, faust_wait: float = 180) ->
     return out
 
 
+def _faust(trial: TrialStack, app_id: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as fh:
+        return subprocess.Popen(
+            [str(_BIN / "cta-jobs"), "faust", "--no-stations", "--app-id", app_id],
+            env=trial.env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def faust_kill(trial: TrialStack, events: int, workers: int = 1, wait: float = 240) -> dict[str, Any]:
+    """``workers`` Faust workers on one app id; kill -9 one of them when a third of the
+    events is in Kafka, start it again at once when it was the only one; then wait for
+    TURNSTILE_SUMMARY to equal the entries produced for every station."""
+    settings = trial.settings
+    expected = expected_events(trial.env, events)
+    per_station: Counter[int] = Counter()
+    for key, n in expected.items():
+        topic, _, value = key.partition("|")
+        if topic == topics.TURNSTILES:
+            per_station[int(json.loads(value)["station_id"])] += n
+    root = Path(trial.env["CTA_STACK_DIR"])
+    app_id = f"cta-faults-faust-{time.time_ns() % 10**6}"
+    procs = [_faust(trial, app_id, root / f"faust-{i}.log") for i in range(workers)]
+    out: dict[str, Any] = {"workers": workers, "turnstiles": sum(per_station.values())}
+    try:
+        time.sleep(15)  # the workers join the group and share the partitions
+        sim = subprocess.Popen(
+            [
+                str(_BIN / "cta-sim"),
+                "--speed",
+                "max",
+                "--max-events",
+                str(events),
+                "--seed",
+                str(SEED),
+                "--no-control",
+            ],
+            env=trial.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        gauge = WatermarkGauge(settings, [topics.TURNSTILES]).start()
+        try:
+            while gauge.last() < out["turnstiles"] / 3 and sim.poll() is None:
+                time.sleep(0.05)
+        finally:
+            gauge.stop()
+        procs[0].kill()
+        procs[0].wait()
+        if workers == 1:
+            procs[0] = _faust(trial, app_id, root / "faust-0.log")
+        sim.communicate(timeout=900)
+        ended = time.monotonic()
+        out["sim_exit"] = sim.returncode
+        deadline = time.monotonic() + wait
+        counts: dict[int, int] = {}
+        while time.monotonic() < deadline:
+            counts = summary_counts(settings, topics.TURNSTILE_SUMMARY)
+            if counts == dict(per_station):
+                break
+            time.sleep(2)
+        exact = counts == dict(per_station)
+        out["summary_exact_after_s"] = round(time.monotonic() - ended, 1) if exact else None
+        out["summary_stations"] = len(counts)
+        out["summary_stations_exact"] = sum(1 for k, v in per_station.items() if counts.get(k) == v)
+        out["summary_total"] = sum(counts.values())
+        out["over"] = sum(max(0, counts.get(k, 0) - v) for k, v in per_station.items())
+        out["under"] = sum(max(0, v - counts.get(k, 0)) for k, v in per_station.items())
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return out
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -978,9 +1060,16 @@ def main(argv: list[str]) -> int:
     restart.add_argument("--service", action="append", default=None)
     restart.add_argument("--down", type=float, default=8.0)
     sub.add_parser("inputs", help="malformed records on every dashboard topic, bad HTTP input")
+    fk = sub.add_parser("faust-kill", help="kill -9 a Faust worker while the simulator produces")
+    fk.add_argument("--workers", type=int, default=1)
+    fk.add_argument("--events", type=int, default=600_000)
     pipe = sub.add_parser("cluster-pipeline", help="broker kill with Faust and the dashboard running")
     pipe.add_argument("--events", type=int, default=600_000)
     args = parser.parse_args(argv)
+    if args.trial == "faust-kill":
+        with TrialStack.running(1, free_port_base(1), only=("rest-proxy",)) as trial:
+            print(json.dumps(faust_kill(trial, args.events, args.workers)), flush=True)
+        return 0
     if args.trial == "cluster-pipeline":
         with TrialStack.running(3, free_port_base(3), only=("rest-proxy",)) as trial:
             print(json.dumps(cluster_pipeline(trial, args.events)), flush=True)
