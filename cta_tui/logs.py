@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,8 +43,10 @@ def log_to_file(path: Path | None, verbose: int = 0) -> Path | None:
     may share one file) and none to the terminal. Returns the file, or None when it
     cannot be opened (logs are then dropped rather than drawn over the dashboard)."""
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    terminals = {id(s) for s in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__) if s is not None}
+    for old in list(root.handlers):  # a handler writing to the terminal would draw over the dashboard
+        if isinstance(old, logging.StreamHandler) and id(getattr(old, "stream", None)) in terminals:
+            root.removeHandler(old)
     root.setLevel(level_for(verbose))
     logging.captureWarnings(True)
     handler: logging.Handler = logging.NullHandler()
