@@ -4,30 +4,50 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LOCK := requirements.lock
+# the tool `make lock` resolves with (installed into the venv on first use)
+UV_VERSION := 0.13.9
+# `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest allowed version
+LOCK_FLAGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test test-unit lint bench down status help
+.PHONY: install lock demo test test-unit lint bench down status help
 
 help:
 	@echo "make demo   start the local stack, the jobs, the simulator and open the dashboard"
 	@echo "make test   install, start the local stack when none runs, lint and run every test"
-	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
-	@echo "make lint   ruff, mypy and the import contracts"
+	@echo "make bench  run the benchmarks and write docs/benchmarks.md (python -m bench --check AREA: exit 1 on a missed target)"
+	@echo "make lint   ruff (with complexity <= 15), mypy, the import contracts, functions <= 60 lines"
+	@echo "make lock   re-resolve requirements.lock (hashes) after a change to pyproject.toml"
 	@echo "make down   stop everything make demo started"
 
-$(STAMP): pyproject.toml
+# Everything comes from the lock file, checked against its hashes (setuptools and wheel
+# too: the project itself is built without build isolation); `pip check` fails when
+# pyproject.toml asks for something the lock does not hold (run `make lock`).
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolves pyproject.toml's dependencies (with the test extra and the build requirements)
+# for every platform, keeping the pins already in the lock unless LOCK_FLAGS=--upgrade.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv && $(BIN)/uv --version | grep -q ' $(UV_VERSION) ' \
+		|| $(BIN)/python -m pip install -q uv==$(UV_VERSION)
+	printf 'setuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - --extra test \
+		--generate-hashes --universal --python-version 3.11 --quiet $(LOCK_FLAGS) -o $(LOCK)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy cta_core cta_stack producers_sim stream_jobs cta_tui
 	$(BIN)/lint-imports
+	$(BIN)/python tools/function_length.py
 
 test: $(STAMP)
 	$(BIN)/cta-stack up
@@ -50,7 +70,8 @@ demo: $(STAMP)
 	$(BIN)/cta-stack up
 	$(BIN)/cta-jobs setup
 	$(BIN)/cta-stack start-app faust -- $(abspath $(BIN))/cta-jobs faust
-	$(BIN)/cta-stack start-app sim -- $(abspath $(BIN))/cta-sim --speed 60
+	$(BIN)/cta-stack start-app weather -- $(abspath $(BIN))/cta-weather --speed 60
+	$(BIN)/cta-stack start-app sim -- $(abspath $(BIN))/cta-sim --speed 60 --no-weather
 	$(BIN)/cta-tui
 
 down: $(STAMP)

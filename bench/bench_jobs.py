@@ -7,7 +7,9 @@ the clock runs from the worker's "Worker ready" log line until TURNSTILE_SUMMARY
 confluent-kafka consumer doing the same decode-and-count with no Faust, no
 changelog and no output (the ceiling for one Python process).
 
-Target (issue 5): >= 10,000 events/s with one worker. Medians of 3 interleaved runs.
+Target: bench/targets.py (jobs). Medians of BENCH_REPEATS (3) interleaved runs of
+BENCH_JOBS_EVENTS (100,000) events; BENCH_JOBS_KEEPUP_S (30) seconds of keeping up with
+the simulator, 0 to skip (short runs for `python -m bench --check jobs`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from bench.targets import Section, check, cores
 from cta_core.avro import AvroDecoder, RegistryLookup, station_id_of
 from cta_core.kafka_clients import (
     ensure_topics,
@@ -40,8 +43,9 @@ from cta_core.schemas import schema_text
 from cta_core.settings import Settings
 from cta_core.topics import TURNSTILES, TopicSpec
 
-N = 100_000
+N = int(os.environ.get("BENCH_JOBS_EVENTS", "100000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+KEEPUP_S = float(os.environ.get("BENCH_JOBS_KEEPUP_S", "30"))
 STATIONS = list(range(40010, 40010 + 143 * 10, 10))
 
 
@@ -84,11 +88,8 @@ def _summary_total(settings: Settings, topic: str, n: int, timeout: float) -> bo
     return False
 
 
-#: "re-reading" lines the workers logged in the timed runs (records Faust did not deliver)
-REREADS: list[int] = []
-
-
-def _faust_run(settings: Settings, n: int) -> float:
+def _faust_run(settings: Settings, n: int) -> tuple[float, int]:
+    """(events/s, how many times the worker re-read records Faust fetched but did not deliver)."""
     topic, summary = f"bench.turnstiles.{uuid.uuid4().hex[:8]}", f"bench.summary.{uuid.uuid4().hex[:8]}"
     admin = make_admin(settings)
     ensure_topics(admin, [TopicSpec(topic, partitions=3)])
@@ -114,8 +115,7 @@ def _faust_run(settings: Settings, n: int) -> float:
         if not _summary_total(settings, summary, n, timeout=300):
             raise RuntimeError(f"summary incomplete:\n{log.read_text()[-2000:]}")
         rate = n / (time.monotonic() - started)
-        REREADS.append(log.read_text(errors="replace").count("re-reading from offset"))
-        return rate
+        return rate, log.read_text(errors="replace").count("re-reading from offset")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -218,26 +218,27 @@ def _keep_up(settings: Settings, seconds: float = 30.0) -> list[tuple[float, int
     return samples
 
 
-def run() -> str:
+def run() -> Section:
     settings = Settings.from_env()
     faust_rates: list[float] = []
+    rereads: list[int] = []
     bare_rates: list[float] = []
     load_before = os.getloadavg()[0]
     for _ in range(REPEATS):  # interleaved, so a neighbour's load hits both paths alike
-        faust_rates.append(_faust_run(settings, N))
+        rate, reread = _faust_run(settings, N)
+        faust_rates.append(rate)
+        rereads.append(reread)
         bare_rates.append(_bare_run(settings, N))
     load_after = os.getloadavg()[0]
-    samples = _keep_up(settings)
-    rows = "".join(f"| {t:.0f} | {p:,} | {lag:,} |\n" for t, p, lag in samples)
     f, b = statistics.median(faust_rates), statistics.median(bare_rates)
-    verdict = "meets" if f >= 10_000 else "misses"
-    return (
+    target = check("jobs", "faust_eps", f)
+    text = (
         "## Jobs: Faust turnstile summary\n\n"
         f"{N:,} pre-made Avro turnstile events on a 3-partition topic, one `cta-jobs faust` worker, "
         'timed from the worker\'s "Worker ready" (group joined, changelog recovered) '
         "until TURNSTILE_SUMMARY accounts for every event. "
         f"Medians of {REPEATS} interleaved rounds (Faust, bare, Faust, ...); 1-min load average "
-        f"{load_before:.2f} before, {load_after:.2f} after (2 cores, shared machine). The worker "
+        f"{load_before:.2f} before, {load_after:.2f} after ({cores()} cores, shared machine). The worker "
         "runs Faust with the eager hand-off, RawSchema, QuietMonitor and larger polls/buffers "
         "of `stream_jobs/faust_fastpath.py` (see docs/jobs.md).\n\n"
         "| path | events/s (median) | runs |\n|---|---:|---|\n"
@@ -245,14 +246,19 @@ def run() -> str:
         f"{', '.join(f'{r:,.0f}' for r in faust_rates)} |\n"
         f"| bare confluent-kafka consumer, same decode + count (ceiling) | {b:,.0f} | "
         f"{', '.join(f'{r:,.0f}' for r in bare_rates)} |\n\n"
-        f"Faust / bare: {f / b:.2f}. Target >= 10,000 events/s: {verdict}. Re-reads of records "
+        f"Faust / bare: {f / b:.2f}. Faust {target.describe()}: {target.verdict}. Re-reads of records "
         f"Faust fetched but did not deliver (docs/jobs.md), per timed run: "
-        f"{', '.join(map(str, REREADS))}.\n\n"
-        "Keeping up with `cta-sim --speed 600` (from 07:00 simulated, all lines): turnstile events "
-        "produced so far and the summary's lag behind them (events not yet counted), every 5 s.\n\n"
-        "| wall s | produced | lag |\n|---:|---:|---:|\n" + rows
+        f"{', '.join(map(str, rereads))}.\n"
     )
+    if KEEPUP_S > 0:
+        rows = "".join(f"| {t:.0f} | {p:,} | {lag:,} |\n" for t, p, lag in _keep_up(settings, KEEPUP_S))
+        text += (
+            "\nKeeping up with `cta-sim --speed 600` (from 07:00 simulated, all lines): turnstile events "
+            "produced so far and the summary's lag behind them (events not yet counted), every 5 s.\n\n"
+            "| wall s | produced | lag |\n|---:|---:|---:|\n" + rows
+        )
+    return Section(text, [target])
 
 
 if __name__ == "__main__":
-    print(run())
+    print(run().markdown)

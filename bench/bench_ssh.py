@@ -27,6 +27,7 @@ from pathlib import Path
 import asyncssh
 import psutil
 
+from bench.targets import Section, check
 from cta_core.kafka_clients import wait_for_broker
 from cta_core.settings import Settings
 from cta_tui.ssh.keys import KeyRing
@@ -35,7 +36,6 @@ from cta_tui.ssh.server import ServeOptions, SSHDashboardServer
 WARMUP_S = 10.0
 WINDOW_S = 15.0
 SAMPLE_EVERY_S = 1.0
-TARGET_MB = 150.0
 COLUMNS, ROWS = 120, 40
 
 
@@ -175,7 +175,7 @@ async def _bench(settings: Settings, workdir: Path) -> list[dict]:
     return results
 
 
-def run() -> str:
+def run() -> Section:
     settings = Settings.from_env()
     wait_for_broker(settings, 15)
     sim_exe = shutil.which("cta-sim") or str(Path(sys.executable).with_name("cta-sim"))
@@ -198,14 +198,14 @@ def run() -> str:
             sim.wait()
     own_1, own_4, shared_1, shared_4 = results
     worst = max(r["rss_max"] for r in (own_4, shared_4))
-    verdict = "meets" if worst <= TARGET_MB else "MISSES"
+    target = check("ssh", "rss_mb", worst)
     rows = "\n".join(
         f"| {r['mode']} | {r['sessions']} | {r['rss']:.0f} | {r['rss_max']:.0f} | {r['uss']:.0f} | "
         f"{r['cpu']:.1f} | {r['out_kbps']:.1f} | {r['conns']:.0f} | {r['server_cpu']:.1f} | "
         f"{r['server_rss']:.0f} | {r['left']} |"
         for r in results
     )
-    return f"""## SSH dashboard: cost per session (`cta-tui serve --ssh`)
+    text = f"""## SSH dashboard: cost per session (`cta-tui serve --ssh`)
 
 One dashboard process per SSH session; Kafka read once by the server (shared feed, the
 default) or by every dashboard (`--feed per-session`). Measured with `cta-sim --speed 60`
@@ -217,7 +217,7 @@ Server CPU/RSS include this benchmark's own SSH clients (same process).
 |---|---|---|---|---|---|---|---|---|---|---|
 {rows}
 
-- Target <= {TARGET_MB:.0f} MB resident per session with 4 sessions: **{verdict}** (max {worst:.0f} MB).
+- Target: resident memory per session with 4 sessions {target.describe()} (the worst session): {target.verdict}.
 - Shared vs per-session, 4 sessions: RSS per session x{shared_4["rss"] / own_4["rss"]:.2f},
   CPU per session x{shared_4["cpu"] / max(own_4["cpu"], 0.01):.2f}, broker connections
   {shared_4["conns"] * 4:.0f} vs {own_4["conns"] * 4:.0f} in all (the server's one consumer comes on top
@@ -226,7 +226,8 @@ Server CPU/RSS include this benchmark's own SSH clients (same process).
   CPU per session x{own_4["cpu"] / max(own_1["cpu"], 0.01):.2f}; shared feed: RSS x{shared_4["rss"] / shared_1["rss"]:.2f},
   CPU x{shared_4["cpu"] / max(shared_1["cpu"], 0.01):.2f}.
 """
+    return Section(text, [target])
 
 
 if __name__ == "__main__":
-    print(run())
+    print(run().markdown)

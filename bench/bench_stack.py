@@ -9,7 +9,7 @@ is never touched. Measured side by side in one run:
 * once, a cold start: empty jar cache and empty Maven repository (download from
   Maven Central), when ``CTA_BENCH_COLD=1`` or by default (set it to 0 to skip).
 
-Target: up <= 30 s median, RSS <= 1.5 GB (sum over the stack's processes and children).
+Targets: bench/targets.py (stack): up (median) and RSS (sum over the stack's processes and children).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.targets import Section, check
 from cta_core.settings import Settings
 from cta_stack.net import free_ports
 from cta_stack.stack import Stack
@@ -74,7 +75,7 @@ def _restarts(env: dict[str, str], runs: int) -> tuple[list[float], list[int], d
     return times, rss, per
 
 
-def run() -> str:
+def run() -> Section:
     lines = ["## Local stack (`cta-stack up`)", ""]
     with tempfile.TemporaryDirectory(prefix="cta-bench-stack-") as tmp:
         env = _env(Path(tmp) / "stack")
@@ -89,6 +90,7 @@ def run() -> str:
             )
     med = statistics.median(c1_times)
     med_rss = statistics.median(c1_rss)
+    up, rss = check("stack", "up_s", med), check("stack", "rss_gb", med_rss / GB)
     lines += [
         "Private stack (temporary directory, shifted ports), every service the project provides, jars cached.",
         "",
@@ -103,12 +105,11 @@ def run() -> str:
         "Memory per service (last C1 run): "
         + ", ".join(f"{name} {b / 1024**2:.0f} MB" for name, b in per.items()),
         "",
-        f"Targets: up <= 30 s median ({'met' if med <= 30 else 'MISSED'}), "
-        f"RSS <= 1.5 GB ({'met' if med_rss <= 1.5 * GB else 'MISSED'}).",
+        f"Targets: up {up.describe()} ({up.verdict}), RSS {rss.describe()} ({rss.verdict}).",
     ]
     if os.environ.get("CTA_BENCH_COLD", "1") != "0":
         lines += ["", _cold()]
-    return "\n".join(lines) + "\n"
+    return Section("\n".join(lines) + "\n", [up, rss])
 
 
 def _cold() -> str:

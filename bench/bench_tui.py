@@ -24,6 +24,7 @@ import uuid
 
 import fastavro
 
+from bench.targets import Section, check
 from cta_core import schemas
 from cta_core.kafka_clients import make_admin, make_consumer, make_producer, make_registry_client
 from cta_core.settings import Settings
@@ -32,8 +33,6 @@ from cta_core.topics import TopicSpec
 N_EVENTS = 200_000
 ROUNDS = 3
 STATIONS = 150
-TARGET_EPS = 50_000
-RSS_LIMIT_MB = 150
 
 
 def _produce(settings: Settings, topic: str) -> None:
@@ -283,7 +282,7 @@ def _latency(rate: float = 100.0, seconds: float = 10.0) -> dict[str, float]:
     return result
 
 
-def run() -> str:
+def run() -> Section:
     settings = Settings.from_env()
     topic = f"bench-tui-arrivals-{uuid.uuid4().hex[:8]}"
     _produce(settings, topic)
@@ -300,9 +299,12 @@ def run() -> str:
     dash_eps = N_EVENTS / statistics.median(dash)
     rss_mb, trains, redraws = _rss()
     lat = _latency()
-    verdict = "meets" if dash_eps >= TARGET_EPS else "misses"
-    rss_verdict = "meets" if rss_mb <= RSS_LIMIT_MB else "misses"
-    return "\n".join(
+    eps, rss, p99 = (
+        check("tui", "eps", dash_eps),
+        check("tui", "rss_mb", rss_mb),
+        check("tui", "p99_ms", lat["p99"]),
+    )
+    text = "\n".join(
         [
             "## cta-tui: feed and state path",
             "",
@@ -313,7 +315,7 @@ def run() -> str:
             f"| raw confluent-kafka consume | {raw_eps:,.0f} | {statistics.median(raw):.2f} |",
             f"| KafkaSource (consume + registry Avro decode) + state reducer | {dash_eps:,.0f} | {statistics.median(dash):.2f} |",
             "",
-            f"Dashboard path / raw consume: {dash_eps / raw_eps:.2f}. Target >= {TARGET_EPS:,}/s: {verdict}.",
+            f"Dashboard path / raw consume: {dash_eps / raw_eps:.2f}. Target {eps.describe()}: {eps.verdict}.",
             "",
             f"Inside the running app (headless Textual, feed worker thread, backpressure, redraw timer on): "
             f"{in_app['events']:,.0f} events applied in {in_app['seconds']:.2f} s = "
@@ -321,16 +323,17 @@ def run() -> str:
             f"({in_app['redraws'] / in_app['seconds']:.1f}/s; median of {ROUNDS} runs).",
             "",
             f"Dashboard resident memory (headless Textual app reading the live stack 8 s, {trains} trains, "
-            f"{redraws} redraws): peak RSS {rss_mb:.0f} MB (target <= {RSS_LIMIT_MB} MB: {rss_verdict}).",
+            f"{redraws} redraws): peak RSS {rss_mb:.0f} MB (target {rss.describe()}: {rss.verdict}).",
             "",
             f"Event-to-screen latency (produce to the redraw that shows it, after 1 s warm-up; "
             f"{lat['n']:.0f} arrivals at 100/s, "
             f"about the arrival rate of --speed 60, Avro through the registry, real KafkaSource): "
             f"p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms, max {lat['max']:.0f} ms "
-            f"(target p99 <= 250 ms: {'meets' if lat['p99'] <= 250 else 'misses'}).",
+            f"(target {p99.describe()}: {p99.verdict}).",
         ]
     )
+    return Section(text, [eps, rss, p99])
 
 
 if __name__ == "__main__":
-    print(run())
+    print(run().markdown)

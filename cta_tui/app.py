@@ -22,6 +22,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cta_core import topics
+from cta_core.backoff import Backoff
 from cta_core.settings import Settings
 from cta_tui.commands import CtaCommands
 from cta_tui.control import (
@@ -155,8 +156,7 @@ class CtaApp(App[None]):
     def consume_feeds(self) -> None:
         """Poll the source until cancelled; one message per topic per batch; retry with backoff."""
         worker = get_current_worker()
-        initial, ceiling = self.backoff
-        delay = initial
+        backoff = Backoff(*self.backoff)
         failing = False
         announced = False
         try:
@@ -165,13 +165,13 @@ class CtaApp(App[None]):
                     batch = self.source.poll(self.max_records, self.poll_timeout)
                 except Exception as exc:
                     failing = True
+                    delay = backoff.next()
                     self.post_message(FeedFailed(str(exc), delay))
                     deadline = time.monotonic() + delay
                     while not worker.is_cancelled and time.monotonic() < deadline:
                         time.sleep(0.05)
-                    delay = min(delay * 2, ceiling)
                     continue
-                delay = initial
+                backoff.reset()
                 if failing:
                     failing = False
                     announced = True

@@ -7,6 +7,7 @@ subcommands (``cta-tui serve --ssh`` lives in :mod:`cta_tui.ssh`).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import warnings
@@ -15,8 +16,19 @@ from typing import Any
 
 import click
 
+from cta_core import topics
 from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import CtaError
+from cta_core.settings import Settings
+from cta_tui.feeds.topic_names import ARRIVALS_PATTERN, TopicNames
+
+
+def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise click.BadParameter(f"not a regular expression: {exc}") from None
+    return value
 
 
 @click.group(invoke_without_command=True)
@@ -41,6 +53,13 @@ from cta_core.errors import CtaError
     help="Replay this many minutes of arrivals at start so trains show at once.",
 )
 @click.option(
+    "--topic-suffix",
+    default="",
+    help="Read the copies of the arrivals, weather, stations table and TURNSTILE_SUMMARY "
+    "topics named with this suffix (what `cta-sim --topic-suffix` and the jobs' topic "
+    "options write in trials and tests).",
+)
+@click.option(
     "--theme",
     type=click.Choice(["default", "low"]),
     default=None,
@@ -58,6 +77,41 @@ from cta_core.errors import CtaError
     "[default: $XDG_STATE_HOME/cta-live/cta-tui.log]",
 )
 @click.option("-v", "--verbose", count=True, help="More in the log file (-vv for debug).")
+@click.option(
+    "--arrivals-pattern",
+    default=ARRIVALS_PATTERN,
+    show_default=True,
+    envvar="CTA_ARRIVALS_PATTERN",
+    show_envvar=True,
+    callback=_regex_cb,
+    help="Read every topic this regular expression matches as arrivals ('' = the contract's topic only).",
+)
+@click.option(
+    "--stations-table-topic",
+    default=topics.STATIONS_TABLE,
+    show_default=True,
+    envvar="CTA_STATIONS_TABLE_TOPIC",
+    show_envvar=True,
+    help="The stations table (one record per line and station).",
+)
+@click.option(
+    "--summary-topic",
+    default=topics.TURNSTILE_SUMMARY,
+    show_default=True,
+    envvar="CTA_SUMMARY_TOPIC",
+    show_envvar=True,
+    help="Turnstile counts per station (ksqlDB's or the Faust worker's).",
+)
+@click.option(
+    "--weather-topic", default=topics.WEATHER, show_default=True, envvar="CTA_WEATHER_TOPIC", show_envvar=True
+)
+@click.option(
+    "--status-topic",
+    default=topics.SIM_STATUS,
+    show_default=True,
+    envvar="CTA_SIM_STATUS_TOPIC",
+    show_envvar=True,
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -68,7 +122,13 @@ def main(
     as_json: bool,
     once_timeout: float,
     replay_minutes: float,
+    topic_suffix: str,
     theme: str | None,
+    arrivals_pattern: str,
+    stations_table_topic: str,
+    summary_topic: str,
+    weather_topic: str,
+    status_topic: str,
     **connection: Any,
 ) -> None:
     """The cta-live dashboard: trains, stations, weather and the pipeline's health, live."""
@@ -88,7 +148,10 @@ def main(
     log_to_file(log_file or default_log_file(), verbose)
     from cta_tui.feeds.kafka_source import KafkaSource
 
-    source = KafkaSource(settings, replay_minutes=replay_minutes)
+    names = TopicNames(
+        arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic
+    ).with_suffix(topic_suffix)
+    source = KafkaSource(settings, replay_minutes=replay_minutes, **names.source_kwargs())
     if once:
         from cta_tui.once import read_once
         from cta_tui.state.views import snapshot_json
@@ -106,13 +169,18 @@ def main(
                 f"{len(state.lines)} lines, {trains} trains, {len(state.turnstile_counts)} stations counted"
             )
         return
+    _run_dashboard(settings, source, read_only, theme)
+
+
+def _run_dashboard(settings: Settings, source: Any, read_only: bool, theme: str | None) -> None:
+    """The dashboard in this terminal until ``q``, SIGTERM or SIGHUP (each restores the
+    terminal); exits with the app's status when it is not 0."""
     from cta_tui.app import make_app
     from cta_tui.feeds.health import HttpHealthProbe
+    from cta_tui.terminal import exit_cleanly_on_signals
 
     chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
     app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=chosen)
-    from cta_tui.terminal import exit_cleanly_on_signals
-
     exit_cleanly_on_signals(app)
     app.run()
     if app.return_code:

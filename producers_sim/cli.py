@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import queue
 import re
@@ -13,6 +14,7 @@ import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import time as dtime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,7 +25,7 @@ from cta_core.topics import WEATHER
 from producers_sim.clock import CHICAGO, SimClock
 from producers_sim.control import Command, Rejected, parse_speed
 from producers_sim.engine import EngineOptions, new_seed
-from producers_sim.feed import EngineSpec, Feed, FeedError, InlineFeed, ProcessFeed
+from producers_sim.engine_pipe import EngineFailed, EnginePipe, EngineSpec, InlinePipe, ProcessPipe
 from producers_sim.movement import MovementOptions
 from producers_sim.network import LINES
 from producers_sim.prepare import Preparer
@@ -187,6 +189,19 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
     help="Simulate and encode in a second process, so producing gets a core of its own "
     "(off: everything in one process).",
 )
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="At exit, write what the run produced as JSON to this file (per topic, and "
+    "turnstile entries per station).",
+)
+@click.option(
+    "--weather/--no-weather",
+    default=True,
+    show_default=True,
+    help="Publish hourly weather through the REST Proxy (off: `cta-weather` runs it as its own job).",
+)
 @click.option("--run-id", default=None, help="Id of this run in status messages.  [default: random]")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @connection_options
@@ -208,7 +223,9 @@ def main(**kwargs: Any) -> None:
     plan = HeadwayPlan().with_overrides(
         kwargs["headway_peak"], kwargs["headway_offpeak"], kwargs["headway_overnight"]
     )
-    options = EngineOptions(plan=plan, movement=MovementOptions(disruptions=kwargs["disruptions"]))
+    options = EngineOptions(
+        plan=plan, movement=MovementOptions(disruptions=kwargs["disruptions"]), weather=kwargs["weather"]
+    )
     seed = kwargs["seed"] if kwargs["seed"] is not None else new_seed()
     spec = EngineSpec(tuple(kwargs["lines"]), start.timestamp(), seed, options)
     clock = SimClock(spec.start, kwargs["speed"], paused=kwargs["paused"])
@@ -221,11 +238,15 @@ def main(**kwargs: Any) -> None:
             summary = _run_dry(spec, in_process, clock, end_t, kwargs["max_events"], commands, run_id)
         else:
             summary = _run_kafka(settings, spec, in_process, clock, end_t, kwargs, commands, run_id)
-    except (CtaError, FeedError) as exc:
+    except (CtaError, EngineFailed) as exc:
         click.echo(f"cta-sim: {exc}", err=True)
         sys.exit(1)
     for line in summary.lines():
         click.echo(line, err=True)
+    if kwargs["report"] is not None:
+        from producers_sim.run_report import write_report
+
+        write_report(kwargs["report"], summary)
 
 
 @contextlib.contextmanager
@@ -249,12 +270,12 @@ def _stop_on_signals(runner: Runner) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _feed(spec: EngineSpec, preparer: Preparer, in_process: bool) -> Iterator[Feed]:
-    feed: Feed = InlineFeed(spec.build(), preparer) if in_process else ProcessFeed(spec, preparer)
+def _engine_pipe(spec: EngineSpec, preparer: Preparer, in_process: bool) -> Iterator[EnginePipe]:
+    pipe: EnginePipe = InlinePipe(spec.build(), preparer) if in_process else ProcessPipe(spec, preparer)
     try:
-        yield feed
+        yield pipe
     finally:
-        feed.close()
+        pipe.close()
 
 
 def _run_dry(
@@ -270,9 +291,9 @@ def _run_dry(
     from producers_sim.publishers.stdout_publisher import StdoutPublisher
 
     sink = StdoutPublisher(click.get_text_stream("stdout"))
-    with _feed(spec, JsonPreparer(), in_process) as feed:
+    with _engine_pipe(spec, JsonPreparer(), in_process) as pipe:
         runner = Runner(
-            feed, clock, sink, end_t=end_t, max_events=max_events, commands=commands, run_id=run_id
+            pipe, clock, sink, end_t=end_t, max_events=max_events, commands=commands, run_id=run_id
         )
         with _stop_on_signals(runner):
             return _with_terminal(runner, clock, commands)
@@ -300,11 +321,12 @@ def _run_kafka(
     # confluent-kafka's registry client imports authlib's deprecated httpx module, which warns
     with warnings.catch_warnings(record=True):
         from cta_core.kafka_clients import make_registry_client, wait_for_broker
-        from producers_sim.publishers.control_channel import ControlListener
+        from producers_sim.control_listener import ControlListener
         from producers_sim.publishers.kafka_publisher import KafkaPublisher, create_topics, register_schemas
     from producers_sim.prepare import KafkaPreparer
     from producers_sim.publishers.base import CompositeSink
     from producers_sim.publishers.weather_publisher import WeatherPublisher
+    from producers_sim.run_report import StationTally
 
     admin = wait_for_broker(settings, timeout=kwargs["broker_wait"])
     suffix = kwargs["topic_suffix"]
@@ -313,17 +335,19 @@ def _run_kafka(
         log.info("created topics: %s", ", ".join(created))
     ids = register_schemas(make_registry_client(settings), settings.schema_registry_url, suffix)
     kafka = KafkaPublisher.from_settings(settings, suffix)
-    weather = WeatherPublisher(settings.rest_proxy_url, topic=WEATHER + suffix)
-    sink = CompositeSink(kafka, weather)
+    sink: Any = kafka
+    if kwargs["weather"]:
+        sink = CompositeSink(kafka, WeatherPublisher(settings.rest_proxy_url, topic=WEATHER + suffix))
+    tally = StationTally(sink) if kwargs["report"] is not None else None
     listener = ControlListener.from_settings(settings, run_id, commands) if kwargs["control"] else None
     if listener is not None:
         listener.start()
     try:
-        with _feed(spec, KafkaPreparer(ids), in_process) as feed:
+        with _engine_pipe(spec, KafkaPreparer(ids), in_process) as pipe:
             runner = Runner(
-                feed,
+                pipe,
                 clock,
-                sink,
+                tally or sink,
                 end_t=end_t,
                 max_events=kwargs["max_events"],
                 commands=commands,
@@ -331,7 +355,10 @@ def _run_kafka(
                 run_id=run_id,
             )
             with _stop_on_signals(runner):
-                return _with_terminal(runner, clock, commands)
+                summary = _with_terminal(runner, clock, commands)
+        if tally is not None:
+            summary = dataclasses.replace(summary, turnstile_entries_by_station=tally.by_station())
+        return summary
     finally:
         if listener is not None:
             listener.stop()

@@ -1,7 +1,7 @@
 """Controlling the simulator: the JSON command and status formats, and how commands apply.
 
 This module is pure (no Kafka); the Kafka side is
-:mod:`producers_sim.publishers.control_channel`. ``docs/control-protocol.md`` carries
+:mod:`producers_sim.control_listener`. ``docs/control-protocol.md`` carries
 the same text for the dashboard.
 
 Commands — topic ``cta_core.topics.SIM_CONTROL`` (``org.chicago.cta.sim.control.v1``)

@@ -1,4 +1,4 @@
-"""The simulator's engine process (see :class:`producers_sim.feed.ProcessFeed`).
+"""The simulator's engine process (see :class:`producers_sim.engine_pipe.ProcessPipe`).
 
 ``python -m producers_sim.engine_process FD``: reads the parent's ``sys.path`` and then
 ``(EngineSpec, Preparer)``, pickled, from stdin; writes records to file descriptor FD.
@@ -18,7 +18,7 @@ def main(argv: list[str]) -> None:
     conn = Connection(int(argv[1]), readable=False)
     stdin = sys.stdin.buffer
     sys.path[:] = pickle.load(stdin)  # so the spec's and preparer's classes import as in the parent
-    from producers_sim.feed import run_engine
+    from producers_sim.engine_pipe import run_engine
 
     spec, preparer = pickle.load(stdin)
     run_engine(spec, preparer, conn)

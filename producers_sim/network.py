@@ -1,4 +1,4 @@
-"""The 'L' network from the packaged ``data/cta_lines.csv``.
+"""The 'L' network from the packaged ``cta_lines.csv`` (:mod:`cta_core.data`).
 
 A *service* is one line and branch (Green has two sharing the trunk Harlem/Lake … Garfield).
 Each service has two *runs*, the ordered station lists a train follows in direction
@@ -14,7 +14,8 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+
+from cta_core import data
 
 #: All eight lines, in the order used for display and defaults.
 LINES: tuple[str, ...] = ("red", "blue", "green", "brown", "purple", "yellow", "pink", "orange")
@@ -106,7 +107,7 @@ def parse_lines(text: str) -> list[dict[str, str]]:
 
 @cache
 def _packaged_rows() -> tuple[tuple[str, str, int, int, str, float, float], ...]:
-    text = resources.files("producers_sim").joinpath("data/cta_lines.csv").read_text(encoding="utf-8")
+    text = data.read_text("cta_lines.csv")
     return tuple(
         (
             r["line"],

@@ -2,7 +2,7 @@
 
 Preparing is most of the simulator's per-event work besides producing (encoding Avro
 especially), so it runs next to the engine, in the engine's process when there is one
-(:mod:`producers_sim.feed`). Preparers are built from picklable arguments and keep their
+(:mod:`producers_sim.engine_pipe`). Preparers are built from picklable arguments and keep their
 caches to themselves.
 """
 
@@ -14,13 +14,13 @@ from cta_core import topics
 from producers_sim.encoding import _LOW, ArrivalEncoder, TurnstileEncoder, millis_suffix
 from producers_sim.engine import Minute
 from producers_sim.events import ArrivalEvent, Event, TurnstileEvent, WeatherEvent, to_json
-from producers_sim.records import Record
+from producers_sim.records import SinkRecord
 from producers_sim.ridership import EntryBlock
 
 
 class Preparer(Protocol):
-    def prepare(self, minute: Minute) -> list[Record]:
-        """The minute's events as records: a stable sort by time (which the feed does, on
+    def prepare(self, minute: Minute) -> list[SinkRecord]:
+        """The minute's events as records: a stable sort by time (which the pipe does, on
         the runner's side of the pipe, where there is time to spare) must give
         :meth:`Minute.ordered`'s order."""
 
@@ -28,7 +28,7 @@ class Preparer(Protocol):
 class JsonPreparer:
     """``--dry-run``: each event as one JSON line (the record's value)."""
 
-    def prepare(self, minute: Minute) -> list[Record]:
+    def prepare(self, minute: Minute) -> list[SinkRecord]:
         return [(ev.t, ev.topic, to_json(ev), None) for ev in minute.ordered()]
 
 
@@ -52,7 +52,7 @@ class KafkaPreparer:
     def __reduce__(self) -> tuple[type, tuple[dict[str, tuple[int, int]]]]:
         return (KafkaPreparer, (self.schema_ids,))  # the caches are rebuilt where it runs
 
-    def prepare_one(self, event: Event) -> Record:
+    def prepare_one(self, event: Event) -> SinkRecord:
         """One event the straightforward way (the reference :meth:`prepare` is tested against)."""
         if isinstance(event, TurnstileEvent):
             enc = self.turnstiles
@@ -63,12 +63,12 @@ class KafkaPreparer:
             return (event.t, event.topic, event, None)
         raise TypeError(f"no Kafka encoding for {type(event).__name__}")
 
-    def prepare(self, minute: Minute) -> list[Record]:
+    def prepare(self, minute: Minute) -> list[SinkRecord]:
         """:meth:`prepare_one` for a minute, with the turnstile entries (~93% of all events)
         encoded straight from their columns: the station's cached key and value prefix, then
         sim_time's varint from two table lookups (see ``encoding._LOW``)."""
         a_key, a_value, a_topic = self.arrivals.key, self.arrivals.value, topics.ARRIVALS
-        out: list[Record] = [
+        out: list[SinkRecord] = [
             (ev.t, a_topic, a_value(ev), a_key(ev)) if type(ev) is ArrivalEvent else self.prepare_one(ev)
             for ev in minute.events
         ]

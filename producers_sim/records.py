@@ -17,14 +17,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-Record = tuple[float, str, Any, Any]
+#: ``(t, topic, value, key)``: an event prepared for its sink (not the dashboard's decoded
+#: ``cta_tui.state.records.Record``)
+SinkRecord = tuple[float, str, Any, Any]
 
 #: the simulated time of a record (the runner's sort and bisect key)
-record_time: Callable[[Record], float] = operator.itemgetter(0)
+record_time: Callable[[SinkRecord], float] = operator.itemgetter(0)
 #: the topic of a record
-record_topic: Callable[[Record], str] = operator.itemgetter(1)
+record_topic: Callable[[SinkRecord], str] = operator.itemgetter(1)
 
 
-def count_by_topic(records: Iterable[Record]) -> Counter[str]:
+def count_by_topic(records: Iterable[SinkRecord]) -> Counter[str]:
     """Records per topic (counted in C: sinks call this once per run of records)."""
     return Counter(map(record_topic, records))

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, lru_cache
-from importlib import resources
 
+from cta_core import data
 from producers_sim.clock import CHICAGO
 from producers_sim.events import TurnstileEvent
 from producers_sim.schedule import DayType, day_type
@@ -44,7 +44,7 @@ class RidershipSeed:
 
 
 def _read(name: str) -> str:
-    return resources.files("producers_sim").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return data.read_text(name)
 
 
 @cache

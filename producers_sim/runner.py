@@ -1,7 +1,7 @@
 """Runs the simulation against the clock: paces records, applies commands, reports status.
 
 No Kafka here: records (events prepared for their sink, see :mod:`producers_sim.records`)
-come from a :class:`~producers_sim.feed.Feed` and go to an
+come from a :class:`~producers_sim.engine_pipe.EnginePipe` and go to an
 :class:`~producers_sim.publishers.base.EventSink`, status documents to a
 :class:`~producers_sim.publishers.base.StatusSink`, and commands come from a queue fed by
 the control listener and the keyboard.
@@ -31,9 +31,9 @@ from producers_sim.control import (
     apply_command,
     status_document,
 )
-from producers_sim.feed import Feed, FeedError
+from producers_sim.engine_pipe import EngineFailed, EnginePipe
 from producers_sim.publishers.base import EventSink, StatusSink
-from producers_sim.records import Record, record_time
+from producers_sim.records import SinkRecord, record_time
 
 #: a burst at full speed checks commands and the stop flag this often (wall seconds)
 BURST_S = 0.05
@@ -52,6 +52,8 @@ class RunSummary:
     sim_end: float
     wall_s: float
     undelivered: int = 0
+    #: turnstile entries handed to Kafka per station (only when ``--report`` asks for them)
+    turnstile_entries_by_station: dict[int, int] | None = None
 
     def lines(self) -> list[str]:
         rate = self.events / self.wall_s if self.wall_s > 0 else 0.0
@@ -70,10 +72,21 @@ class RunSummary:
         return out
 
 
+@dataclass
+class _Position:
+    """Where a run is in the pipe's batches: ``batch[i]`` is the next record to publish."""
+
+    batches: Iterator[list[SinkRecord]]
+    batch: list[SinkRecord]
+    i: int = 0
+    #: the pipe ended because the run is stopping
+    ended: bool = False
+
+
 class Runner:
     def __init__(
         self,
-        feed: Feed,
+        pipe: EnginePipe,
         clock: SimClock,
         sink: EventSink,
         *,
@@ -87,7 +100,7 @@ class Runner:
         status_interval: float = 1.0,
         flush_timeout: float = 30.0,
     ):
-        self.feed = feed
+        self.pipe = pipe
         self.clock = clock
         self.sink = sink
         self.end_t = end_t
@@ -96,7 +109,7 @@ class Runner:
         self.status = status
         self.on_status = on_status
         self.run_id = run_id or uuid.uuid4().hex[:8]
-        self.lines = lines or feed.lines
+        self.lines = lines or pipe.lines
         self.status_interval = status_interval
         self.flush_timeout = flush_timeout
         self.control = ControlState()
@@ -116,9 +129,9 @@ class Runner:
             counters=self.sink.counters,
             control=self.control,
             started_at=self.started_at,
-            seed=self.feed.seed,
+            seed=self.pipe.seed,
             lines=self.lines,
-            trains=self.feed.trains_in_service,
+            trains=self.pipe.trains_in_service,
             stopped=stopped,
         )
 
@@ -147,98 +160,114 @@ class Runner:
         with contextlib.suppress(queue.Empty):
             self._held.append(self.commands.get(timeout=min(seconds, MAX_WAIT_S)))
 
-    def _next_batch(self, batches: Iterator[list[Record]]) -> list[Record] | None:
-        """The next non-empty batch; None when the feed ended because the run is stopping
+    def _next_batch(self, batches: Iterator[list[SinkRecord]]) -> list[SinkRecord] | None:
+        """The next non-empty batch; None when the pipe ended because the run is stopping
         (a signal sent to the whole process group reaches the engine process too)."""
         try:
             batch = next(batches)
             while not batch:
                 batch = next(batches)
-        except FeedError:
+        except EngineFailed:
             if self._stop.is_set():
                 return None
             raise
         return batch
 
     def run(self) -> RunSummary:
-        clock, sink = self.clock, self.sink
-        end_t, max_events = self.end_t, self.max_events
-        batches = self.feed.batches()
-        batch: list[Record] = self._next_batch(batches) or []  # (empty: stopping already)
-        i = 0  # batch[i] is the next event to publish
+        """Publish records as the clock makes them due, until the duration, the event
+        budget or the pipe ends, or a stop is requested; then flush and sum up."""
+        batches = self.pipe.batches()
+        pos = _Position(batches, self._next_batch(batches) or [])  # (empty: stopping already)
         wall0 = time.monotonic()
         self._publish_status()
         next_status = wall0 + self.status_interval
-        reason = "signal"
+        reason: str | None = None
+        while reason is None and not self._stop.is_set():
+            next_status = self._housekeeping(next_status)
+            reason = self._step(pos)
+        return self._finish(reason or "signal", wall0)
+
+    def _housekeeping(self, next_status: float) -> float:
+        """Apply commands, publish the status when it changed or is due; the next due time."""
+        changed = self._apply_commands()
+        now = time.monotonic()
+        if changed or now >= next_status:
+            self._publish_status()
+            next_status = now + self.status_interval
+        self.sink.poll()
+        return next_status
+
+    def _step(self, pos: _Position) -> str | None:
+        """Wait for the next record or publish a burst of due ones; why the run ends, if it does."""
+        clock, end_t = self.clock, self.end_t
+        fast = clock.is_max and not clock.paused
+        limit = math.inf if fast else clock.now()
+        pending_t = pos.batch[pos.i][0]
+        if end_t is not None and pending_t >= end_t:
+            return self._approach_end(end_t, fast)
+        if pending_t > limit:
+            self._wait(clock.wall_until(pending_t))
+            return None
+        bound = limit if end_t is None else min(limit, math.nextafter(end_t, -math.inf))
+        n, last_t = self._burst(pos, bound)
+        self.count += n
+        if fast:
+            clock.advance_to(last_t)
+        if self.max_events is not None and self.count >= self.max_events:
+            return "max-events"
+        return "signal" if pos.ended else None
+
+    def _approach_end(self, end_t: float, fast: bool) -> str | None:
+        """The next record lies past the end: "duration" once the clock gets there."""
+        if fast:
+            self.clock.advance_to(end_t)
+        if self.clock.now() >= end_t:
+            return "duration"
+        self._wait(self.clock.wall_until(end_t))
+        return None
+
+    def _burst(self, pos: _Position, bound: float) -> tuple[int, float]:
+        """Publish the records due by ``bound``, ``CHUNK`` at a time, for at most ``BURST_S``
+        wall seconds and within the event budget; (records published, time of the last)."""
         monotonic = time.monotonic
+        deadline = monotonic() + BURST_S
+        budget = self.max_events - self.count if self.max_events is not None else None
+        publish_many = self.sink.publish_many
+        batch, i = pos.batch, pos.i
+        last_t = batch[i][0]
+        n = 0
         while True:
-            if self._stop.is_set():
-                break
-            changed = self._apply_commands()
-            now_w = monotonic()
-            if changed or now_w >= next_status:
-                self._publish_status()
-                next_status = now_w + self.status_interval
-            sink.poll()
-            fast = clock.is_max and not clock.paused
-            limit = float("inf") if fast else clock.now()
-            pending_t = batch[i][0]
-            if end_t is not None and pending_t >= end_t:
-                if fast:
-                    clock.advance_to(end_t)
-                if clock.now() >= end_t:
-                    reason = "duration"
+            j = bisect.bisect_right(batch, bound, lo=i, hi=min(len(batch), i + CHUNK), key=record_time)
+            if budget is not None:
+                j = min(j, i + budget - n)
+            if j > i:
+                publish_many(batch[i:j])
+                last_t = batch[j - 1][0]
+                n += j - i
+                i = j
+            if i == len(batch):
+                following = None if n == budget else self._next_batch(pos.batches)
+                if following is None:
+                    pos.ended = n != budget
                     break
-                self._wait(clock.wall_until(end_t))
-                continue
-            if pending_t > limit:
-                self._wait(clock.wall_until(pending_t))
-                continue
-            # publish everything due, in bursts of at most BURST_S wall seconds
-            bound = limit if end_t is None else min(limit, math.nextafter(end_t, -math.inf))
-            deadline = now_w + BURST_S
-            budget = max_events - self.count if max_events is not None else None
-            publish_many = sink.publish_many
-            last_t = pending_t
-            n = 0
-            ended = False
-            while True:
-                j = bisect.bisect_right(batch, bound, lo=i, hi=min(len(batch), i + CHUNK), key=record_time)
-                if budget is not None:
-                    j = min(j, i + budget - n)
-                if j > i:
-                    publish_many(batch[i:j])
-                    last_t = batch[j - 1][0]
-                    n += j - i
-                    i = j
-                if i == len(batch):
-                    if n == budget:
-                        break
-                    following = self._next_batch(batches)
-                    if following is None:
-                        ended = True
-                        break
-                    batch, i = following, 0
-                if n == budget or batch[i][0] > bound or monotonic() > deadline:
-                    break
-            self.count += n
-            if fast:
-                clock.advance_to(last_t)
-            if n == budget:
-                reason = "max-events"
+                batch, i = following, 0
+            if n == budget or batch[i][0] > bound or monotonic() > deadline:
                 break
-            if ended:
-                break
+        pos.batch, pos.i = batch, i
+        return n, last_t
+
+    def _finish(self, reason: str, wall0: float) -> RunSummary:
+        sink = self.sink
         undelivered = sink.flush(self.flush_timeout)
-        wall = monotonic() - wall0  # including the flush: events/s means delivered
+        wall = time.monotonic() - wall0  # including the flush: events/s means delivered
         self._publish_status(stopped=True)
         undelivered = sink.flush(5.0)
         return RunSummary(
             events=self.count,
             counters=sink.counters,
             reason=reason,
-            sim_start=self.feed.start,
-            sim_end=clock.now(),
+            sim_start=self.pipe.start,
+            sim_end=self.clock.now(),
             wall_s=wall,
             undelivered=undelivered,
         )

@@ -162,6 +162,16 @@ def connector_cmd(kind: str, db_host_for_connect: str | None, timeout: float, **
 @click.option("--summary-topic", default=topics.TURNSTILE_SUMMARY, show_default=True)
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Default: <stack dir>/faust.")
 @click.option(
+    "--commit-interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    envvar="CTA_SUMMARY_COMMIT_INTERVAL",
+    show_envvar=True,
+    help="Seconds between TURNSTILE_SUMMARY writes: the latest count of each station that "
+    "changed, at most once per interval (as ksqlDB's record cache).",
+)
+@click.option(
     "--broker-timeout", type=float, default=15.0, show_default=True, help="Seconds to wait for Kafka."
 )
 @click.option(
@@ -183,6 +193,7 @@ def faust_cmd(
     turnstiles_topic: str,
     summary_topic: str,
     data_dir: Path | None,
+    commit_interval: float,
     broker_timeout: float,
     loglevel: str,
     **options: Any,
@@ -205,6 +216,7 @@ def faust_cmd(
         turnstiles_topic=turnstiles_topic,
         summary_topic=summary_topic,
         data_dir=data_dir or settings.stack_dir / "faust",
+        commit_interval=commit_interval,
     )
     with progress_display() as progress:
         opts = prepare(settings, opts, progress, broker_timeout)

@@ -8,23 +8,20 @@ functions of :mod:`stream_jobs.transform`, :mod:`stream_jobs.summary` and
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import ssl
-import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
-from faust.types import TP
 
 from cta_core import topics
-from cta_core.avro import AvroDecoder, NotAvro, RegistryUnavailable, SchemaLookup, station_id_of
+from cta_core.avro import AvroDecoder, SchemaLookup
 from cta_core.settings import Settings
 from stream_jobs.faust_fastpath import EagerApp, QuietMonitor, RawSchema
-from stream_jobs.summary import apply_batch, encode_key, encode_value, first_gap, next_offset, total
+from stream_jobs.faust_summary import SummaryConsumer, SummaryCounters, SummaryIO, TurnstileSummary
+from stream_jobs.summary import PartitionState
 from stream_jobs.transform import (
     MalformedRow,
     apply_line_station,
@@ -38,10 +35,6 @@ log = logging.getLogger("stream_jobs.faust")
 
 #: seconds between checks for a turnstile partition that stopped making progress
 STALL_CHECK_S = 3.0
-#: seconds before missing records that a re-read did not bring are re-read again
-RESEEK_S = 5.0
-#: seconds the fetch loop gets to let go of the record in hand once the flow is stopped
-REREAD_SETTLE_S = 0.1
 
 DEFAULT_APP_ID = "cta-stations"
 
@@ -60,6 +53,9 @@ class WorkerOptions:
     turnstile_partitions: int = 3
     batch_size: int = 5000
     batch_within: float = 0.2
+    #: seconds between TURNSTILE_SUMMARY writes (ksqlDB's commit interval): each writes
+    #: the latest count of the stations that changed
+    commit_interval: float = 1.0
     data_dir: Path = Path(".cta-stack/faust")
     #: replication factor of Faust's own topics (changelogs); prepare() sets it from the
     #: cluster's broker count (cta_core.topics.replication_for)
@@ -71,9 +67,8 @@ class Counters:
     """What the worker skipped or did; logged as it changes."""
 
     malformed_stations: int = 0
-    malformed_turnstiles: int = 0
-    turnstiles_counted: int = 0
     stations_records: int = 0
+    summary: SummaryCounters = field(default_factory=SummaryCounters)
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -116,7 +111,9 @@ def build_app(
         web_enabled=False,
         topic_replication_factor=opts.replication,
         topic_partitions=1,
-        table_standby_replicas=0,
+        # a second worker on the same app id keeps a copy of the partitions it does not
+        # count, so each worker's totals cover every partition (docs/jobs.md)
+        table_standby_replicas=1,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         # throughput (measured in bench/bench_jobs.py): bigger polls, fetches and stream buffers,
@@ -177,154 +174,37 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
     # RawSchema: the bytes as they are, without a trip through Faust's codec registry
     source = app.topic(opts.turnstiles_topic, schema=RawSchema())
     out = app.topic(opts.summary_topic, key_serializer="raw", value_serializer="raw")
-    state = app.Table(
-        "turnstile-counts",
-        partitions=opts.turnstile_partitions,
-    )
+    # standby_buffer_size=1: a standby copy (the partitions another worker counts) is
+    # applied as each changelog record arrives, so this worker's totals follow it
+    table = app.Table("turnstile-counts", partitions=opts.turnstile_partitions, standby_buffer_size=1)
 
-    async def decode(value: bytes | None) -> int | None:
-        while True:
-            try:
-                return station_id_of(decoder.decode(value))
-            except RegistryUnavailable as exc:
-                log.warning("Schema Registry unavailable (%s); retrying in 1s", exc)
-                await asyncio.sleep(1.0)
+    async def write_changelog(key: str, value: PartitionState, partition: int) -> Any:
+        # Topic.send, not Table.send_changelog (which goes through Faust's producer
+        # buffer): the record is on its way when this returns; force: never held back
+        # until the event is acked (the summary waits for it first)
+        return await table.changelog_topic.send(key=key, value=value, partition=partition, force=True)
+
+    async def send(key: bytes, value: bytes) -> Any:
+        return await out.send(key=key, value=value)
+
+    summary = TurnstileSummary(
+        opts.turnstiles_topic,
+        decoder,
+        SummaryIO(table.data, write_changelog, send, lambda: cast(SummaryConsumer, app.consumer)),
+        counters.summary,
+    )
+    app.timer(interval=STALL_CHECK_S, name=f"{opts.app_id}.turnstile-stalls")(summary.check_stalls)
+    app.timer(interval=opts.commit_interval, name=f"{opts.app_id}.turnstile-flush")(summary.flush)
+
+    async def final_flush(sender: Any, /, *_args: Any, signal: Any, **_kw: Any) -> None:
+        # a graceful stop (after the consumer stopped, before the producer's last flush)
+        # writes what changed since the last interval; a killed worker's restart writes
+        # every station on its first flush instead
+        log.info("turnstile summary: %d records written at shutdown", await summary.flush())
+
+    app.on_before_shutdown.connect(final_flush)
 
     async def count(stream: Any) -> None:
-        async for events in stream.take_events(opts.batch_size, within=opts.batch_within):
-            by_partition: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
-            for event in events:
-                msg = event.message
-                try:
-                    sid = await decode(event.value)
-                except NotAvro as exc:
-                    sid = None
-                    counters.malformed_turnstiles += 1
-                    log.warning(
-                        "skipped malformed turnstile message (%s[%d]@%d): %s; malformed turnstile messages so far: %d",
-                        msg.topic,
-                        msg.partition,
-                        msg.offset,
-                        exc,
-                        counters.malformed_turnstiles,
-                    )
-                by_partition[msg.partition].append((msg.offset, sid))
-            changed_all: set[int] = set()
-            written = []
-            reread: list[tuple[int, int, str]] = []
-            for partition, batch in by_partition.items():
-                key = str(partition)
-                old = state.data.get(key)
-                gap = first_gap(await expected_offset(partition), (offset for offset, _ in batch))
-                if gap is None:
-                    sought.pop(partition, None)
-                elif await gone(partition, gap):
-                    log.warning(
-                        "turnstile summary: partition %d offsets from %d are gone (retention); counting on",
-                        partition,
-                        gap,
-                    )
-                else:
-                    batch = [e for e in batch if e[0] < gap]  # count up to the gap; the rest comes again
-                    last = sought.get(partition)
-                    now = time.monotonic()
-                    if last is None or last[0] != gap or now - last[1] > RESEEK_S:
-                        sought[partition] = (gap, now)
-                        reread.append((partition, gap, "records before this batch were not delivered"))
-                new, changed = apply_batch(old, batch)
-                if old is not None and new["offset"] == old["offset"]:
-                    continue  # a replay of offsets already counted
-                counters.turnstiles_counted += sum(1 for _, sid in batch if sid is not None)
-                # one changelog record per partition and batch: counts and offset move together
-                state.data[key] = new
-                # Topic.send, not Table.send_changelog (which goes through Faust's producer
-                # buffer): the record is on its way when this returns, and awaited below
-                written.append(
-                    await state.changelog_topic.send(
-                        key=key,
-                        value=new,
-                        partition=partition,  # (the topic has the table's serializers)
-                        force=True,  # never held back until the event is acked: we wait for it first
-                    )
-                )
-                changed_all |= changed
-            # The changelog record must be durable before these events are acked (and their
-            # offsets committed): after a crash in between, the restart would otherwise skip
-            # the events and lose their counts. Faust attaches a table's own writes to their
-            # event for this; our per-batch records are not tied to one event, so wait here.
-            await asyncio.gather(*written)
-            if changed_all:
-                states = list(state.data.values())
-                for sid in sorted(changed_all):
-                    await out.send(key=encode_key(sid), value=encode_value(total(states, sid)))
-            await reread_from(reread)
+        await summary.run(stream.take_events(opts.batch_size, within=opts.batch_within))
 
-    async def earliest(partition: int) -> int:
-        """The partition's first offset on the broker (its low watermark)."""
-        tp = TP(opts.turnstiles_topic, partition)
-        return (await app.consumer.earliest_offsets(tp)).get(tp) or 0
-
-    async def expected_offset(partition: int) -> int:
-        """The next offset to count in ``partition`` (the broker is asked only while the
-        table holds nothing for it)."""
-        st = state.data.get(str(partition))
-        return next_offset(st, await earliest(partition) if st is None else 0)
-
-    async def gone(partition: int, offset: int) -> bool:
-        """Whether the broker no longer has ``offset`` (deleted by retention)."""
-        return await earliest(partition) > offset
-
-    async def reread_from(reasons: list[tuple[int, int, str]]) -> None:
-        """Read each partition in ``reasons`` (partition, first offset missing, why) again
-        from that offset. Not from the committed offsets: Faust treats a jump in the
-        offsets it reads as a gap it may commit past, so the committed offset can already
-        be beyond the missing records. The flow is stopped first (Faust's fetch loop then
-        drops the batch in hand) and the loop given a moment to let go of the record it
-        is handing over, so nothing fetched before the seek moves the read offset past the
-        records about to be fetched again."""
-        if not reasons:
-            return
-        consumer = app.consumer
-        consumer.stop_flow()
-        try:
-            await asyncio.sleep(REREAD_SETTLE_S)
-            for partition, offset, why in reasons:
-                log.warning(
-                    "turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset
-                )
-                await consumer.seek(TP(opts.turnstiles_topic, partition), offset)
-        finally:
-            consumer.resume_flow()
-
-    async def watch_stalls() -> None:
-        """A partition with records beyond the counted offset and no progress over two
-        checks is re-read from that offset. Faust can mark records read that never reach
-        the stream around a rebalance (a restart with a backlog, after a crash); without
-        this the summary would stop there, with nothing after them ever counted."""
-        consumer = app.consumer
-        tps = [tp for tp in consumer.assignment() if tp.topic == opts.turnstiles_topic]
-        if not tps:
-            return
-        ends = await consumer.highwaters(*tps)
-        reread: list[tuple[int, int, str]] = []
-        for tp in tps:
-            done = await expected_offset(tp.partition) - 1
-            end = ends.get(tp)
-            if end is None or end - 1 <= done:
-                stalled.pop(tp.partition, None)
-            elif stalled.get(tp.partition) == done:
-                stalled.pop(tp.partition)
-                reread.append(
-                    (tp.partition, done + 1, f"no progress at offset {done} with {end - 1 - done} newer")
-                )
-            else:
-                stalled[tp.partition] = done
-        await reread_from(reread)
-
-    #: partition -> (missing offset, when it was re-read): records already on their way
-    #: after a seek do not trigger another one until RESEEK_S have passed
-    sought: dict[int, tuple[int, float]] = {}
-    #: partition -> counted offset at the last check, while records beyond it exist
-    stalled: dict[int, int] = {}
-    app.timer(interval=STALL_CHECK_S, name=f"{opts.app_id}.turnstile-stalls")(watch_stalls)
     app.agent(source, name=f"{opts.app_id}.turnstile-summary")(count)

@@ -20,6 +20,7 @@ registry (the agents decode the bytes themselves).
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Generator
 from typing import Any
@@ -62,6 +63,37 @@ class _Resume:
 
 
 class EagerConsumer(faust_aiokafka.Consumer):
+    _parked: asyncio.Event | None = None
+
+    @property
+    def flow_parked(self) -> asyncio.Event:
+        """Set while the fetch loop waits for the flow to resume (see :meth:`wait_flow_parked`)."""
+        if self._parked is None:
+            self._parked = asyncio.Event()
+        return self._parked
+
+    async def _wait_next_records(self, timeout: float) -> Any:
+        while not self.flow_active and not self.should_stop:
+            self.flow_parked.set()
+            try:
+                await self.wait(self.can_resume_flow)  # type: ignore[arg-type]
+            finally:
+                self.flow_parked.clear()
+        return await super()._wait_next_records(timeout)
+
+    async def wait_flow_parked(self, timeout: float) -> bool:
+        """After :meth:`stop_flow`: wait until the fetch loop is parked waiting for the
+        flow to resume. It gets there only after letting go of the record it was handing
+        over (which moves its read offset) and of a fetch in flight (which, returning
+        with the flow stopped, seeks back to the committed offsets); a seek made after
+        this is not undone by either. Faust's own ``wait_for_stopped_flow`` waits on an
+        event that is never cleared. Returns False on timeout (no fetch loop running)."""
+        try:
+            await asyncio.wait_for(self.flow_parked.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
         first = coros[0] if coros else None
         if timeout is not None or not inspect.iscoroutine(first) or self.suspend_flow.is_set():

@@ -4,6 +4,11 @@ ksqlDB's REST responses (https://docs.ksqldb.io/en/latest/developer-guide/ksqldb
 TURNSTILE is a STREAM (each message is one entry); the course project declared a
 TABLE, which modern ksqlDB only allows with a PRIMARY KEY and which would count the
 latest row per key rather than every event.
+
+TURNSTILE_SUMMARY copies the grouping key into the value (``AS_VALUE``) so its values
+read ``{"STATION_ID": id, "COUNT": n}`` as the course project's consumers expect
+(since ksqlDB 0.10 a GROUP BY column is otherwise only in the key); the key column is
+renamed because one name cannot be both. The Faust summary writes the same shape.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ def objects(turnstiles_topic: str = topics.TURNSTILES) -> list[KsqlObject]:
             "TABLE",
             TABLE,
             f"CREATE TABLE {TABLE} WITH (VALUE_FORMAT='JSON') AS "
-            f"SELECT STATION_ID, COUNT(STATION_ID) AS COUNT FROM {STREAM} GROUP BY STATION_ID;",
+            f"SELECT STATION_ID AS STATION_ID_KEY, AS_VALUE(STATION_ID) AS STATION_ID, "
+            f"COUNT(STATION_ID) AS COUNT FROM {STREAM} GROUP BY STATION_ID;",
         ),
     ]
 

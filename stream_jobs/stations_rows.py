@@ -9,8 +9,9 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any
+
+from cta_core import data
 
 #: The eight lines, in the order the dashboard lists them.
 LINES = ("red", "blue", "green", "brown", "purple", "yellow", "pink", "orange")
@@ -128,9 +129,38 @@ def build(stops_csv: str, lines_csv: str) -> StationData:
 
 
 def packaged() -> StationData:
-    """The rows of the CSV copies shipped in ``stream_jobs/data``."""
-    data = files("stream_jobs.data")
-    return build(
-        data.joinpath("cta_L_stops.csv").read_text(encoding="utf-8"),
-        data.joinpath("cta_lines.csv").read_text(encoding="utf-8"),
-    )
+    """The rows of the CSV files shipped in :mod:`cta_core.data`."""
+    return build(data.read_text("cta_L_stops.csv"), data.read_text("cta_lines.csv"))
+
+
+#: columns of the course project's `stations` table (cta_stations.csv), in order
+COURSE_STATION_COLUMNS = (
+    "stop_id",
+    "direction_id",
+    "stop_name",
+    "station_name",
+    "station_descriptive_name",
+    "station_id",
+    "order",
+    "red",
+    "blue",
+    "green",
+)
+
+
+def course_station_rows(text: str | None = None) -> list[dict[str, Any]]:
+    """The course project's three-line `stations` table (packaged cta_stations.csv),
+    typed as its PostgreSQL columns: red/blue/green flags, an ``order`` per line, and
+    no ``line_stations`` (the transform takes the lines from the flags)."""
+    if text is None:
+        text = data.read_text("cta_stations.csv")
+    rows = []
+    for n, rec in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        where = f"cta_stations.csv line {n}"
+        row: dict[str, Any] = {c: rec[c].strip() for c in COURSE_STATION_COLUMNS}
+        for c in ("stop_id", "station_id", "order"):
+            row[c] = _int(rec[c], where)
+        for c in ("red", "blue", "green"):
+            row[c] = _flag(rec[c], where)
+        rows.append(row)
+    return rows

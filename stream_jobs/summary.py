@@ -69,6 +69,42 @@ def total(states: Iterable[Mapping[str, Any]], station_id: int) -> int:
     return sum(int(s["counts"].get(key, 0)) for s in states)
 
 
+def totals(states: Iterable[Mapping[str, Any]]) -> dict[int, int]:
+    """Count per station over every partition's state."""
+    out: dict[int, int] = {}
+    for st in states:
+        for key, n in st["counts"].items():
+            sid = int(key)
+            out[sid] = out.get(sid, 0) + int(n)
+    return out
+
+
+class Coalescer:
+    """What to write to TURNSTILE_SUMMARY at a flush: the stations whose count differs
+    from the last one written (ksqlDB's record cache: the latest value per key once per
+    commit interval, not one record per event).
+
+    Nothing is remembered across a restart, so the first flush of a worker writes every
+    station it knows: counts that a killed worker had not flushed yet are written then.
+    With two workers each flushes its own view (its partitions plus standby copies of
+    the others'); both views end at the same exact counts, so the last record per
+    station is exact whichever worker wrote it.
+    """
+
+    def __init__(self) -> None:
+        self.written: dict[int, int] = {}
+        self.records = 0
+
+    def due(self, current: Mapping[int, int]) -> list[tuple[int, int]]:
+        """(station, count) pairs to write now, in station order."""
+        return sorted((sid, n) for sid, n in current.items() if self.written.get(sid) != n)
+
+    def sent(self, pairs: Iterable[tuple[int, int]]) -> None:
+        for sid, n in pairs:
+            self.written[sid] = n
+            self.records += 1
+
+
 def encode_key(station_id: int) -> bytes:
     """ksqlDB KEY_FORMAT='KAFKA' for an INT column: Kafka's IntegerSerializer, 4 bytes big-endian."""
     return struct.pack(">i", station_id)
@@ -78,6 +114,8 @@ def decode_key(key: bytes) -> int:
     return int(struct.unpack(">i", key)[0])
 
 
-def encode_value(count: int) -> bytes:
-    """ksqlDB VALUE_FORMAT='JSON' for the non-key columns: ``{"COUNT": n}``."""
-    return json.dumps({"COUNT": count}, separators=(",", ":")).encode()
+def encode_value(station_id: int, count: int) -> bytes:
+    """ksqlDB VALUE_FORMAT='JSON' as the statements of :mod:`stream_jobs.ksql_statements`
+    write it: the station id copied into the value (``AS_VALUE``) beside the count,
+    ``{"STATION_ID": id, "COUNT": n}``, as the course project's consumers read it."""
+    return json.dumps({"STATION_ID": station_id, "COUNT": count}, separators=(",", ":")).encode()

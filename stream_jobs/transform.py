@@ -7,6 +7,11 @@ Faust table writes each change to its changelog:
 * ``names``: ``str(station_id)`` -> ``{str(stop_id): station_name}`` (one name per platform);
 * ``memberships``: ``str(station_id)`` -> ``{line: {branch: position}}``.
 
+The lines of a station come from ``line_stations`` (line, branch, position); a station
+with no entry there (the course project's database has only ``stations``) takes its
+lines from the row's line flags (``red``, ``blue``, ``green``, ...) and its order from
+the row's ``order`` column, kept under the branch :data:`FLAGS_BRANCH`.
+
 Output records are ``(key, value)`` for :data:`cta_core.topics.STATIONS_TABLE`,
 key ``"<line>:<station_id>"``, value ``{station_id, station_name, order, line}``
 plus ``branch`` for a station on exactly one named branch (docs/jobs.md).
@@ -28,6 +33,9 @@ Memberships = MutableMapping[str, dict[str, dict[str, int]]]
 
 #: Branch name of single-branch lines; never shown.
 MAIN_BRANCH = "main"
+#: Memberships taken from a ``stations`` row's line flags; used only for stations that
+#: have no ``line_stations`` entry.
+FLAGS_BRANCH = "#flags"
 
 
 class MalformedRow(ValueError):
@@ -39,6 +47,10 @@ class StationRow:
     stop_id: int
     station_id: int
     station_name: str
+    #: lines whose flag column is true, in :data:`LINES` order
+    lines: tuple[str, ...] = ()
+    #: the row's ``order`` column (position along its line), when present
+    order: int | None = None
 
 
 @dataclass(frozen=True)
@@ -78,10 +90,22 @@ def _str_field(obj: Mapping[str, Any], name: str) -> str:
     return value.strip()
 
 
+def _flag(obj: Mapping[str, Any], name: str) -> bool:
+    value = obj.get(name)
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "t", "1", "yes")
+    return value is True or value == 1
+
+
 def parse_station(raw: bytes | str | None) -> StationRow:
     obj = _load(raw)
+    order = _int_field(obj, "order") if obj.get("order") is not None else None
     return StationRow(
-        _int_field(obj, "stop_id"), _int_field(obj, "station_id"), _str_field(obj, "station_name")
+        _int_field(obj, "stop_id"),
+        _int_field(obj, "station_id"),
+        _str_field(obj, "station_name"),
+        tuple(line for line in LINES if _flag(obj, line)),
+        order,
     )
 
 
@@ -117,26 +141,77 @@ def record(line: str, branches: Mapping[str, int], station_id: int, name: str) -
         "order": min(branches.values()),
         "line": line,
     }
-    named = [b for b in branches if b != MAIN_BRANCH]
+    named = [b for b in branches if b not in (MAIN_BRANCH, FLAGS_BRANCH)]
     if len(branches) == 1 and named:
         value["branch"] = named[0]
     return f"{line}:{station_id}", value
 
 
+def effective_lines(lines: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """A station's lines: from ``line_stations`` when it has any entry there, else from
+    its rows' line flags."""
+    listed = {
+        line: {b: p for b, p in branches.items() if b != FLAGS_BRANCH}
+        for line, branches in lines.items()
+        if any(b != FLAGS_BRANCH for b in branches)
+    }
+    if listed:
+        return listed
+    return {line: dict(branches) for line, branches in lines.items() if branches}
+
+
+def _listed(memberships: Memberships, key: str) -> set[str]:
+    """Lines a station has ``line_stations`` entries for; all its lines when it has any."""
+    lines = memberships.get(key) or {}
+    if any(b != FLAGS_BRANCH for branches in lines.values() for b in branches):
+        return set(lines)
+    return set()
+
+
+def _with_flags(memberships: Memberships, row: StationRow) -> set[str]:
+    """Record the row's flagged lines (at its order); returns the lines that changed."""
+    key = str(row.station_id)
+    lines = {line: dict(b) for line, b in (memberships.get(key) or {}).items()}
+    changed = set()
+    for line in row.lines:
+        branches = lines.setdefault(line, {})
+        position = row.order if row.order is not None else branches.get(FLAGS_BRANCH, 0)
+        if branches.get(FLAGS_BRANCH) != position:
+            branches[FLAGS_BRANCH] = position
+            changed.add(line)
+    if changed:
+        memberships[key] = lines
+    return changed
+
+
+def _records(
+    memberships: Memberships, station_id: int, name: str, only: set[str] | None = None
+) -> list[Record]:
+    lines = effective_lines(memberships.get(str(station_id)) or {})
+    return [
+        record(line, lines[line], station_id, name)
+        for line in LINES
+        if line in lines and (only is None or line in only)
+    ]
+
+
 def apply_station(names: Names, memberships: Memberships, row: StationRow) -> list[Record]:
-    """Record a platform's name; re-emit the station's records when its name changed."""
+    """Record a platform's name and line flags; re-emit the station's records when its
+    name changed, or when its flags added a line and it has no ``line_stations`` entry."""
     key = str(row.station_id)
     old = dict(names.get(key) or {})
     before = majority_name(old)
-    if old.get(str(row.stop_id)) == row.station_name:
+    if old.get(str(row.stop_id)) != row.station_name:
+        names[key] = {**old, str(row.stop_id): row.station_name}
+    after = majority_name(names.get(key) or {})
+    flagged = _with_flags(memberships, row)
+    if after is None:
         return []
-    new = {**old, str(row.stop_id): row.station_name}
-    names[key] = new
-    after = majority_name(new)
-    if after == before or after is None:
-        return []
-    lines = memberships.get(key) or {}
-    return [record(line, branches, row.station_id, after) for line, branches in sorted(lines.items())]
+    if after != before:
+        return _records(memberships, row.station_id, after)
+    if flagged:  # only stations without line_stations entries take their lines from flags
+        return _records(memberships, row.station_id, after, only=flagged - _listed(memberships, key))
+    return []
 
 
 def apply_line_station(names: Names, memberships: Memberships, row: LineStationRow) -> list[Record]:
@@ -148,7 +223,7 @@ def apply_line_station(names: Names, memberships: Memberships, row: LineStationR
         branches[row.branch] = row.position
         memberships[key] = lines
     name = majority_name(names.get(key) or {}) or row.station_name
-    return [record(row.line, branches, row.station_id, name)]
+    return [record(row.line, effective_lines(lines)[row.line], row.station_id, name)]
 
 
 def encode(rec: Record) -> tuple[bytes, bytes]:

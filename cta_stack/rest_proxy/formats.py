@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +203,12 @@ def frame(schema_id: int, payload: bytes) -> bytes:
 class AvroJsonConverter:
     """Turns a value in Avro's JSON encoding (unions as ``{"type": value}``,
     bytes as code points 0-255) into the datum fastavro writes; raises
-    ``ValueError`` naming the path of the first mismatch."""
+    ``ValueError`` naming the path of the first mismatch.
+
+    Not fastavro's ``json_reader``: it does not check values against the schema (a
+    float or 2**64 for a long, a 40-bit number for an int pass through to the writer),
+    and a mistyped union or record fails with an AttributeError or TypeError that names
+    no field; tests/unit/cta_stack/test_rest_formats.py holds both to this behaviour."""
 
     def __init__(self, schema: Any) -> None:
         self.schema = normalize(schema)
@@ -221,65 +227,76 @@ class AvroJsonConverter:
         if isinstance(schema, list):
             return self._union(schema, value, path)
         kind = schema if isinstance(schema, str) else schema["type"]
-        if kind == "null":
-            if value is not None:
-                raise ValueError(f"{path}: expected null, got {value!r}")
-            return None
-        if kind == "boolean":
-            if not isinstance(value, bool):
-                raise ValueError(f"{path}: expected boolean, got {value!r}")
-            return value
-        if kind in ("int", "long"):
-            low, high = INT_RANGE if kind == "int" else LONG_RANGE
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{path}: expected {kind}, got {value!r}")
-            return value
-        if kind in ("float", "double"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"{path}: expected {kind}, got {value!r}")
-            return float(value)
-        if kind == "string":
-            if not isinstance(value, str):
-                raise ValueError(f"{path}: expected string, got {value!r}")
-            return value
-        if kind in ("bytes", "fixed"):
-            if not isinstance(value, str):
-                raise ValueError(f"{path}: expected {kind} as a string, got {value!r}")
-            try:
-                data = value.encode("latin-1")
-            except UnicodeEncodeError:
-                raise ValueError(f"{path}: {kind} characters must be code points 0-255") from None
-            if kind == "fixed" and len(data) != schema["size"]:
-                raise ValueError(
-                    f"{path}: fixed {schema['name']} needs {schema['size']} bytes, got {len(data)}"
-                )
-            return data
-        if kind == "enum":
-            if value not in schema["symbols"]:
-                raise ValueError(f"{path}: {value!r} is not a symbol of enum {schema['name']}")
-            return value
-        if kind == "array":
-            if not isinstance(value, list):
-                raise ValueError(f"{path}: expected array, got {value!r}")
-            return [self._convert(schema["items"], item, f"{path}[{i}]") for i, item in enumerate(value)]
-        if kind == "map":
-            if not isinstance(value, dict):
-                raise ValueError(f"{path}: expected map, got {value!r}")
-            return {k: self._convert(schema["values"], v, f"{path}.{k}") for k, v in value.items()}
-        if kind in NAMED:
-            if not isinstance(value, dict):
-                raise ValueError(f"{path}: expected record {schema['name']}, got {value!r}")
-            out = {}
-            for field in schema["fields"]:
-                name = field["name"]
-                if name in value:
-                    out[name] = self._convert(field["type"], value[name], f"{path}.{name}")
-                elif "default" in field:
-                    out[name] = self._default(field["type"], field["default"], f"{path}.{name}")
-                else:
-                    raise ValueError(f"{path}: missing field {name!r} (it has no default)")
-            return out
-        raise ValueError(f"{path}: unsupported schema {schema!r}")
+        convert = _CONVERTERS.get(kind)
+        if convert is None:
+            raise ValueError(f"{path}: unsupported schema {schema!r}")
+        return convert(self, schema, kind, value, path)
+
+    def _null(self, schema: Any, kind: str, value: Any, path: str) -> None:
+        if value is not None:
+            raise ValueError(f"{path}: expected null, got {value!r}")
+
+    def _boolean(self, schema: Any, kind: str, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{path}: expected boolean, got {value!r}")
+        return value
+
+    def _integer(self, schema: Any, kind: str, value: Any, path: str) -> int:
+        low, high = INT_RANGE if kind == "int" else LONG_RANGE
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{path}: expected {kind}, got {value!r}")
+        return value
+
+    def _number(self, schema: Any, kind: str, value: Any, path: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{path}: expected {kind}, got {value!r}")
+        return float(value)
+
+    def _string(self, schema: Any, kind: str, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"{path}: expected string, got {value!r}")
+        return value
+
+    def _bytes(self, schema: Any, kind: str, value: Any, path: str) -> bytes:
+        """bytes and fixed: a string of code points 0-255 (Avro's JSON encoding)."""
+        if not isinstance(value, str):
+            raise ValueError(f"{path}: expected {kind} as a string, got {value!r}")
+        try:
+            data = value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"{path}: {kind} characters must be code points 0-255") from None
+        if kind == "fixed" and len(data) != schema["size"]:
+            raise ValueError(f"{path}: fixed {schema['name']} needs {schema['size']} bytes, got {len(data)}")
+        return data
+
+    def _enum(self, schema: Any, kind: str, value: Any, path: str) -> Any:
+        if value not in schema["symbols"]:
+            raise ValueError(f"{path}: {value!r} is not a symbol of enum {schema['name']}")
+        return value
+
+    def _array(self, schema: Any, kind: str, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise ValueError(f"{path}: expected array, got {value!r}")
+        return [self._convert(schema["items"], item, f"{path}[{i}]") for i, item in enumerate(value)]
+
+    def _map(self, schema: Any, kind: str, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError(f"{path}: expected map, got {value!r}")
+        return {k: self._convert(schema["values"], v, f"{path}.{k}") for k, v in value.items()}
+
+    def _record(self, schema: Any, kind: str, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError(f"{path}: expected record {schema['name']}, got {value!r}")
+        out = {}
+        for field in schema["fields"]:
+            name = field["name"]
+            if name in value:
+                out[name] = self._convert(field["type"], value[name], f"{path}.{name}")
+            elif "default" in field:
+                out[name] = self._default(field["type"], field["default"], f"{path}.{name}")
+            else:
+                raise ValueError(f"{path}: missing field {name!r} (it has no default)")
+        return out
 
     def _default(self, schema: Any, default: Any, path: str) -> Any:
         """Defaults use the first branch of a union, unwrapped (Avro spec)."""
@@ -314,3 +331,23 @@ class AvroJsonConverter:
 
     def _names(self, schema: list[Any]) -> list[str]:
         return [self._branch_name(self._deref(b)) for b in schema]
+
+
+_Converter = Callable[[AvroJsonConverter, Any, str, Any, str], Any]
+#: schema type -> the method checking and converting a value of it
+_CONVERTERS: dict[str, _Converter] = {
+    "null": AvroJsonConverter._null,
+    "boolean": AvroJsonConverter._boolean,
+    "int": AvroJsonConverter._integer,
+    "long": AvroJsonConverter._integer,
+    "float": AvroJsonConverter._number,
+    "double": AvroJsonConverter._number,
+    "string": AvroJsonConverter._string,
+    "bytes": AvroJsonConverter._bytes,
+    "fixed": AvroJsonConverter._bytes,
+    "enum": AvroJsonConverter._enum,
+    "array": AvroJsonConverter._array,
+    "map": AvroJsonConverter._map,
+    "record": AvroJsonConverter._record,
+    "error": AvroJsonConverter._record,
+}

@@ -96,15 +96,21 @@ class _Resolver:
                 f"{path or '/'}: reader name {reader['name']} does not match writer name {writer['name']}"
             ]
         if rk == "fixed":
-            if reader["size"] != writer["size"]:
-                return [f"{path or '/'}: fixed size {reader['size']} differs from writer's {writer['size']}"]
-            return []
+            return self.check_fixed(reader, writer, path)
         if rk == "enum":
-            missing = [s for s in writer["symbols"] if s not in reader["symbols"]]
-            if missing and "default" not in reader:
-                return [f"{path or '/'}: reader enum {reader['name']} lacks writer symbols {missing}"]
-            return []
+            return self.check_enum(reader, writer, path)
         return self.check_record(reader, writer, path)
+
+    def check_fixed(self, reader: dict[str, Any], writer: dict[str, Any], path: str) -> list[str]:
+        if reader["size"] != writer["size"]:
+            return [f"{path or '/'}: fixed size {reader['size']} differs from writer's {writer['size']}"]
+        return []
+
+    def check_enum(self, reader: dict[str, Any], writer: dict[str, Any], path: str) -> list[str]:
+        missing = [s for s in writer["symbols"] if s not in reader["symbols"]]
+        if missing and "default" not in reader:
+            return [f"{path or '/'}: reader enum {reader['name']} lacks writer symbols {missing}"]
+        return []
 
     def check_record(self, reader: dict[str, Any], writer: dict[str, Any], path: str) -> list[str]:
         pair = (reader["name"], writer["name"])

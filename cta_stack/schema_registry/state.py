@@ -23,7 +23,8 @@ from cta_stack.schema_registry import errors
 from cta_stack.schema_registry.canonical import identity_key, normalize
 from cta_stack.schema_registry.compatibility import DEFAULT_LEVEL, LEVELS, check_level
 
-Record = tuple[dict[str, Any], dict[str, Any] | None]
+#: a (key, value) record of the registry's ``_schemas`` store topic (value None: a tombstone)
+StoreRecord = tuple[dict[str, Any], dict[str, Any] | None]
 MODES = ("READWRITE", "READONLY", "IMPORT")
 MAX_VERSION = 2**31 - 1
 
@@ -241,7 +242,7 @@ class RegistryState:
         parsed: Any,
         schema_id: int | None = None,
         version: int | None = None,
-    ) -> tuple[int, list[Record]]:
+    ) -> tuple[int, list[StoreRecord]]:
         """The id ``text`` gets under ``subject`` and the records that make it so
         (none when already registered). Raises 409 when incompatible."""
         self.check_writable(subject)
@@ -279,7 +280,7 @@ class RegistryState:
         value = {"subject": subject, "version": number, "id": schema_id, "schema": compact, "deleted": False}
         return schema_id, [(schema_key(subject, number), value)]
 
-    def plan_delete_subject(self, subject: str, permanent: bool) -> tuple[list[int], list[Record]]:
+    def plan_delete_subject(self, subject: str, permanent: bool) -> tuple[list[int], list[StoreRecord]]:
         self.check_writable(subject)
         all_versions = self.version_list(subject, deleted=True)
         live = [v for v in all_versions if not v.deleted]
@@ -290,7 +291,7 @@ class RegistryState:
                     errors.SUBJECT_NOT_SOFT_DELETED,
                     f"Subject '{subject}' was not deleted first before being permanently deleted",
                 )
-            records: list[Record] = [(schema_key(subject, v.version), None) for v in all_versions]
+            records: list[StoreRecord] = [(schema_key(subject, v.version), None) for v in all_versions]
             return [v.version for v in all_versions], records
         if not live:
             raise errors.RegistryError(
@@ -301,7 +302,9 @@ class RegistryState:
         records = [(schema_key(subject, v.version), v.value(deleted=True)) for v in live]
         return [v.version for v in live], records
 
-    def plan_delete_version(self, subject: str, version: str, permanent: bool) -> tuple[int, list[Record]]:
+    def plan_delete_version(
+        self, subject: str, version: str, permanent: bool
+    ) -> tuple[int, list[StoreRecord]]:
         self.check_writable(subject)
         target = self.get_version(subject, version, deleted=permanent)
         if permanent:
@@ -315,12 +318,12 @@ class RegistryState:
             return target.version, [(schema_key(subject, target.version), None)]
         return target.version, [(schema_key(subject, target.version), target.value(deleted=True))]
 
-    def plan_config(self, subject: str | None, level: object) -> tuple[str, list[Record]]:
+    def plan_config(self, subject: str | None, level: object) -> tuple[str, list[StoreRecord]]:
         if not isinstance(level, str) or level.upper() not in LEVELS:
             raise errors.invalid_level(level)
         return level.upper(), [(config_key(subject), {"compatibilityLevel": level.upper()})]
 
-    def plan_mode(self, subject: str | None, mode: object) -> tuple[str, list[Record]]:
+    def plan_mode(self, subject: str | None, mode: object) -> tuple[str, list[StoreRecord]]:
         if not isinstance(mode, str) or mode.upper() not in MODES:
             raise errors.invalid_mode(mode)
         return mode.upper(), [(mode_key(subject), {"mode": mode.upper()})]

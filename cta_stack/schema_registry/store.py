@@ -30,7 +30,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from cta_stack.schema_registry import errors
-from cta_stack.schema_registry.state import Record, RegistryState
+from cta_stack.schema_registry.state import RegistryState, StoreRecord
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def encode_value(value: dict[str, Any] | None) -> bytes | None:
     return None if value is None else json.dumps(value, separators=(",", ":")).encode()
 
 
-def decode_record(key: bytes | None, value: bytes | None) -> Record | None:
+def decode_record(key: bytes | None, value: bytes | None) -> StoreRecord | None:
     """A store record, or None for one this registry cannot read (logged, skipped)."""
     try:
         parsed_key = json.loads(key) if key else None
@@ -206,7 +206,7 @@ class KafkaStore:
                     future.set_result(None)
 
     # -- writing ------------------------------------------------------------------------------
-    async def put(self, records: list[Record]) -> None:
+    async def put(self, records: list[StoreRecord]) -> None:
         """Write ``records`` (acks=all) and return once all are applied to the state."""
         if not records:
             return

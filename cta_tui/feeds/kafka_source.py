@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -60,6 +61,7 @@ class KafkaSource:
         lag_interval: float = 2.0,
         rediscover_interval: float = 5.0,
         aliases: Mapping[str, str] | None = None,
+        patterns: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.replay_minutes = replay_minutes
@@ -68,6 +70,10 @@ class KafkaSource:
         #: uniquely named copies of a topic; records carry the contract name)
         self.aliases = dict(aliases or {})
         self.topics = tuple(topics_to_read) + tuple(t for t in self.aliases if t not in topics_to_read)
+        #: regular expression -> the contract topic every topic it matches stands for (the
+        #: course's consumers subscribe to ``^org.chicago.cta.station.arrivals.``: one
+        #: arrivals topic per station works too); matches are looked for on every rediscovery
+        self.patterns = {re.compile(p): topic for p, topic in (patterns or {}).items()}
         self.group_id = group_id or f"cta-tui-{uuid.uuid4().hex[:12]}"
         self.clock = clock
         self.metadata_timeout = metadata_timeout
@@ -129,7 +135,9 @@ class KafkaSource:
         self._last_discover = time.monotonic()
         metadata = consumer.list_topics(timeout=self.metadata_timeout)
         new: list[TopicPartition] = []
-        for name in self.topics:
+        for name in self._matching(metadata.topics):
+            self.aliases.setdefault(name, self.patterns[next(p for p in self.patterns if p.search(name))])
+        for name in (*self.topics, *self._matching(metadata.topics)):
             info = metadata.topics.get(name)
             if info is None or info.error is not None or not info.partitions:
                 continue
@@ -142,6 +150,12 @@ class KafkaSource:
             self._assigned[name] = partitions
         if new:
             consumer.incremental_assign(new)
+
+    def _matching(self, names: Iterable[str]) -> list[str]:
+        """Topics on the cluster that a pattern matches (internal ``_`` topics never)."""
+        if not self.patterns:
+            return []
+        return sorted(n for n in names if not n.startswith("_") and any(p.search(n) for p in self.patterns))
 
     def _start_offsets(
         self, consumer: Consumer, physical: str, partitions: list[int]
@@ -216,7 +230,7 @@ class KafkaSource:
             except KafkaException:
                 raise self._unavailable(self._down) from None
             self._down = None
-        missing = len(self._assigned) < len(self.topics)
+        missing = len(self._assigned) < len(self.topics) or bool(self.patterns)
         if missing and time.monotonic() - self._last_discover > self.rediscover_interval:
             try:
                 self._discover(consumer)

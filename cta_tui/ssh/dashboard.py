@@ -17,7 +17,7 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
     from cta_tui.app import make_app
     from cta_tui.feeds.health import HttpHealthProbe
     from cta_tui.logs import default_log_file, log_to_file
-    from cta_tui.ssh.feed import SocketSource
+    from cta_tui.ssh.hub import SocketSource
 
     env_log = os.environ.get("CTA_TUI_LOG_FILE")
     log_to_file(Path(env_log) if env_log else default_log_file())
@@ -36,7 +36,7 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
 
 
 def main() -> None:
-    from cta_tui.ssh.feed import FEED_ENV
+    from cta_tui.ssh.hub import FEED_ENV
 
     feed = os.environ.get(FEED_ENV)
     if feed:

@@ -8,7 +8,7 @@ marked for it (:mod:`cta_tui.ssh.keys`), otherwise its dashboard runs with
 
 By default the sessions share one set of Kafka consumers: the server reads the
 dashboard's topics once and streams the decoded records to every session's
-dashboard (:mod:`cta_tui.ssh.feed`). ``shared_feed=False`` (``--feed per-session``)
+dashboard (:mod:`cta_tui.ssh.hub`). ``shared_feed=False`` (``--feed per-session``)
 gives each dashboard its own consumers instead; bench/bench_ssh.py compares both.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 import asyncssh
 
 from cta_core.settings import Settings
-from cta_tui.ssh.feed import FEED_ENV, FeedHub, Snapshot
+from cta_tui.ssh.hub import FEED_ENV, RecordHub, Snapshot
 from cta_tui.ssh.keys import Access, KeyRing, fingerprint, load_or_create_host_key
 from cta_tui.ssh.session import DashboardSession, SessionInfo
 
@@ -172,7 +172,7 @@ class SSHDashboardServer:
         self.limiter = SessionLimiter(options.max_sessions)
         self.host_key: asyncssh.SSHKey | None = None
         self._acceptor: asyncssh.SSHAcceptor | None = None
-        self.hub: FeedHub | None = None
+        self.hub: RecordHub | None = None
         self._feed_dir: str | None = None
 
     @property
@@ -223,7 +223,7 @@ class SSHDashboardServer:
         self._feed_dir = tempfile.mkdtemp(prefix="cta-tui-ssh-")
         path = os.path.join(self._feed_dir, "feed.sock")
         source = KafkaSource(self.options.settings, replay_minutes=self.options.replay_minutes)
-        self.hub = FeedHub(source, Snapshot(replay_seconds=self.options.replay_minutes * 60))
+        self.hub = RecordHub(source, Snapshot(replay_seconds=self.options.replay_minutes * 60))
         await self.hub.start(path)
         log.info("shared feed: one set of Kafka consumers for all sessions (%s)", path)
         return path

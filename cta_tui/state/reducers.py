@@ -156,12 +156,11 @@ _NO_STATIONS: dict[int, LineStation] = {}
 
 
 def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, Any]], now: float) -> int:
-    """The hot path (tens of thousands of records a second): locals bound once."""
+    """The hot path (tens of thousands of records a second): locals bound once. Malformed
+    arrivals are counted, those at stations not known yet held back, stale ones skipped."""
     changed = 0
     trains = state.trains
-    boards = state.boards
     known = state.station_names
-    lines = state.lines
     pending = state.pending_arrivals
     for value in values:
         get = value.get
@@ -179,58 +178,69 @@ def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, A
         if train is not None and seq is not None and train.seq is not None and seq <= train.seq:
             state.stale_arrivals += 1
             continue
-        line = line.lower()
-        direction = get("direction") or "a"
-        prev = get("prev_station_id")
-        status = get("train_status") or "in_service"
-        sim_time = get("sim_time")
-        if sim_time is not None and sim_time.__class__ is not int:
-            # fastavro returns datetimes for timestamp-millis when logical types are kept
-            sim_time = int(sim_time.timestamp() * 1000) if hasattr(sim_time, "timestamp") else None
-        line_obj = lines.get(line)
-        heading = _heading(
-            state,
-            line_obj.stations if line_obj is not None else _NO_STATIONS,
-            line,
-            station_id,
-            prev,
-            direction,
-        )
-        delay = get("delay_s")
-        if train is None:
-            train_id = str(train_id)
-            trains[train_id] = Train(
-                train_id=train_id,
-                line=line,
-                station_id=station_id,
-                direction=direction,
-                heading=heading,
-                status=status,
-                seq=seq,
-                sim_time_ms=sim_time,
-                received_at=now,
-                prev_station_id=prev,
-                branch=get("branch"),
-                delay_s=delay,
-            )
-        else:
-            train.line = line
-            train.station_id = station_id
-            train.direction = direction
-            train.heading = heading
-            train.status = status
-            train.seq = seq
-            train.sim_time_ms = sim_time
-            train.received_at = now
-            train.prev_station_id = prev
-            train.branch = get("branch")
-            train.delay_s = delay
-        board = boards.get(station_id)
-        if board is None:
-            board = boards[station_id] = deque(maxlen=BOARD_SIZE)
-        board.appendleft(ArrivalEntry(train_id, line, direction, heading, status, sim_time, now, delay))
+        _apply_arrival(state, value, train, train_id, station_id, line.lower(), now)
         changed += 1
     return changed
+
+
+def _sim_time_ms(sim_time: Any) -> int | None:
+    if sim_time is None or sim_time.__class__ is int:
+        return sim_time  # type: ignore[no-any-return]
+    # fastavro returns datetimes for timestamp-millis when logical types are kept
+    return int(sim_time.timestamp() * 1000) if hasattr(sim_time, "timestamp") else None
+
+
+def _apply_arrival(
+    state: DashboardState,
+    value: Mapping[str, Any],
+    train: Train | None,
+    train_id: Any,
+    station_id: int,
+    line: str,
+    now: float,
+) -> None:
+    """One valid, current arrival: the train moves there and the station's board shows it."""
+    get = value.get
+    direction = get("direction") or "a"
+    prev = get("prev_station_id")
+    status = get("train_status") or "in_service"
+    sim_time = _sim_time_ms(get("sim_time"))
+    line_obj = state.lines.get(line)
+    stations = line_obj.stations if line_obj is not None else _NO_STATIONS
+    heading = _heading(state, stations, line, station_id, prev, direction)
+    delay = get("delay_s")
+    if train is None:
+        train_id = str(train_id)
+        state.trains[train_id] = Train(
+            train_id=train_id,
+            line=line,
+            station_id=station_id,
+            direction=direction,
+            heading=heading,
+            status=status,
+            seq=get("seq"),
+            sim_time_ms=sim_time,
+            received_at=now,
+            prev_station_id=prev,
+            branch=get("branch"),
+            delay_s=delay,
+        )
+    else:
+        train.line = line
+        train.station_id = station_id
+        train.direction = direction
+        train.heading = heading
+        train.status = status
+        train.seq = get("seq")
+        train.sim_time_ms = sim_time
+        train.received_at = now
+        train.prev_station_id = prev
+        train.branch = get("branch")
+        train.delay_s = delay
+    board = state.boards.get(station_id)
+    if board is None:
+        board = state.boards[station_id] = deque(maxlen=BOARD_SIZE)
+    board.appendleft(ArrivalEntry(train_id, line, direction, heading, status, sim_time, now, delay))
 
 
 # --------------------------------------------------------------------------- summary
@@ -313,6 +323,13 @@ def apply_weather(state: DashboardState, records: Iterable[Record], now: float) 
         current = state.weather.sim_time_ms if state.weather is not None else None
         if sim_time is not None and current is not None and sim_time < current and not _after(current, clock):
             continue  # older than the reading shown (the topic's last few are read at start)
+        shown = state.weather
+        if shown is not None and (shown.sim_time_ms, shown.temperature_f, shown.status) == (
+            sim_time,
+            float(temp),
+            status,
+        ):
+            continue  # the same hour's reading again (a retried POST the proxy had written)
         state.weather = Weather(float(temp), status, sim_time, now)
         changed += 1
     return changed

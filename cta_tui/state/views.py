@@ -154,58 +154,68 @@ def format_temperature(state: DashboardState, celsius: bool) -> str:
     return f"{w.temperature_f:.0f}°F {w.status.replace('_', ' ')}"
 
 
+def _line_snapshot(state: DashboardState, name: str, sim_ms: int | None) -> dict[str, Any]:
+    line = state.lines[name]
+    trains = [t for t in state.trains.values() if t.line == name and t.in_service]
+    return {
+        "stations": [
+            {"station_id": s.station_id, "name": s.name, "order": s.order, "branch": s.branch}
+            for s in line.ordered()
+        ],
+        "trains": [
+            {
+                "train_id": t.train_id,
+                "station_id": t.station_id,
+                "station_name": state.station_name(t.station_id),
+                "direction": t.direction,
+                "heading": t.heading,
+                "status": t.status,
+                "position": "departed" if is_departed(t, sim_ms) else "at",
+                "seq": t.seq,
+            }
+            for t in sorted(trains, key=lambda t: t.train_id)
+        ],
+    }
+
+
+def _weather_snapshot(state: DashboardState) -> dict[str, Any] | None:
+    w = state.weather
+    if w is None:
+        return None
+    return {
+        "temperature_f": round(w.temperature_f, 1),
+        "temperature_c": round(w.temperature_c, 1),
+        "status": w.status,
+        "sim_time_ms": w.sim_time_ms,
+    }
+
+
+def _sim_snapshot(state: DashboardState) -> dict[str, Any] | None:
+    s = state.sim
+    if s is None:
+        return None
+    return {
+        "run_id": s.run_id,
+        "state": s.state,
+        "sim_time": s.sim_time,
+        "sim_time_ms": s.sim_time_ms,
+        "speed": s.speed,
+        "paused": s.paused,
+        "trains": s.trains,
+    }
+
+
 def snapshot(state: DashboardState, now: float) -> dict[str, Any]:
     """Everything `cta-tui --once --json` prints."""
-    lines: dict[str, Any] = {}
     names = [n for n in LINE_ORDER if n in state.lines] + sorted(set(state.lines) - set(LINE_ORDER))
     sim_ms = sim_now_ms(state)
-    for name in names:
-        line = state.lines[name]
-        trains = [t for t in state.trains.values() if t.line == name and t.in_service]
-        lines[name] = {
-            "stations": [
-                {"station_id": s.station_id, "name": s.name, "order": s.order, "branch": s.branch}
-                for s in line.ordered()
-            ],
-            "trains": [
-                {
-                    "train_id": t.train_id,
-                    "station_id": t.station_id,
-                    "station_name": state.station_name(t.station_id),
-                    "direction": t.direction,
-                    "heading": t.heading,
-                    "status": t.status,
-                    "position": "departed" if is_departed(t, sim_ms) else "at",
-                    "seq": t.seq,
-                }
-                for t in sorted(trains, key=lambda t: t.train_id)
-            ],
-        }
-    w = state.weather
-    s = state.sim
+    lines = {name: _line_snapshot(state, name, sim_ms) for name in names}
     return {
         "lines": lines,
         "trains": sum(len(v["trains"]) for v in lines.values()),
         "counts": {str(k): v for k, v in sorted(state.turnstile_counts.items())},
-        "weather": None
-        if w is None
-        else {
-            "temperature_f": round(w.temperature_f, 1),
-            "temperature_c": round(w.temperature_c, 1),
-            "status": w.status,
-            "sim_time_ms": w.sim_time_ms,
-        },
-        "sim": None
-        if s is None
-        else {
-            "run_id": s.run_id,
-            "state": s.state,
-            "sim_time": s.sim_time,
-            "sim_time_ms": s.sim_time_ms,
-            "speed": s.speed,
-            "paused": s.paused,
-            "trains": s.trains,
-        },
+        "weather": _weather_snapshot(state),
+        "sim": _sim_snapshot(state),
         "topics": {
             name: {
                 "messages": t.messages,

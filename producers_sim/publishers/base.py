@@ -6,14 +6,14 @@ from typing import Protocol
 
 from cta_core import topics
 from producers_sim.control import TopicCounters
-from producers_sim.records import Record, record_topic
+from producers_sim.records import SinkRecord, record_topic
 
 
 class EventSink(Protocol):
     @property
     def counters(self) -> TopicCounters: ...
 
-    def publish_many(self, records: list[Record]) -> None:
+    def publish_many(self, records: list[SinkRecord]) -> None:
         """Hand records over, in order; may block briefly when a local queue is full."""
 
     def poll(self) -> None:
@@ -41,7 +41,7 @@ class CompositeSink:
     def counters(self) -> TopicCounters:
         return self.events.counters.merged(self.weather.counters)
 
-    def publish_many(self, records: list[Record]) -> None:
+    def publish_many(self, records: list[SinkRecord]) -> None:
         names = list(map(record_topic, records))  # searched in C: weather is rare (hourly)
         weather = self.weather_topic
         start = 0

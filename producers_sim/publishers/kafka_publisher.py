@@ -23,7 +23,7 @@ from cta_core.kafka_clients import ensure_topics, make_producer, spec_for
 from cta_core.schemas import schema_text
 from cta_core.settings import Settings
 from producers_sim.control import EVENT_TOPICS, TopicCounters
-from producers_sim.records import Record, count_by_topic
+from producers_sim.records import SinkRecord, count_by_topic
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class KafkaPublisher:
             except BufferError:
                 producer.poll(0.05)  # local queue full: let deliveries drain, then retry
 
-    def publish_many(self, records: list[Record]) -> None:
+    def publish_many(self, records: list[SinkRecord]) -> None:
         """Records prepared by :class:`~producers_sim.prepare.KafkaPreparer`: arrivals and
         turnstile entries, already Avro. One ``poll(0)`` per call rather than one per record
         (the runner hands over at most ``CHUNK`` records at a time, and polls between bursts

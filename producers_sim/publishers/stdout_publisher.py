@@ -7,7 +7,7 @@ import sys
 from typing import TextIO
 
 from producers_sim.control import TopicCounters
-from producers_sim.records import Record, count_by_topic
+from producers_sim.records import SinkRecord, count_by_topic
 
 
 class StdoutPublisher:
@@ -15,7 +15,7 @@ class StdoutPublisher:
         self.stream = stream if stream is not None else sys.stdout
         self.counters = TopicCounters()
 
-    def publish_many(self, records: list[Record]) -> None:
+    def publish_many(self, records: list[SinkRecord]) -> None:
         self.stream.write("".join([f"{value}\n" for _, _, value, _ in records]))
         produced, delivered = self.counters.produced, self.counters.delivered
         for topic, n in count_by_topic(records).items():

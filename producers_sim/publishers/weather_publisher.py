@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 
 from cta_core import topics
+from cta_core.backoff import Backoff
 from cta_core.schemas import schema_text
 from producers_sim.control import TopicCounters
 from producers_sim.events import Event, WeatherEvent
-from producers_sim.records import Record
+from producers_sim.records import SinkRecord
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class WeatherPublisher:
             with self._lock:
                 self.counters.failed[topics.WEATHER] += 1
 
-    def publish_many(self, records: list[Record]) -> None:
+    def publish_many(self, records: list[SinkRecord]) -> None:
         """Weather records carry the event itself (see :class:`~producers_sim.prepare.KafkaPreparer`)."""
         for record in records:
             self.publish(record[2])
@@ -149,7 +150,7 @@ class WeatherPublisher:
         return body
 
     def _send_with_retry(self, batch: list[WeatherEvent]) -> None:
-        delay = self._backoff_initial
+        backoff = Backoff(self._backoff_initial, self._backoff_max)
         while True:
             outcome = self._send(batch)
             if outcome is not None:
@@ -158,11 +159,10 @@ class WeatherPublisher:
                     self.counters.delivered[topics.WEATHER] += ok
                     self.counters.failed[topics.WEATHER] += bad
                 return
-            if self._stop.wait(delay):
+            if self._stop.wait(backoff.next()):
                 with self._lock:
                     self.counters.failed[topics.WEATHER] += len(batch)
                 return
-            delay = min(delay * 2, self._backoff_max)
 
     def _send(self, batch: list[WeatherEvent]) -> tuple[int, int] | None:
         """POST once; (delivered, failed) when the proxy answered for good, None to retry."""

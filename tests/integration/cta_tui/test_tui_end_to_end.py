@@ -1,5 +1,8 @@
 """End to end on the real local stack: the simulator runs at 600x for 20 s, then
-`cta-tui --once --json` shows trains on every line, the weather and turnstile counts.
+`cta-tui --once --json` shows trains on every line, the weather, and turnstile counts
+equal per station to what the simulator reported producing. The test runs on its own
+copies of the topics (``--topic-suffix``) and its own Faust app id, so neither other
+runs on the shared stack nor data from earlier runs can satisfy it.
 
 Needs the stack (session fixture ``stack``), the simulator (producers_sim) and the jobs
 that fill the stations table and TURNSTILE_SUMMARY (`cta-jobs setup` + the Faust worker).
@@ -14,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -56,12 +60,12 @@ def _stop(proc: subprocess.Popen[str]) -> None:
             proc.wait()
 
 
-def _once(stack: Settings) -> dict:
+def _once(stack: Settings, suffix: str) -> dict:
     from cta_tui.cli import main
 
     result = CliRunner().invoke(
         main,
-        ["--once", "--json", "--once-timeout", "30", "--replay-minutes", "2"],
+        ["--once", "--json", "--once-timeout", "30", "--replay-minutes", "2", "--topic-suffix", suffix],
         env={
             "CTA_BOOTSTRAP_SERVERS": stack.bootstrap_servers,
             "CTA_SCHEMA_REGISTRY_URL": stack.schema_registry_url,
@@ -72,55 +76,91 @@ def _once(stack: Settings) -> dict:
     return data
 
 
+def _wait_for_table(stack: Settings, faust: subprocess.Popen[str], table: str, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while not _topic_has_data(stack, table):
+        assert faust.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "the stations table stayed empty for 90 s"
+        time.sleep(1)
+
+
+def _simulate(env: dict[str, str], suffix: str, report: Path, seconds: float) -> dict:
+    """cta-sim at 600x on the suffixed topics for ``seconds`` of wall time; its report."""
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "producers_sim", "--speed", "600", "--seed", "1", "--topic-suffix", suffix,
+         "--no-control", "--report", str(report)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert sim.poll() is None, f"cta-sim exited early: {sim.stderr.read() if sim.stderr else ''}"
+            time.sleep(0.5)  # the simulator runs for a fixed wall time, by design of the test
+    finally:
+        _stop(sim)
+    assert sim.returncode == 0, sim.stderr.read() if sim.stderr else ""
+    produced: dict = json.loads(report.read_text())
+    return produced
+
+
 def test_once_json_after_simulator_run(stack: Settings, tmp_path: Path) -> None:
-    """The pipeline as `make demo` runs it: `cta-jobs setup`, the Faust worker, then
-    the simulator at 600x for 20 s; `cta-tui --once --json` must then show it all."""
+    """The pipeline as `make demo` runs it, on this test's own copies of the topics and
+    its own Faust app id: `cta-jobs setup`, the Faust worker, the simulator at 600x for
+    20 s; `cta-tui --once --json` must then show trains on every line, the weather, and
+    per station exactly the turnstile entries the simulator reported producing."""
+    suffix = f".e2e{uuid.uuid4().hex[:8]}"
+    app_id = f"cta-e2e-{suffix[4:]}"
+    table, turnstiles, summary = (
+        t + suffix for t in (topics.STATIONS_TABLE, topics.TURNSTILES, topics.TURNSTILE_SUMMARY)
+    )
     env = {**os.environ, "CTA_BOOTSTRAP_SERVERS": stack.bootstrap_servers}
     setup = subprocess.run(
         [sys.executable, "-m", "stream_jobs", "setup"], env=env, capture_output=True, text=True, timeout=300
     )
     assert setup.returncode == 0, setup.stdout + setup.stderr
-    faust_log = (tmp_path / "faust.log").open("w")
+    log = tmp_path / "faust.log"
+    faust_log = log.open("w")
     faust = subprocess.Popen(
-        [sys.executable, "-m", "stream_jobs", "faust", "--data-dir", str(tmp_path / "faust")],
+        [sys.executable, "-m", "stream_jobs", "faust", "--app-id", app_id, "--data-dir", str(tmp_path / "faust"),
+         "--stations-table-topic", table, "--turnstiles-topic", turnstiles, "--summary-topic", summary],
         env=env,
         stdout=faust_log,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    sim: subprocess.Popen[str] | None = None
+    )  # fmt: skip
     try:
-        deadline = time.monotonic() + 90
-        while not _topic_has_data(stack, topics.STATIONS_TABLE):
-            assert faust.poll() is None, (tmp_path / "faust.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the stations table stayed empty for 90 s"
-            time.sleep(1)
-        sim = subprocess.Popen(
-            [sys.executable, "-m", "producers_sim", "--speed", "600", "--seed", "1"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert sim.poll() is None, f"cta-sim exited early: {sim.stderr.read() if sim.stderr else ''}"
-            time.sleep(0.5)  # the simulator runs for a fixed wall time, by design of the test
-        _stop(sim)
+        _wait_for_table(stack, faust, table, log)
+        report = _simulate(env, suffix, tmp_path / "sim-report.json", seconds=20)
+        assert not any(report["failed"].values()) and report["undelivered"] == 0, report
+        expected = report["turnstile_entries_by_station"]
+        assert sum(expected.values()) == report["produced"][topics.TURNSTILES] > 0
         # The summary trails the simulator by Faust's commit interval: poll for it.
         deadline = time.monotonic() + 90
-        data = _once(stack)
-        while not data["counts"] and time.monotonic() < deadline:
+        data = _once(stack, suffix)
+        while data["counts"] != expected and time.monotonic() < deadline:
+            assert faust.poll() is None, log.read_text()[-3000:]
             time.sleep(2)
-            data = _once(stack)
+            data = _once(stack, suffix)
     finally:
-        if sim is not None:
-            _stop(sim)
         _stop(faust)
         faust_log.close()
+        make_admin(stack).delete_topics(
+            [t + suffix for t in (topics.ARRIVALS, topics.TURNSTILES, topics.WEATHER, topics.STATIONS_TABLE,
+                                  topics.TURNSTILE_SUMMARY)]
+            + [f"{app_id}-turnstile-counts-changelog", f"{app_id}-__assignor-__leader"]
+        )  # fmt: skip
 
+    missing = {k: v for k, v in expected.items() if data["counts"].get(k) != v}
+    extra = set(data["counts"]) - set(expected)
+    assert not missing and not extra, (
+        f"summary differs from what cta-sim produced at {len(missing)} stations "
+        f"(first: {sorted(missing.items())[:5]} vs {[(k, data['counts'].get(k)) for k in sorted(missing)[:5]]}); "
+        f"stations never produced: {sorted(extra)[:5]}"
+    )
     with_trains = {name for name, line in data["lines"].items() if line["trains"]}
     assert with_trains >= LINES, f"lines without trains: {sorted(LINES - with_trains)}"
     assert data["weather"] is not None and isinstance(data["weather"]["temperature_f"], float)
-    assert data["counts"] and all(v >= 0 for v in data["counts"].values())
     assert data["topics"][topics.ARRIVALS]["malformed"] == 0

@@ -98,3 +98,66 @@ def test_kafka_source_reads_avro_and_json_and_counts_malformed(stack: Settings) 
         assert [s.name for s in state.lines["red"].ordered()] == ["Howard", "Jarvis", "Morse"]
     finally:
         admin.delete_topics([arrivals, table, summary])
+
+
+def _arrival(parsed: object, schema_id: int, station: int, train: str, direction: str) -> bytes:
+    value = {
+        "station_id": station,
+        "train_id": train,
+        "direction": direction,
+        "line": "blue",
+        "train_status": "in_service",
+        "prev_station_id": None,
+        "prev_direction": None,
+        "sim_time": int(time.time() * 1000),
+        "seq": 1,
+    }
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, parsed, value)
+    return b"\x00" + struct.pack(">I", schema_id) + buf.getvalue()
+
+
+def test_arrival_topics_are_followed_by_pattern_including_ones_created_later(stack: Settings) -> None:
+    """As the course's consumers subscribe: one arrivals topic per station works; a
+    topic that appears while the dashboard runs is picked up at the next rediscovery."""
+    prefix = f"cta-tui-test-pattern-{uuid.uuid4().hex[:8]}."
+    first, later, other = f"{prefix}40890", f"{prefix}40380", f"cta-tui-test-other-{uuid.uuid4().hex[:8]}"
+    admin = make_admin(stack)
+    ensure_topics(admin, [TopicSpec(first), TopicSpec(other)])
+    registry = make_registry_client(stack)
+    parsed = fastavro.parse_schema(schemas.schema_dict(schemas.ARRIVAL_VALUE))
+    ids = {
+        t: registry.register_schema(f"{t}-value", Schema(schemas.schema_text(schemas.ARRIVAL_VALUE), "AVRO"))
+        for t in (first, later, other)
+    }
+    producer = make_producer(stack)
+    source = KafkaSource(
+        stack,
+        topics_to_read=(),
+        patterns={"^" + prefix.replace(".", r"\."): topics.ARRIVALS},
+        rediscover_interval=0.5,
+    )
+    state = DashboardState()
+
+    def seen() -> set[str]:  # no stations table here: arrivals wait as pending, by train
+        return set(state.trains) | {str(v.get("train_id")) for v in state.pending_arrivals}
+
+    try:
+        producer.produce(first, key=b"B1", value=_arrival(parsed, ids[first], 40890, "B1", "a"))
+        producer.produce(other, key=b"X1", value=_arrival(parsed, ids[other], 40890, "X1", "a"))
+        producer.flush(15)
+        deadline = time.monotonic() + 30
+        while "B1" not in seen() and time.monotonic() < deadline:
+            apply_batch(state, source.poll(1000, 0.5), time.time())
+        ensure_topics(admin, [TopicSpec(later)])
+        producer.produce(later, key=b"B2", value=_arrival(parsed, ids[later], 40380, "B2", "b"))
+        producer.flush(15)
+        deadline = time.monotonic() + 30
+        while "B2" not in seen() and time.monotonic() < deadline:
+            apply_batch(state, source.poll(1000, 0.5), time.time())
+    finally:
+        source.close()
+        admin.delete_topics([first, later, other])
+    assert {"B1", "B2"} <= seen()
+    assert "X1" not in seen()  # a topic the pattern does not match is not read
+    assert state.topic(topics.ARRIVALS).malformed == 0

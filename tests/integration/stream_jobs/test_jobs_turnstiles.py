@@ -147,3 +147,77 @@ def test_malformed_messages_are_logged_counted_and_skipped(stack: Settings, tmp_
         assert _counts(read_latest(stack, summary, lambda got: _counts(got) == both, timeout=60)) == both
     finally:
         worker.stop()
+
+
+def _line_station_rows(n: int) -> list[tuple[bytes | None, bytes]]:
+    return [
+        (
+            None,
+            json.dumps(
+                {
+                    "line": "red",
+                    "branch": "main",
+                    "position": i,
+                    "station_id": 40000 + i,
+                    "station_name": f"S{i}",
+                }
+            ).encode(),
+        )
+        for i in range(n)
+    ]
+
+
+def _spread(
+    events: list[tuple[bytes, bytes]], expected: dict[int, int], start: int = 0
+) -> tuple[list[tuple[bytes, bytes]], dict[int, int]]:
+    return [(struct.pack(">i", start + i), v) for i, (_k, v) in enumerate(events)], expected
+
+
+def test_two_workers_share_partitions_and_one_killed_loses_nothing(stack: Settings, tmp_path: Path) -> None:
+    """Two `cta-jobs faust` on one app id split the partitions; kill -9 of one mid-stream:
+    the survivor takes its partitions over, the summary ends exact for every station
+    (no loss, no double count) and the stations table has every record."""
+    turnstiles, summary, app_id = unique("test.turnstiles"), unique("test.summary"), unique("test-two")
+    st_raw, ls_raw, st_table = unique("test.st.raw"), unique("test.ls.raw"), unique("test.st.table")
+    ensure_topics(
+        make_admin(stack), [TopicSpec(turnstiles, partitions=3), TopicSpec(st_raw), TopicSpec(ls_raw)]
+    )
+    # keyed by event, not station: every station's entries spread over all partitions,
+    # so each worker counts part of every station (the course project keyed events by time)
+    first, exp1 = _spread(*_events(stack, turnstiles, 8000, seed=5))
+    second, exp2 = _spread(*_events(stack, turnstiles, 8000, seed=6), start=8000)
+    expected = {s: exp1.get(s, 0) + exp2.get(s, 0) for s in set(exp1) | set(exp2)}
+    topics_args = (
+        "--stations-topic",
+        st_raw,
+        "--line-stations-topic",
+        ls_raw,
+        "--stations-table-topic",
+        st_table,
+    )
+    workers = [_worker(stack, tmp_path, app_id, turnstiles, summary, *topics_args).start() for _ in range(2)]
+    try:
+        for w in workers:
+            assert w.wait_for_log("Worker ready", 90), w.log()[-2000:]
+        produce(stack, ls_raw, _line_station_rows(20))
+        produce(stack, turnstiles, first)
+        # both running: each writes totals over every partition (its own and standby copies)
+        both = read_latest(stack, summary, lambda got: _counts(got) == exp1, timeout=90)
+        assert _counts(both) == exp1, workers[0].log()[-2000:] + workers[1].log()[-2000:]
+        # and they did share: each was assigned turnstile partitions (Faust's assignment table)
+        assigned = re.compile(rf"\| {re.escape(turnstiles)}\s+\| \{{")
+        assert all(assigned.search(w.log()) for w in workers), [w.log()[-1500:] for w in workers]
+        produce(stack, turnstiles, second[:4000])
+        workers[0].stop(sig=signal.SIGKILL)  # mid-stream: its partitions move to the other
+        produce(stack, turnstiles, second[4000:])
+        produce(stack, ls_raw, _line_station_rows(40)[20:])
+        final = read_latest(stack, summary, lambda got: _counts(got) == expected, timeout=120)
+        assert _counts(final) == expected, workers[1].log()[-3000:]
+        assert all(json.loads(v)["STATION_ID"] == decode_key(k) for k, v in final.items())
+        # nothing later (a double count would show up as a higher COUNT)
+        assert _counts(read_latest(stack, summary, lambda got: False, timeout=6)) == expected
+        table = read_latest(stack, st_table, lambda got: len(got) == 40, timeout=60)
+        assert sorted(table) == sorted(f"red:{40000 + i}".encode() for i in range(40))
+    finally:
+        for w in workers:
+            w.stop()

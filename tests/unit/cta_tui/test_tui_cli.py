@@ -59,3 +59,35 @@ def test_low_colour_theme_and_default() -> None:
     default = make_app(Settings.from_env({}), MemorySource(), control=MemoryControlPublisher())
     assert low.theme == "ansi-dark" and low.current_theme.ansi
     assert default.theme == "textual-dark"
+
+
+def test_every_topic_read_can_be_named_by_flag_and_env_var() -> None:
+    out = CliRunner().invoke(main, ["--help"]).output
+    for flag, env in [
+        ("--arrivals-pattern", "CTA_ARRIVALS_PATTERN"),
+        ("--stations-table-topic", "CTA_STATIONS_TABLE_TOPIC"),
+        ("--summary-topic", "CTA_SUMMARY_TOPIC"),
+        ("--weather-topic", "CTA_WEATHER_TOPIC"),
+        ("--status-topic", "CTA_SIM_STATUS_TOPIC"),
+    ]:
+        assert flag in out and env in out
+    bad = CliRunner().invoke(main, ["--arrivals-pattern", "(", "--once"])
+    assert bad.exit_code == 2 and "not a regular expression" in bad.output
+
+
+def test_topic_names_map_other_deployments_names_onto_the_contract() -> None:
+    from cta_core import topics
+    from cta_tui.feeds.topic_names import ARRIVALS_PATTERN, TopicNames
+
+    default = TopicNames().source_kwargs()
+    assert default["aliases"] == {} and default["patterns"] == {ARRIVALS_PATTERN: topics.ARRIVALS}
+    assert set(default["topics_to_read"]) == {
+        topics.STATIONS_TABLE,
+        topics.TURNSTILE_SUMMARY,
+        topics.WEATHER,
+        topics.SIM_STATUS,
+    }
+    other = TopicNames(arrivals_pattern="", summary="turnstile_summary", weather="weather").source_kwargs()
+    assert other["aliases"] == {"turnstile_summary": topics.TURNSTILE_SUMMARY, "weather": topics.WEATHER}
+    assert other["patterns"] == {} and topics.ARRIVALS in other["topics_to_read"]
+    assert topics.WEATHER not in other["topics_to_read"]

@@ -237,3 +237,16 @@ def test_station_rows_replace_by_key_and_tombstone_removes(stations: list[Record
     assert state.lines["red"].stations[40100].name == "Morse Ave"
     apply_records(state, topics.STATIONS_TABLE, [Record(topics.STATIONS_TABLE, "red:40100", None)], NOW)
     assert 40100 not in state.lines["red"].stations and not state.known_station(40100)
+
+
+def test_the_same_hours_reading_twice_shows_once() -> None:
+    """A retried weather POST that the proxy had already written puts the same reading
+    on the topic twice; the dashboard shows it once (nothing changes, nothing repaints)."""
+    state = DashboardState()
+    reading = {"temperature": 71.5, "status": "sunny", "sim_time": 1_783_501_200_000}
+    first = apply_records(state, topics.WEATHER, [Record(topics.WEATHER, None, reading, None)], 0.0)
+    again = apply_records(state, topics.WEATHER, [Record(topics.WEATHER, None, dict(reading), None)], 1.0)
+    assert (first, again) == (1, 0)
+    assert state.weather is not None and state.weather.received_at == 0.0
+    nxt = {**reading, "sim_time": reading["sim_time"] + 3_600_000, "temperature": 73.0}
+    assert apply_records(state, topics.WEATHER, [Record(topics.WEATHER, None, nxt, None)], 2.0) == 1

@@ -96,3 +96,10 @@ def test_kafka_unreachable_gives_one_line_naming_the_servers_and_exit_1() -> Non
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert servers in lines[0] and "cta-stack up" in lines[0]
+
+
+def test_no_weather_leaves_the_weather_to_cta_weather() -> None:
+    events = _dry("--duration", "65m", "--lines", "yellow", "--no-weather")
+    assert events and {e["topic"] for e in events} == {topics.ARRIVALS, topics.TURNSTILES}
+    with_weather = _dry("--duration", "65m", "--lines", "yellow")
+    assert sum(1 for e in with_weather if e["topic"] == topics.WEATHER) == 2  # 08:00 and 09:00

@@ -137,7 +137,7 @@ def test_kafka_preparer_fast_path_writes_what_the_encoders_write() -> None:
     records: list[tuple] = []
     events = []
     for minute in engine.minutes():
-        records += sorted(fast.prepare(minute), key=lambda r: r[0])  # (the feed's stable sort)
+        records += sorted(fast.prepare(minute), key=lambda r: r[0])  # (the pipe's stable sort)
         events += minute.ordered()
         if len(events) >= 5000:
             break

@@ -10,7 +10,7 @@ CORE = [
     "producers_sim.ridership", "producers_sim.weather", "producers_sim.events", "producers_sim.engine",
     "producers_sim.control", "producers_sim.runner", "producers_sim.terminal", "producers_sim.cli",
     "producers_sim.encoding", "producers_sim.publishers.stdout_publisher", "producers_sim.records",
-    "producers_sim.prepare", "producers_sim.feed", "producers_sim.engine_process",
+    "producers_sim.prepare", "producers_sim.engine_pipe", "producers_sim.engine_process",
 ]  # fmt: skip
 
 

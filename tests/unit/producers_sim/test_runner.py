@@ -13,7 +13,7 @@ from sim_helpers import chicago
 from producers_sim.clock import SimClock
 from producers_sim.control import Command, Rejected
 from producers_sim.engine import Engine
-from producers_sim.feed import InlineFeed
+from producers_sim.engine_pipe import InlinePipe
 from producers_sim.network import Network
 from producers_sim.prepare import JsonPreparer
 from producers_sim.publishers.stdout_publisher import StdoutPublisher
@@ -42,8 +42,8 @@ def test_pause_step_resume_and_stop(network: Network) -> None:
     out = io.StringIO()
     commands: queue.Queue[Command | Rejected] = queue.Queue()
     statuses = Statuses()
-    feed = InlineFeed(engine, JsonPreparer())
-    runner = Runner(feed, clock, StdoutPublisher(out), commands=commands, status=statuses, run_id="t1")
+    pipe = InlinePipe(engine, JsonPreparer())
+    runner = Runner(pipe, clock, StdoutPublisher(out), commands=commands, status=statuses, run_id="t1")
     thread = threading.Thread(target=runner.run)
     thread.start()
     try:

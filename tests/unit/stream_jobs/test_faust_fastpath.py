@@ -85,3 +85,30 @@ async def test_errors_propagate(consumer: EagerConsumer) -> None:
         await consumer.wait_first(inline(), consumer.suspend_flow.wait())
     with pytest.raises(ValueError, match="later"):
         await consumer.wait_first(later(), consumer.suspend_flow.wait())
+
+
+async def test_wait_flow_parked_returns_once_the_fetch_loop_waits_for_the_flow(
+    consumer: EagerConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The re-read's condition: after stop_flow, the fetch loop's next fetch parks before
+    fetching anything; wait_flow_parked returns then (and times out when no loop runs)."""
+    from faust.transport.consumer import Consumer as FaustConsumer
+
+    fetched: list[float] = []
+
+    async def fetch(self: object, timeout: float) -> tuple[dict, set]:
+        fetched.append(timeout)
+        return {}, set()
+
+    monkeypatch.setattr(FaustConsumer, "_wait_next_records", fetch)
+    assert not await consumer.wait_flow_parked(0.05)  # no fetch loop parked
+    consumer.stop_flow()
+    assert not await consumer.wait_flow_parked(0.05)  # stopped, but no fetch loop yet
+    loop_step = asyncio.ensure_future(consumer._wait_next_records(1.0))
+    assert await consumer.wait_flow_parked(1.0)
+    assert fetched == [] and not loop_step.done()  # parked: nothing fetched while stopped
+    consumer.resume_flow()
+    assert await asyncio.wait_for(loop_step, 1.0) == ({}, set())
+    assert fetched == [1.0] and not consumer.flow_parked.is_set()
+    # a running flow fetches straight away, without parking
+    assert await consumer._wait_next_records(0.5) == ({}, set()) and fetched == [1.0, 0.5]

@@ -47,3 +47,10 @@ def test_unreachable_kafka_for_the_worker_is_one_line_and_exit_1() -> None:
 def test_bad_flags_exit_2() -> None:
     assert CliRunner().invoke(main, ["connector", "--connector", "odbc"]).exit_code == 2
     assert CliRunner().invoke(main, ["faust", "--no-stations", "--no-turnstile-summary"]).exit_code == 2
+    bad_interval = CliRunner().invoke(main, ["faust", "--commit-interval", "0"])
+    assert bad_interval.exit_code == 2 and "--commit-interval" in bad_interval.output
+
+
+def test_commit_interval_is_documented_with_its_variable() -> None:
+    out = CliRunner().invoke(main, ["faust", "--help"]).output
+    assert "--commit-interval" in out and "CTA_SUMMARY_COMMIT_INTERVAL" in out and "default: 1.0" in out

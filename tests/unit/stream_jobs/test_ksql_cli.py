@@ -203,8 +203,8 @@ def test_creates_stream_and_table_then_skips_them(fake: FakeKsql, ksql_url: str)
     creates = [s for s in fake.statements if s.startswith("CREATE")]
     assert "VALUE_FORMAT='AVRO'" in creates[0] and "org.chicago.cta.turnstiles.v1" in creates[0]
     assert creates[1] == (
-        "CREATE TABLE TURNSTILE_SUMMARY WITH (VALUE_FORMAT='JSON') AS SELECT STATION_ID, "
-        "COUNT(STATION_ID) AS COUNT FROM TURNSTILE GROUP BY STATION_ID;"
+        "CREATE TABLE TURNSTILE_SUMMARY WITH (VALUE_FORMAT='JSON') AS SELECT STATION_ID AS STATION_ID_KEY, "
+        "AS_VALUE(STATION_ID) AS STATION_ID, COUNT(STATION_ID) AS COUNT FROM TURNSTILE GROUP BY STATION_ID;"
     )
     assert fake.content_types == {MEDIA}
     second = _run(ksql_url)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import re
 
+from stream_jobs import ksql_statements
 from stream_jobs.summary import (
+    Coalescer,
     apply_batch,
     decode_key,
     encode_key,
@@ -10,6 +13,7 @@ from stream_jobs.summary import (
     first_gap,
     next_offset,
     total,
+    totals,
 )
 
 
@@ -35,7 +39,37 @@ def test_total_sums_partitions() -> None:
 def test_ksqldb_key_and_value_format() -> None:
     assert encode_key(40900) == b"\x00\x00\x9f\xc4"  # IntegerSerializer: 4 bytes, big-endian
     assert decode_key(encode_key(-7)) == -7
-    assert json.loads(encode_value(12)) == {"COUNT": 12}
+    assert json.loads(encode_value(40900, 12)) == {"STATION_ID": 40900, "COUNT": 12}
+
+
+def test_faust_writes_the_value_columns_the_ksqldb_statement_selects() -> None:
+    """The Faust summary stands in for ksqlDB's table: the same value columns. The key
+    column (renamed, KEY_FORMAT KAFKA) is not in the value."""
+    create = ksql_statements.objects()[1].create
+    select = create.split(" AS SELECT ", 1)[1].split(" FROM ", 1)[0]
+    aliases = [re.split(r"\s+AS\s+", col.strip())[-1] for col in select.split(",")]
+    value_columns = [a for a in aliases if not a.endswith("_KEY")]
+    assert "AS_VALUE(STATION_ID) AS STATION_ID" in select
+    assert value_columns == list(json.loads(encode_value(1, 2)))
+
+
+def test_totals_over_partitions() -> None:
+    states = [{"offset": 3, "counts": {"1": 2}}, {"offset": 9, "counts": {"1": 1, "2": 4}}]
+    assert totals(states) == {1: 3, 2: 4}
+    assert totals([]) == {}
+
+
+def test_coalescer_writes_each_changed_station_once_per_flush() -> None:
+    c = Coalescer()
+    assert c.due({1: 3, 2: 4}) == [(1, 3), (2, 4)]  # the first flush writes everything known
+    c.sent([(1, 3), (2, 4)])
+    assert c.due({1: 3, 2: 4}) == []  # nothing changed: nothing written
+    assert c.due({1: 9, 2: 4, 3: 1}) == [(1, 9), (3, 1)]  # only the latest count of what changed
+    c.sent([(1, 9), (3, 1)])
+    assert c.records == 4 and c.written == {1: 9, 2: 4, 3: 1}
+    # a restart (a new coalescer) writes every station again: counts a killed worker
+    # had not flushed reach the topic
+    assert Coalescer().due({1: 9, 2: 4, 3: 1}) == [(1, 9), (2, 4), (3, 1)]
 
 
 def test_first_gap_finds_offsets_never_delivered() -> None:

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from stream_jobs.stations_rows import course_station_rows
 from stream_jobs.transform import (
     LineStationRow,
     MalformedRow,
@@ -107,3 +108,58 @@ def test_parse_rows_as_connect_sends_them() -> None:
         parse_line_station(
             b'{"line": "red", "branch": "main", "position": -1, "station_id": 1, "station_name": "x"}'
         )
+
+
+def test_the_course_table_alone_gives_one_record_per_line_and_station_in_table_order() -> None:
+    names, lines = _state()
+    latest: dict[str, dict] = {}
+    emitted: dict[str, int] = {}
+    rows = course_station_rows()
+    assert len(rows) == 230  # platform rows (docs: shared data README)
+    for row in rows:
+        for key, value in apply_station(names, lines, parse_station(json.dumps(row))):
+            latest[key] = value
+            emitted[key] = emitted.get(key, 0) + 1
+    expected = {f"{line}:{r['station_id']}": r for r in rows for line in ("red", "blue", "green") if r[line]}
+    assert set(latest) == set(expected)
+    # one record each (the second platform repeats nothing); 95th/Dan Ryan again when its
+    # typo'd platform name ("95th/Ran Ryan") is outvoted
+    assert {k for k, n in emitted.items() if n > 1} <= {"red:40450"}
+    for key, value in latest.items():
+        row = expected[key]
+        platforms = {
+            str(r["stop_id"]): r["station_name"] for r in rows if r["station_id"] == row["station_id"]
+        }
+        assert value == {
+            "station_id": row["station_id"],
+            "station_name": majority_name(platforms),
+            "order": row["order"],
+            "line": key.split(":")[0],
+        }
+    # Brown Line platforms (all three flags false) give nothing
+    assert not any(k.startswith("brown:") for k in latest)
+
+
+def test_line_stations_entries_take_precedence_over_flags() -> None:
+    names, lines = _state()
+    flagged = {"stop_id": 1, "station_id": 7, "station_name": "Seven", "order": 4, "red": True, "blue": True}
+    assert [k for k, _v in apply_station(names, lines, parse_station(json.dumps(flagged)))] == [
+        "red:7",
+        "blue:7",
+    ]
+    out = apply_line_station(names, lines, LineStationRow("red", "main", 11, 7, "Seven"))
+    assert out == [("red:7", {"station_id": 7, "station_name": "Seven", "order": 11, "line": "red"})]
+    # a later flag row for a station listed in line_stations emits nothing new
+    again = {**flagged, "stop_id": 2, "order": 9}
+    assert apply_station(names, lines, parse_station(json.dumps(again))) == []
+    # and a rename re-emits only the line_stations lines
+    renamed = [{**flagged, "stop_id": s, "station_name": "Sept"} for s in (1, 2)]
+    out = [rec for row in renamed for rec in apply_station(names, lines, parse_station(json.dumps(row)))]
+    assert [(k, v["order"], v["station_name"]) for k, v in out] == [("red:7", 11, "Sept")]
+
+
+def test_flags_may_come_as_strings_and_order_may_be_missing() -> None:
+    row = parse_station(
+        json.dumps({"stop_id": 1, "station_id": 2, "station_name": "X", "green": "t", "red": "false"})
+    )
+    assert row.lines == ("green",) and row.order is None

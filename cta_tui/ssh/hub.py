@@ -1,6 +1,6 @@
-"""One set of Kafka consumers for every SSH session (the shared feed).
+"""One set of Kafka consumers for every SSH session (the record hub behind `--feed shared`).
 
-The server reads the dashboard's topics once (:class:`FeedHub`, with the
+The server reads the dashboard's topics once (:class:`RecordHub`, with the
 dashboard's own :class:`~cta_tui.feeds.kafka_source.KafkaSource`) and streams the
 decoded batches to each session's dashboard over a Unix socket in a private
 directory; the dashboard reads them with :class:`SocketSource`, a
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cta_core import topics
+from cta_core.backoff import Backoff
 from cta_core.errors import ServiceUnavailable
 from cta_tui.feeds.source import RecordSource
 from cta_tui.state.records import Batch, Record
@@ -114,7 +115,7 @@ class Snapshot:
         return out
 
 
-class FeedHub:
+class RecordHub:
     """Polls one record source in a thread and streams its batches to every session."""
 
     def __init__(self, source: RecordSource, snapshot: Snapshot, *, poll_timeout: float = 0.2):
@@ -150,16 +151,15 @@ class FeedHub:
 
     def _run(self) -> None:
         """The one consumer loop (a thread: the source blocks); retries with backoff."""
-        delay = 0.5
+        backoff = Backoff(0.5, 10.0)
         while not self._stop.is_set():
             try:
                 batch = self.source.poll(5000, self.poll_timeout)
             except Exception as exc:
                 self._publish("error", str(exc))
-                self._stop.wait(delay)
-                delay = min(delay * 2, 10.0)
+                self._stop.wait(backoff.next())
                 continue
-            delay = 0.5
+            backoff.reset()
             if batch or self.error is not None:
                 self._publish("batch", batch)
 

@@ -1,7 +1,7 @@
 """Feeds: where the runner gets its records from.
 
-:class:`InlineFeed` runs the engine and the preparer in the runner's own process.
-:class:`ProcessFeed` runs them in a second process and streams the records through a
+:class:`InlinePipe` runs the engine and the preparer in the runner's own process.
+:class:`ProcessPipe` runs them in a second process and streams the records through a
 pipe, so simulating and encoding (about half of the simulator's per-event work) run on
 one core while the runner and confluent-kafka produce on another: at ``--speed max`` this
 is what lets one simulator keep up with a bare producer. Both give the same records for
@@ -34,7 +34,7 @@ from typing import Protocol
 from producers_sim.engine import Engine, EngineOptions
 from producers_sim.network import load_network
 from producers_sim.prepare import Preparer
-from producers_sim.records import Record, record_time
+from producers_sim.records import SinkRecord, record_time
 
 #: asked of the kernel for the pipe (Linux; the default is 64 KiB): the engine runs ahead
 #: of the producer by up to this much, smoothing out the two sides' hiccups
@@ -42,11 +42,11 @@ PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named only from Python 3.12 on
 
 
-class FeedError(RuntimeError):
+class EngineFailed(RuntimeError):
     """The engine process failed or went away."""
 
 
-class Feed(Protocol):
+class EnginePipe(Protocol):
     seed: int
     start: float
     lines: list[str]
@@ -54,9 +54,9 @@ class Feed(Protocol):
     @property
     def trains_in_service(self) -> int: ...
 
-    def batches(self) -> Iterator[list[Record]]:
+    def batches(self) -> Iterator[list[SinkRecord]]:
         """Records in time order, one list per simulated minute (some may be empty),
-        forever; raises :class:`FeedError` if the engine process fails."""
+        forever; raises :class:`EngineFailed` if the engine process fails."""
 
     def close(self) -> None: ...
 
@@ -74,7 +74,7 @@ class EngineSpec:
         return Engine(load_network(self.lines), self.start, self.seed, self.options)
 
 
-class InlineFeed:
+class InlinePipe:
     def __init__(self, engine: Engine, preparer: Preparer):
         self.engine = engine
         self.preparer = preparer
@@ -86,7 +86,7 @@ class InlineFeed:
     def trains_in_service(self) -> int:
         return self.engine.trains_in_service
 
-    def batches(self) -> Iterator[list[Record]]:
+    def batches(self) -> Iterator[list[SinkRecord]]:
         prepare = self.preparer.prepare
         for minute in self.engine.minutes():
             records = prepare(minute)
@@ -97,7 +97,7 @@ class InlineFeed:
         pass
 
 
-class ProcessFeed:
+class ProcessPipe:
     def __init__(self, spec: EngineSpec, preparer: Preparer):
         self.seed = spec.seed
         self.start = spec.start
@@ -131,7 +131,7 @@ class ProcessFeed:
     def trains_in_service(self) -> int:
         return self._trains
 
-    def batches(self) -> Iterator[list[Record]]:
+    def batches(self) -> Iterator[list[SinkRecord]]:
         recv, loads = self._conn.recv_bytes, pickle.loads
         while True:
             try:
@@ -139,11 +139,11 @@ class ProcessFeed:
             except (EOFError, OSError):
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self._process.wait(timeout=5)
-                raise FeedError(
+                raise EngineFailed(
                     f"the simulator's engine process ended unexpectedly (exit code {self._process.returncode})"
                 ) from None
             if message[0] == "error":
-                raise FeedError(f"the simulator's engine process failed:\n{message[1]}")
+                raise EngineFailed(f"the simulator's engine process failed:\n{message[1]}")
             self._trains = message[1]
             records = message[2]
             records.sort(key=record_time)  # here rather than there: this side waits more

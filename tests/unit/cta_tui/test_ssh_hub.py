@@ -12,7 +12,7 @@ import pytest
 from cta_core import topics
 from cta_core.errors import ServiceUnavailable
 from cta_tui.feeds.memory_source import MemorySource
-from cta_tui.ssh.feed import FeedHub, Snapshot, SocketSource
+from cta_tui.ssh.hub import RecordHub, Snapshot, SocketSource
 from cta_tui.state.records import Batch, Record
 
 NOW = 1_800_000_000.0
@@ -67,7 +67,7 @@ async def _poll_until(source: SocketSource, predicate, timeout: float = 20.0) ->
 
 async def test_hub_streams_to_sessions_and_late_joiners_get_the_snapshot(tmp_path: Path) -> None:
     memory = MemorySource([rec(topics.STATIONS_TABLE, {"station_id": 1}, {"name": "Clark/Lake"})])
-    hub = FeedHub(memory, Snapshot(clock=time.time))
+    hub = RecordHub(memory, Snapshot(clock=time.time))
     path = str(tmp_path / "feed.sock")
     await hub.start(path)
     first = SocketSource(path)

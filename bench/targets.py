@@ -1,0 +1,120 @@
+"""Every benchmark target, in one place, and the checks of figures against them.
+
+A section's ``run()`` returns a :class:`Section`: its markdown for docs/benchmarks.md and
+a :class:`Check` per target, made with :func:`check`. ``python -m bench --check`` exits
+non-zero when one is missed.
+
+A target can be moved for one run with an environment variable named
+``BENCH_TARGET_<SECTION>_<NAME>`` (e.g. ``BENCH_TARGET_JOBS_FAUST_EPS=1000000``): to see a
+check fail, or to hold a faster machine to more.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Target:
+    section: str
+    name: str
+    what: str
+    op: Literal[">=", "<="]
+    value: float
+    unit: str
+
+    @property
+    def env_var(self) -> str:
+        return f"BENCH_TARGET_{self.section}_{self.name}".upper()
+
+    def limit(self) -> float:
+        """The target in force: the environment's override, else :attr:`value`."""
+        raw = os.environ.get(self.env_var)
+        if raw is None or raw == "":
+            return self.value
+        try:
+            return float(raw)
+        except ValueError:
+            raise SystemExit(f"{self.env_var}={raw!r} is not a number") from None
+
+
+TARGETS: dict[tuple[str, str], Target] = {
+    (t.section, t.name): t
+    for t in (
+        Target("jobs", "faust_eps", "Faust turnstile summary, one worker", ">=", 10_000, "events/s"),
+        Target("registry", "lookup_rps", "registry lookups of a registered schema", ">=", 5_000, "lookups/s"),
+        Target(
+            "rest_proxy", "avro_rps", "REST Proxy, one Avro record per request", ">=", 2_000, "requests/s"
+        ),
+        Target("sim", "eps", "cta-sim --speed max", ">=", 100_000, "events/s"),
+        Target("sim", "vs_bare", "cta-sim / bare pre-serialized producer", ">=", 0.5, "ratio"),
+        Target("sim", "vs_serializing", "cta-sim / SerializingProducer + AvroSerializer", ">=", 2.0, "ratio"),
+        Target("sim", "rss_mb", "cta-sim peak resident memory (both processes)", "<=", 200, "MB"),
+        Target("ssh", "rss_mb", "SSH dashboard, resident memory per session (4 sessions)", "<=", 150, "MB"),
+        Target("stack", "up_s", "cta-stack up, stopped to healthy (median)", "<=", 30, "s"),
+        Target("stack", "rss_gb", "the local stack's resident memory", "<=", 1.5, "GB"),
+        Target("tui", "eps", "dashboard feed + state path", ">=", 50_000, "events/s"),
+        Target("tui", "rss_mb", "dashboard peak resident memory", "<=", 150, "MB"),
+        Target("tui", "p99_ms", "event-to-screen latency, p99", "<=", 250, "ms"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    target: Target
+    figure: float
+    limit: float
+
+    @property
+    def met(self) -> bool:
+        return self.figure >= self.limit if self.target.op == ">=" else self.figure <= self.limit
+
+    @property
+    def verdict(self) -> str:
+        return "meets" if self.met else "**MISSES**"
+
+    def describe(self) -> str:
+        """``figure op limit unit``, e.g. ``17,151 >= 10,000 events/s``."""
+        return f"{_fmt(self.figure)} {self.target.op} {_fmt(self.limit)} {self.target.unit}"
+
+    def row(self) -> str:
+        t = self.target
+        moved = f" (moved by {t.env_var}; default {_fmt(t.value)})" if self.limit != t.value else ""
+        return f"| {t.section} | {t.what} | {_fmt(self.figure)} | {t.op} {_fmt(self.limit)}{moved} | {t.unit} | {'yes' if self.met else '**NO**'} |"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def check(section: str, name: str, figure: float) -> Check:
+    target = TARGETS[(section, name)]
+    return Check(target, float(figure), target.limit())
+
+
+@dataclass
+class Section:
+    """A benchmark section: markdown for docs/benchmarks.md and its target checks."""
+
+    markdown: str
+    checks: list[Check] = field(default_factory=list)
+
+
+def table(checks: list[Check]) -> list[str]:
+    """The markdown table of checks (docs/benchmarks.md's summary, --check's report)."""
+    return [
+        "| section | target | figure | target | unit | met |",
+        "|---|---|---:|---|---|---|",
+        *(c.row() for c in checks),
+    ]
+
+
+def cores() -> int:
+    """The cores this process may run on (the machine's, less any affinity limit)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

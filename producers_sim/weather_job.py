@@ -1,0 +1,285 @@
+"""cta-weather: hourly weather readings through the REST Proxy, as a job of its own.
+
+Its clock follows the simulator's status topic once a simulator is running (so pause
+and speed apply, and a new run starts its hours again); until then, or with
+``--no-follow-sim``, its own ``--start``/``--speed`` clock. Each reading is keyed by its
+simulated hour. The POSTs are retried with exponential backoff
+(:class:`~producers_sim.publishers.weather_publisher.WeatherPublisher`); a retry of a
+POST the proxy had in fact written can put a second record for the same hour on the
+topic, and the readers drop it where that is cheapest: the dashboard shows one reading
+per hour key (``cta_tui.state.reducers.apply_weather``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import click
+
+from cta_core import topics
+from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.errors import CtaError, ServiceUnavailable
+from cta_core.settings import Settings
+from producers_sim.clock import CHICAGO, SimClock
+from producers_sim.weather import Weather
+from producers_sim.weather_clock import SimStatus, due_hours
+
+log = logging.getLogger("producers_sim.weather_job")
+
+#: a status older than this (wall seconds) at start is from a simulator no longer running
+STALE_STATUS_S = 10.0
+STEP_S = 0.2
+
+
+class StatusFollower:
+    """The latest simulator status, read in a background thread (its own consumer, no group
+    commits, starting from the topic's last status)."""
+
+    def __init__(self, settings: Settings, topic: str = topics.SIM_STATUS):
+        self.settings = settings
+        self.topic = topic
+        self.latest: SimStatus | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cta-weather-status", daemon=True)
+
+    def start(self) -> StatusFollower:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        from confluent_kafka import OFFSET_END, TopicPartition
+
+        from cta_core.kafka_clients import make_consumer
+
+        consumer = make_consumer(
+            self.settings, f"cta-weather-{time.time_ns()}", **{"enable.partition.eof": False}
+        )
+        try:
+            tp = TopicPartition(self.topic, 0)
+            try:
+                low, high = consumer.get_watermark_offsets(tp, timeout=5)
+                tp.offset = max(low, high - 1)
+            except Exception:  # the topic may not exist yet: follow from its end
+                tp.offset = OFFSET_END
+            consumer.assign([tp])
+            while not self._stop.is_set():
+                msg = consumer.poll(0.2)
+                if msg is None or msg.error() is not None:
+                    continue
+                self._take(msg.value(), msg.timestamp()[1])
+        finally:
+            consumer.close()
+
+    def _take(self, raw: bytes | None, timestamp_ms: int) -> None:
+        if timestamp_ms > 0 and self.latest is None and time.time() - timestamp_ms / 1000 > STALE_STATUS_S:
+            return  # the last status of a simulator that is gone
+        try:
+            doc = json.loads(raw or b"")
+        except ValueError:
+            log.warning("skipped a malformed status message on %s", self.topic)
+            return
+        if isinstance(doc, dict):
+            status = SimStatus.parse(doc, time.monotonic())
+            if status is not None:
+                self.latest = status
+
+
+class WeatherJob:
+    """Publishes the readings that fall due on whichever clock applies."""
+
+    def __init__(self, publisher: Any, weather: Weather, clock: SimClock, follower: StatusFollower | None):
+        self.publisher = publisher
+        self.weather = weather
+        self.clock = clock
+        self.follower = follower
+        self.last_hour: float | None = None
+        self.run_id: str | None = None
+        self.readings = 0
+
+    def now(self) -> float | None:
+        """Simulated time now; None while a followed simulator is stopped."""
+        status = self.follower.latest if self.follower is not None else None
+        if status is None:
+            return self.clock.now()
+        if status.run_id != self.run_id:
+            if self.run_id is not None:  # a new run: its hours start again
+                self.last_hour = None
+            # (the first run seen goes on from the own clock's last hour: the hour both
+            # clocks are in is not published twice; a clock behind starts again anyway)
+            self.run_id = status.run_id
+        return None if status.stopped else status.now(time.monotonic())
+
+    def step(self) -> int:
+        now = self.now()
+        if now is None:
+            return 0
+        hours = due_hours(self.last_hour, now)
+        for hour in hours:
+            self.publisher.publish(self.weather.reading(hour))
+            self.last_hour = hour
+            self.readings += 1
+            log.info("weather for %s", datetime.fromtimestamp(hour, CHICAGO).strftime("%Y-%m-%d %H:%M"))
+        return len(hours)
+
+
+def check_proxy(url: str, timeout: float = 5.0) -> None:
+    import httpx
+
+    try:
+        httpx.get(f"{url.rstrip('/')}/topics", timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable("REST Proxy", url, cause=type(exc).__name__) from None
+
+
+def ensure_weather_topic(settings: Settings, name: str, wait: float) -> None:
+    """Create the weather topic when missing (the REST Proxy does not)."""
+    import dataclasses
+
+    from cta_core.kafka_clients import ensure_topics, wait_for_broker
+    from cta_core.topics import SPECS
+
+    ensure_topics(
+        wait_for_broker(settings, timeout=wait), [dataclasses.replace(SPECS[topics.WEATHER], name=name)]
+    )
+
+
+@contextlib.contextmanager
+def _until_signal(stop: threading.Event) -> Iterator[None]:
+    previous = {sig: signal.signal(sig, lambda *_a: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _speed_cb(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
+    from producers_sim.control import parse_speed
+
+    try:
+        return parse_speed(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _start_cb(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
+    from producers_sim.cli import parse_start
+
+    try:
+        return parse_start(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--follow-sim/--no-follow-sim",
+    default=True,
+    show_default=True,
+    envvar="CTA_WEATHER_FOLLOW_SIM",
+    show_envvar=True,
+    help="Follow a running simulator's clock (its status topic): pause and speed apply.",
+)
+@click.option(
+    "--speed",
+    default="1",
+    show_default=True,
+    callback=_speed_cb,
+    help="Own clock (no simulator running): simulated seconds per wall second.",
+)
+@click.option(
+    "--start",
+    default=None,
+    callback=_start_cb,
+    help="Own clock: simulated start, ISO datetime (naive = Chicago time) or HH:MM.  "
+    "[default: today 05:00 Chicago]",
+)
+@click.option("--seed", type=int, default=None, help="Random seed of the readings.  [default: random]")
+@click.option(
+    "--status-topic",
+    default=topics.SIM_STATUS,
+    show_default=True,
+    envvar="CTA_SIM_STATUS_TOPIC",
+    show_envvar=True,
+    help="The simulator's status topic.",
+)
+@click.option("--topic-suffix", default="", help="Append this to the weather topic's name (trials, tests).")
+@click.option(
+    "--broker-wait",
+    type=click.FloatRange(min=0),
+    default=15.0,
+    show_default=True,
+    help="Seconds to wait for Kafka at start (the weather topic is created when missing).",
+)
+@click.option("--max-readings", type=click.IntRange(min=1), default=None, help="Stop after N readings.")
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
+@connection_options
+def main(**kwargs: Any) -> None:
+    """Publish hourly weather readings to the weather topic through the REST Proxy."""
+    verbose = kwargs.pop("verbose")
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(verbose, 2),
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    settings = settings_from_options(kwargs)
+    if kwargs["speed"] is None and not kwargs["follow_sim"]:
+        raise click.BadParameter("an own clock needs a finite speed", param_hint="'--speed'")
+    try:
+        check_proxy(settings.rest_proxy_url)
+        ensure_weather_topic(settings, topics.WEATHER + kwargs["topic_suffix"], kwargs["broker_wait"])
+    except CtaError as exc:
+        click.echo(f"cta-weather: {exc}", err=True)
+        sys.exit(1)
+    summary = run(settings, kwargs)
+    click.echo(summary, err=True)
+
+
+def run(settings: Settings, kwargs: dict[str, Any]) -> str:
+    from producers_sim.engine import new_seed
+    from producers_sim.publishers.weather_publisher import WeatherPublisher
+
+    seed = kwargs["seed"] if kwargs["seed"] is not None else new_seed()
+    publisher = WeatherPublisher(settings.rest_proxy_url, topic=topics.WEATHER + kwargs["topic_suffix"])
+    follower = StatusFollower(settings, kwargs["status_topic"]).start() if kwargs["follow_sim"] else None
+    job = WeatherJob(
+        publisher,
+        Weather(random.Random(f"{seed}:weather")),
+        SimClock(kwargs["start"].timestamp(), kwargs["speed"]),
+        follower,
+    )
+    stop = threading.Event()
+    limit = kwargs["max_readings"]
+    try:
+        with _until_signal(stop):
+            while not stop.is_set() and (limit is None or job.readings < limit):
+                job.step()
+                stop.wait(STEP_S)
+    finally:
+        left = publisher.flush(10.0)
+        publisher.close()
+        if follower is not None:
+            follower.stop()
+    c = publisher.counters
+    return (
+        f"cta-weather stopped: {job.readings} readings, delivered {sum(c.delivered.values())}, "
+        f"failed {sum(c.failed.values())}" + (f", {left} undelivered" if left else "")
+    )
+
+
+if __name__ == "__main__":
+    main()
