@@ -64,15 +64,11 @@ bench: $(STAMP)
 status: $(STAMP)
 	$(BIN)/cta-stack status
 
-# The stack, the jobs, the Faust worker and the simulator in the background (logs in
-# .cta-stack/logs, `cta-stack status` lists them), then the dashboard in this terminal.
+# The stack and every job of the pipeline in the background (the catalogue in
+# cta_stack/jobs.py; logs in .cta-stack/logs), then the dashboard in this terminal.
+# Quitting the dashboard leaves the pipeline running: `make down` stops it.
 demo: $(STAMP)
-	$(BIN)/cta-stack up
-	$(BIN)/cta-jobs setup
-	$(BIN)/cta-stack start-app faust -- $(abspath $(BIN))/cta-jobs faust
-	$(BIN)/cta-stack start-app weather -- $(abspath $(BIN))/cta-weather --speed 60
-	$(BIN)/cta-stack start-app sim -- $(abspath $(BIN))/cta-sim --speed 60 --no-weather
-	$(BIN)/cta-tui
+	$(BIN)/cta-tui up
 
 down: $(STAMP)
 	$(BIN)/cta-stack down

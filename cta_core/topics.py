@@ -16,6 +16,9 @@ STATIONS_TABLE = "org.chicago.cta.stations.table.v1"
 TURNSTILE_SUMMARY = "TURNSTILE_SUMMARY"
 SIM_CONTROL = "org.chicago.cta.sim.control.v1"
 SIM_STATUS = "org.chicago.cta.sim.status.v1"
+PREDICTIONS = "org.chicago.cta.predictions.v1"
+#: the prediction job's learned state (segment times, train positions): its changelog
+PREDICTIONS_STATE = "org.chicago.cta.predictions.state.v1"
 SCHEMAS = "_schemas"
 
 #: Kafka Connect's topic prefix for table rows: ``org.chicago.cta.<table>``.
@@ -58,4 +61,9 @@ SPECS: dict[str, TopicSpec] = {
     TURNSTILE_SUMMARY: TopicSpec(TURNSTILE_SUMMARY, partitions=1, compacted=True),
     SIM_CONTROL: TopicSpec(SIM_CONTROL, partitions=1, config={"retention.ms": "3600000"}),
     SIM_STATUS: TopicSpec(SIM_STATUS, partitions=1, config={"retention.ms": "3600000"}),
+    # a day of --speed 60 is 24 wall minutes: keep 2 hours (bounded by size too)
+    PREDICTIONS: TopicSpec(
+        PREDICTIONS, partitions=3, config={"retention.ms": "7200000", "retention.bytes": "536870912"}
+    ),
+    PREDICTIONS_STATE: TopicSpec(PREDICTIONS_STATE, partitions=1, compacted=True),
 }

@@ -29,6 +29,9 @@ _STYLE = {
     "checking": "cyan",
     "fetching": "cyan",
     "fetched": "green",
+    "running": "green",
+    "done": "green",
+    "skipped": "dim",
 }
 
 
@@ -69,7 +72,7 @@ class ProgressReporter:
 
     def service(self, name: str, state: str, detail: str = "") -> None:
         style = _STYLE.get(state, "white")
-        done = state in ("healthy", "fetched", "failed", "stopped")
+        done = state in ("healthy", "fetched", "failed", "stopped", "running", "done", "skipped")
         self.progress.update(
             self._task(name),
             state=f"[{style}]{state}[/]",
@@ -85,7 +88,7 @@ class ProgressReporter:
             self.progress.update(self._task("jars"), detail=f"{jar_set}: {self.downloads} files, {name}"[:90])
 
 
-def _progress(console: Console) -> Progress:
+def progress_display(console: Console) -> Progress:
     return Progress(
         SpinnerColumn(finished_text="•"),
         TextColumn("[bold]{task.description}", table_column=Column(min_width=15, no_wrap=True)),
@@ -164,7 +167,7 @@ def up(stack: Stack, only: tuple[str, ...], brokers: int | None) -> None:
             f"this stack has {stack.brokers} broker(s): {', '.join(s.name for s in stack.services)}",
             param_hint="--only",
         )
-    with _progress(console) as progress:
+    with progress_display(console) as progress:
         try:
             result = stack.up(only=only or None, reporter=ProgressReporter(progress))
         except CtaError as exc:

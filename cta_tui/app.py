@@ -34,6 +34,7 @@ from cta_tui.control import (
     next_speed,
 )
 from cta_tui.feeds.health import HealthProbe
+from cta_tui.feeds.pipeline_probe import PipelineBackend
 from cta_tui.feeds.source import RecordSource
 from cta_tui.messages import (
     ArrivalsReceived,
@@ -56,6 +57,7 @@ from cta_tui.screens.station_board import StationBoardScreen
 from cta_tui.state.model import DashboardState, ServiceHealth
 from cta_tui.state.records import Batch
 from cta_tui.state.reducers import apply_records
+from cta_tui.widgets.next_trains import followed_stops
 
 #: Which message carries which topic's records.
 MESSAGE_FOR_TOPIC: dict[str, type[RecordsReceived]] = {
@@ -82,6 +84,7 @@ class CtaApp(App[None]):
         Binding("minus", "slower", "Slower", key_display="-"),
         Binding("u", "toggle_units", "°F/°C"),
         Binding("p", "pipeline", "Pipeline"),
+        Binding("t", "tail", "Tail"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -109,8 +112,11 @@ class CtaApp(App[None]):
         health_interval: float = 5.0,
         feeds: bool = True,
         sender: str | None = None,
+        pipeline: Callable[[], PipelineBackend] | None = None,
     ) -> None:
         super().__init__()
+        #: makes the pipeline screen's backend (jobs, lag); None: no job control here
+        self.pipeline = pipeline
         #: who this dashboard's commands come from (``sender`` in docs/control-protocol.md)
         self.sender = sender if sender is not None else default_sender()
         self.settings = settings
@@ -381,8 +387,25 @@ class CtaApp(App[None]):
 
     def action_pipeline(self) -> None:
         if not isinstance(self.screen, PipelineScreen):
-            self.push_screen(PipelineScreen(self.settings.bootstrap_servers, read_only=self.read_only))
+            self.push_screen(
+                PipelineScreen(
+                    self.settings.bootstrap_servers, read_only=self.read_only, backend=self.pipeline
+                )
+            )
             self.call_after_refresh(self.render_now)
+
+    def action_tail(self, topic: str | None = None) -> None:
+        """Tail a topic (any screen; the tail screen itself reads what it shows)."""
+        from cta_tui.screens.topic_tail import TopicTailScreen
+
+        if isinstance(self.screen, TopicTailScreen):
+            return
+        from cta_tui.feeds.tail_source import TailSource, list_topics
+
+        settings = self.settings
+        self.push_screen(
+            TopicTailScreen(lambda t: TailSource(settings, t), lambda: list_topics(settings), topic=topic)
+        )
 
     def action_help(self) -> None:
         """Help from the bindings of the app and the current screen (widgets' own
@@ -411,7 +434,7 @@ class CtaApp(App[None]):
             "ctrl+p: command palette · mouse: tabs, stations, trains",
         ]
         if self.read_only:
-            notes.append("read-only: space, + and - are disabled")
+            notes.append("read-only: space, + and - and starting/stopping jobs are disabled")
         self.push_screen(HelpScreen(keys, notes))
 
     def action_show_line(self, line: str) -> None:
@@ -429,7 +452,8 @@ class CtaApp(App[None]):
             self.pop_screen()
         if train is not None:
             self.dashboard().show_station(train.line, train.station_id)
-        self.notify(f"following train {train_id}", timeout=3)
+        stops = followed_stops(self.state, train_id)  # its next stops, from the predictions
+        self.notify(stops or f"following train {train_id}", timeout=8 if stops else 3)
         self.mark_dirty()
 
 

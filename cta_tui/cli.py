@@ -19,7 +19,6 @@ import click
 from cta_core import topics
 from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import CtaError
-from cta_core.settings import Settings
 from cta_tui.feeds.topic_names import ARRIVALS_PATTERN, TopicNames
 
 
@@ -112,6 +111,13 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
     envvar="CTA_SIM_STATUS_TOPIC",
     show_envvar=True,
 )
+@click.option(
+    "--predictions-topic",
+    default=topics.PREDICTIONS,
+    show_default=True,
+    envvar="CTA_PREDICTIONS_TOPIC",
+    show_envvar=True,
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -129,6 +135,7 @@ def main(
     summary_topic: str,
     weather_topic: str,
     status_topic: str,
+    predictions_topic: str,
     **connection: Any,
 ) -> None:
     """The cta-live dashboard: trains, stations, weather and the pipeline's health, live."""
@@ -139,6 +146,7 @@ def main(
     ctx.obj["settings"] = settings
     ctx.obj["read_only"] = read_only
     ctx.obj["replay_minutes"] = replay_minutes
+    ctx.obj["theme"] = theme
     if ctx.invoked_subcommand is not None:
         return
     if as_json and not once:
@@ -149,7 +157,7 @@ def main(
     from cta_tui.feeds.kafka_source import KafkaSource
 
     names = TopicNames(
-        arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic
+        arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic, predictions_topic
     ).with_suffix(topic_suffix)
     source = KafkaSource(settings, replay_minutes=replay_minutes, **names.source_kwargs())
     if once:
@@ -169,19 +177,27 @@ def main(
                 f"{len(state.lines)} lines, {trains} trains, {len(state.turnstile_counts)} stations counted"
             )
         return
-    _run_dashboard(settings, source, read_only, theme)
+    run_dashboard(settings, source, read_only=read_only, theme=theme)
 
 
-def _run_dashboard(settings: Settings, source: Any, read_only: bool, theme: str | None) -> None:
-    """The dashboard in this terminal until ``q``, SIGTERM or SIGHUP (each restores the
-    terminal); exits with the app's status when it is not 0."""
+def run_dashboard(settings: Any, source: Any, *, read_only: bool, theme: str | None) -> None:
+    """The dashboard in this terminal until the user quits (``cta-tui`` and ``cta-tui up``),
+    or SIGTERM/SIGHUP end it; exits with the app's status when it is not 0."""
     from cta_tui.app import make_app
     from cta_tui.feeds.health import HttpHealthProbe
+    from cta_tui.feeds.pipeline_probe import StackPipeline
     from cta_tui.terminal import exit_cleanly_on_signals
 
     chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
-    app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=chosen)
-    exit_cleanly_on_signals(app)
+    app = make_app(
+        settings,
+        source,
+        read_only=read_only,
+        health=HttpHealthProbe(settings),
+        theme=chosen,
+        pipeline=lambda: StackPipeline(settings),
+    )
+    exit_cleanly_on_signals(app)  # SIGTERM/SIGHUP end it as `q` does: terminal restored
     app.run()
     if app.return_code:
         sys.exit(app.return_code)
@@ -192,3 +208,10 @@ def _run_dashboard(settings: Settings, source: Any, read_only: bool, theme: str 
 from cta_tui.ssh.cli import serve  # noqa: E402
 
 main.add_command(serve)
+
+# `cta-tui tail TOPIC` (cta_tui/tail_cli.py) and `cta-tui up` (cta_tui/up_cli.py)
+from cta_tui.tail_cli import tail  # noqa: E402
+from cta_tui.up_cli import up  # noqa: E402
+
+main.add_command(tail)
+main.add_command(up)

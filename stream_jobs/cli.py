@@ -1,4 +1,4 @@
-"""`cta-jobs`: load-stations, connector, faust, ksql, setup.
+"""`cta-jobs`: load-stations, connector, faust, predict, ksql, setup.
 
 Every subcommand takes the shared connection flags, is idempotent, and on an
 unreachable service prints one line naming its URL and what to start (exit 1).
@@ -221,6 +221,100 @@ def faust_cmd(
     with progress_display() as progress:
         opts = prepare(settings, opts, progress, broker_timeout)
     run_worker(settings, opts, loglevel)
+
+
+# ---------------------------------------------------------------- predict
+
+
+@main.command("predict")
+@click.option(
+    "--group-id",
+    default="cta-predict",
+    show_default=True,
+    envvar="CTA_PREDICT_GROUP",
+    show_envvar=True,
+    help="Consumer group of the arrivals.",
+)
+@click.option("--arrivals-topic", default=topics.ARRIVALS, show_default=True)
+@click.option("--predictions-topic", default=topics.PREDICTIONS, show_default=True)
+@click.option(
+    "--state-topic",
+    default=topics.PREDICTIONS_STATE,
+    show_default=True,
+    help="Compacted changelog of the learned state (read back at start).",
+)
+@click.option(
+    "--topic-suffix",
+    default="",
+    help="Append this to the three topic names (as cta-sim --topic-suffix; benchmarks, trials).",
+)
+@click.option(
+    "--tick",
+    type=click.FloatRange(min=1.0),
+    default=30.0,
+    show_default=True,
+    help="Simulated seconds between re-plans.",
+)
+@click.option(
+    "--broker-timeout", type=float, default=15.0, show_default=True, help="Seconds to wait for Kafka."
+)
+@connection_options
+@one_line_errors
+def predict_cmd(
+    group_id: str,
+    arrivals_topic: str,
+    predictions_topic: str,
+    state_topic: str,
+    topic_suffix: str,
+    tick: float,
+    broker_timeout: float,
+    **options: Any,
+) -> None:
+    """Predict train arrivals from the arrivals topic until stopped (Ctrl+C, SIGTERM)."""
+    import signal
+    import threading
+
+    from cta_core.avro import RegistryUnavailable
+    from cta_core.errors import ServiceUnavailable
+    from cta_core.kafka_clients import wait_for_broker
+    from stream_jobs.predict.job import JobOptions, PredictJob, ensure_job_topics, register
+
+    settings = settings_from_options(options)
+    opts = JobOptions(
+        group_id=group_id,
+        arrivals_topic=arrivals_topic + topic_suffix,
+        predictions_topic=predictions_topic + topic_suffix,
+        state_topic=state_topic + topic_suffix,
+        tick_s=tick,
+    )
+    with progress_display() as progress:
+        task = progress.add_task(f"predict: Kafka {settings.bootstrap_servers}", total=3)
+        admin = wait_for_broker(settings, timeout=broker_timeout)
+        progress.advance(task)
+        progress.update(task, description="predict: topics")
+        ensure_job_topics(admin, opts)
+        progress.advance(task)
+        progress.update(task, description=f"predict: Schema Registry {settings.schema_registry_url}")
+        ids = register(settings, opts.predictions_topic)
+        progress.advance(task)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    job = PredictJob(settings, opts, ids)
+    click.echo(
+        f"predict: {opts.arrivals_topic} -> {opts.predictions_topic} (state {opts.state_topic})", err=True
+    )
+    try:
+        counters = job.run(stop)
+    except RegistryUnavailable as exc:
+        raise ServiceUnavailable(
+            "Schema Registry", settings.schema_registry_url, cause=str(exc)[:200]
+        ) from None
+    click.echo(
+        f"predict: {counters.arrivals} arrivals, {counters.predictions} predictions, "
+        f"{counters.skipped_malformed} malformed skipped, {counters.restored_records} state records restored",
+        err=True,
+    )
 
 
 # ---------------------------------------------------------------- ksql

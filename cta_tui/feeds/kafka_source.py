@@ -180,7 +180,7 @@ class KafkaSource:
                 )
                 out.append(TopicPartition(topic, p, max(low, high - keep)))
             return out
-        if topic == topics.ARRIVALS:
+        if topic in (topics.ARRIVALS, topics.PREDICTIONS):
             since = int((self.clock() - self.replay_minutes * 60) * 1000)
             wanted = [TopicPartition(physical, p, since) for p in partitions]
             found = consumer.offsets_for_times(wanted, timeout=self.metadata_timeout)

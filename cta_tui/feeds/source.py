@@ -14,6 +14,7 @@ DASHBOARD_TOPICS: tuple[str, ...] = (
     topics.WEATHER,
     topics.ARRIVALS,
     topics.SIM_STATUS,
+    topics.PREDICTIONS,
 )
 
 

@@ -22,6 +22,7 @@ class TopicNames:
     summary: str = topics.TURNSTILE_SUMMARY
     weather: str = topics.WEATHER
     status: str = topics.SIM_STATUS
+    predictions: str = topics.PREDICTIONS
     #: read when there is no pattern
     arrivals: str = topics.ARRIVALS
 
@@ -37,6 +38,7 @@ class TopicNames:
             stations_table=self.stations_table + suffix,
             summary=self.summary + suffix,
             weather=self.weather + suffix,
+            predictions=self.predictions + suffix,
         )
 
     def source_kwargs(self) -> dict[str, Any]:
@@ -46,6 +48,7 @@ class TopicNames:
             topics.TURNSTILE_SUMMARY: self.summary,
             topics.WEATHER: self.weather,
             topics.SIM_STATUS: self.status,
+            topics.PREDICTIONS: self.predictions,
         }
         if not self.arrivals_pattern:
             chosen[topics.ARRIVALS] = self.arrivals

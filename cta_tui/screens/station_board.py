@@ -17,6 +17,7 @@ from cta_tui.state.model import DOWN, UP, DashboardState
 from cta_tui.state.views import approaching
 from cta_tui.widgets.arrivals_board import ArrivalsBoard
 from cta_tui.widgets.glyphs import AT, BROKEN, line_style
+from cta_tui.widgets.next_trains import NextTrainsTable, followed_stops
 from cta_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -57,6 +58,14 @@ class StationBoardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(read_only=self.read_only, id="status")
         yield Label("", id="board-title")
+        with Horizontal(id="next-trains"):
+            with Vertical():
+                yield Label(f"next trains {AT[UP]}")
+                yield NextTrainsTable(UP, id="next-up")
+            with Vertical():
+                yield Label(f"next trains {AT[DOWN]}")
+                yield NextTrainsTable(DOWN, id="next-down")
+        yield Label("", id="followed-stops")
         with Horizontal(id="approaching"):
             with Vertical():
                 yield Label(f"approaching {AT[UP]}")
@@ -83,8 +92,18 @@ class StationBoardScreen(Screen[None]):
         self.query_one("#board-title", Label).update(f"{name} ({self.station_id}) · {lines} · {entries}")
         for table in self.query(ApproachingTable):
             table.show(state, self.station_id)
+        # the predictions block shows once the station has predictions (the prediction job runs)
+        has_next = bool(state.predictions.next_at(self.station_id))
+        self.query_one("#next-trains").display = has_next
+        for upcoming in self.query(NextTrainsTable):
+            upcoming.show(state, self.station_id)
+        stops = followed_stops(state, getattr(self.app, "follow_train", None))
+        followed = self.query_one("#followed-stops", Label)
+        followed.display = bool(stops)
+        followed.update(stops)
         self.query_one(ArrivalsBoard).show(state, self.station_id)
 
+    @on(DataTable.RowSelected, "NextTrainsTable")
     @on(DataTable.RowSelected, "ApproachingTable")
     def _follow(self, event: DataTable.RowSelected) -> None:
         train_id = event.row_key.value

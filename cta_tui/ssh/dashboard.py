@@ -26,7 +26,16 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
         "low" if os.environ.get("NO_COLOR") is not None else "default"
     )
     source = SocketSource(path, settings.bootstrap_servers)
-    app = make_app(settings, source, read_only=read_only, health=HttpHealthProbe(settings), theme=theme)
+    from cta_tui.feeds.pipeline_probe import StackPipeline
+
+    app = make_app(
+        settings,
+        source,
+        read_only=read_only,
+        health=HttpHealthProbe(settings),
+        theme=theme,
+        pipeline=lambda: StackPipeline(settings),
+    )
     from cta_tui.terminal import exit_cleanly_on_signals
 
     exit_cleanly_on_signals(app)

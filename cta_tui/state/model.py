@@ -12,6 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from cta_tui.state.predictions import PredictionBook
+
 #: The lines in the order of the 1-8 keys.
 LINE_ORDER: tuple[str, ...] = ("red", "blue", "green", "brown", "purple", "yellow", "pink", "orange")
 
@@ -214,6 +216,8 @@ class DashboardState:
     #: the Kafka feed's last error while it is failing (None when healthy)
     feed_error: str | None = None
     feed_connected: bool = False
+    #: Train Tracker predictions (org.chicago.cta.predictions.v1)
+    predictions: PredictionBook = field(default_factory=PredictionBook)
 
     def topic(self, name: str) -> TopicStats:
         stats = self.topics.get(name)

@@ -27,6 +27,7 @@ from cta_tui.state.model import (
     Train,
     Weather,
 )
+from cta_tui.state.predictions import apply_prediction_records
 from cta_tui.state.records import Batch, Record
 
 
@@ -375,12 +376,18 @@ def apply_sim_status(state: DashboardState, records: Iterable[Record], now: floa
 
 # --------------------------------------------------------------------------- batches
 
+
+def apply_predictions(state: DashboardState, records: Iterable[Record], now: float) -> int:
+    return apply_prediction_records(state.predictions, records)
+
+
 APPLIERS = {
     topics.STATIONS_TABLE: apply_stations,
     topics.ARRIVALS: apply_arrivals,
     topics.TURNSTILE_SUMMARY: apply_summary,
     topics.WEATHER: apply_weather,
     topics.SIM_STATUS: apply_sim_status,
+    topics.PREDICTIONS: apply_predictions,
 }
 
 #: Stations first so that arrivals in the same batch find their stations.

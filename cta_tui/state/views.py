@@ -15,6 +15,7 @@ from cta_tui.state.model import (
     LineStation,
     Train,
 )
+from cta_tui.state.predictions import predictions_json
 from cta_tui.state.reducers import current_minute, entries_per_minute
 
 #: Seconds without a message after which a topic is shown "stale" (None: never).
@@ -40,6 +41,8 @@ class StationRow:
     count: int | None = None
     history: list[float] = field(default_factory=list)
     branch_start: str | None = None
+    #: trains whose current predictions say delayed or fault (drawn as delayed)
+    delayed: frozenset[str] = frozenset()
 
 
 def sim_now_ms(state: DashboardState) -> int | None:
@@ -66,8 +69,9 @@ def line_rows(
     out: list[StationRow] = []
     last_branch: str | None = None
     needle = name_filter.strip().lower()
+    delayed = frozenset(state.predictions.delayed_trains())
     for station in line_obj.ordered():
-        row = StationRow(station)
+        row = StationRow(station, delayed=delayed)
         branch = station.branch if (station.branch or "") not in ("", "main", "trunk") else None
         if branch and branch != last_branch:
             row.branch_start = branch
@@ -213,6 +217,7 @@ def snapshot(state: DashboardState, now: float) -> dict[str, Any]:
     return {
         "lines": lines,
         "trains": sum(len(v["trains"]) for v in lines.values()),
+        "predictions": predictions_json(state.predictions, sorted(state.station_names)),
         "counts": {str(k): v for k, v in sorted(state.turnstile_counts.items())},
         "weather": _weather_snapshot(state),
         "sim": _sim_snapshot(state),

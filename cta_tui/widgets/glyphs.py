@@ -7,6 +7,8 @@ so nothing depends on colour alone.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rich.text import Text
 
 from cta_tui.state.model import UP, Train
@@ -25,6 +27,8 @@ LINE_COLOURS: dict[str, str] = {
 AT = {UP: "▲", "down": "▼"}
 GONE = {UP: "△", "down": "▽"}
 BROKEN = "✖"
+#: a train Train Tracker predictions flag delayed
+DELAYED = "⚠"
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -32,17 +36,25 @@ def line_style(line: str) -> str:
     return f"bold {LINE_COLOURS.get(line, 'white')}"
 
 
-def train_glyphs(at: list[Train], gone: list[Train], heading: str, width: int, follow: str | None) -> Text:
-    """Up to ``width`` cells of glyphs (a count when more trains than cells)."""
+def train_glyphs(
+    at: list[Train],
+    gone: list[Train],
+    heading: str,
+    width: int,
+    follow: str | None,
+    delayed: Collection[str] = (),
+) -> Text:
+    """Up to ``width`` cells of glyphs (a count when more trains than cells); a train the
+    predictions call delayed is drawn as ⚠ (unless broken down: ✖)."""
     text = Text()
     items: list[tuple[str, str]] = []
     for train in sorted(at, key=lambda t: t.train_id):
-        glyph = BROKEN if train.broken else AT[heading]
+        glyph = BROKEN if train.broken else DELAYED if train.train_id in delayed else AT[heading]
         style = "bold reverse" if train.train_id == follow else line_style(train.line)
         items.append((glyph, style))
     for train in sorted(gone, key=lambda t: t.train_id):
         style = "bold reverse" if train.train_id == follow else line_style(train.line)
-        items.append((GONE[heading], style))
+        items.append((DELAYED if train.train_id in delayed else GONE[heading], style))
     if len(items) > width:
         text.append(f"{items[0][0]}{len(items)}"[:width], items[0][1])
     else:

@@ -54,14 +54,14 @@ class LineStrip(OptionList):
     @staticmethod
     def row_text(row: StationRow, follow: str | None) -> Text:
         text = Text()
-        text.append_text(train_glyphs(row.up_at, row.up_gone, UP, GLYPH_WIDTH, follow))
+        text.append_text(train_glyphs(row.up_at, row.up_gone, UP, GLYPH_WIDTH, follow, row.delayed))
         text.append(" ")
         name = row.station.name
         marks = " ⟲" if row.station.loop else ""
         label = (name[: NAME_WIDTH - len(marks) - 1] + "…") if len(name) + len(marks) > NAME_WIDTH else name
         text.append(f"{label}{marks}".ljust(NAME_WIDTH))
         text.append(" ")
-        text.append_text(train_glyphs(row.down_at, row.down_gone, DOWN, GLYPH_WIDTH, follow))
+        text.append_text(train_glyphs(row.down_at, row.down_gone, DOWN, GLYPH_WIDTH, follow, row.delayed))
         count = "—" if row.count is None else f"{row.count:,}"
         text.append(f" {count:>9} ", style="dim" if row.count is None else "")
         text.append(mini_spark(row.history), style="dim")

@@ -47,3 +47,30 @@ def test_station_board_snapshot_read_only(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_board)
+
+
+def test_pipeline_jobs_snapshot_80x24(snap_compare) -> None:
+    """The jobs tab with a fixed snapshot (memory backend): states, rates, lag, the
+    connector's tasks and slot lag, the highlighted job's detail."""
+    from test_tui_pipeline_screen_jobs import SNAPSHOT
+
+    from cta_tui.feeds.pipeline_probe import MemoryPipeline
+    from cta_tui.screens.pipeline import PipelineScreen
+
+    app, load = preloaded_app()
+    backend = MemoryPipeline(SNAPSHOT)
+    app.pipeline = lambda: backend
+
+    async def open_pipeline(pilot) -> None:
+        await load(pilot)
+        app.action_pipeline()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PipelineScreen)
+        while screen.snapshot is None:
+            await pilot.pause(0.05)
+        await pilot.press("down")
+        app.render_now()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_pipeline)

@@ -19,7 +19,7 @@ def _modules(package: str) -> list[str]:
     if package == "cta_core":
         candidates += ["cta_core.kafka_clients", "cta_core.cli_options", "cta_core.settings"]
     if package == "cta_stack":
-        candidates += ["cta_stack.stack", "cta_stack.health", "cta_stack.supervisor"]
+        candidates += ["cta_stack.stack", "cta_stack.health", "cta_stack.supervisor", "cta_stack.jobs"]
     out = []
     for name in candidates:
         try:

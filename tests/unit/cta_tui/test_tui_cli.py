@@ -69,6 +69,7 @@ def test_every_topic_read_can_be_named_by_flag_and_env_var() -> None:
         ("--summary-topic", "CTA_SUMMARY_TOPIC"),
         ("--weather-topic", "CTA_WEATHER_TOPIC"),
         ("--status-topic", "CTA_SIM_STATUS_TOPIC"),
+        ("--predictions-topic", "CTA_PREDICTIONS_TOPIC"),
     ]:
         assert flag in out and env in out
     bad = CliRunner().invoke(main, ["--arrivals-pattern", "(", "--once"])
@@ -86,8 +87,14 @@ def test_topic_names_map_other_deployments_names_onto_the_contract() -> None:
         topics.TURNSTILE_SUMMARY,
         topics.WEATHER,
         topics.SIM_STATUS,
+        topics.PREDICTIONS,
     }
     other = TopicNames(arrivals_pattern="", summary="turnstile_summary", weather="weather").source_kwargs()
     assert other["aliases"] == {"turnstile_summary": topics.TURNSTILE_SUMMARY, "weather": topics.WEATHER}
     assert other["patterns"] == {} and topics.ARRIVALS in other["topics_to_read"]
     assert topics.WEATHER not in other["topics_to_read"]
+    suffixed = TopicNames().with_suffix(".t1").source_kwargs()
+    assert suffixed["patterns"] == {}
+    assert suffixed["aliases"][topics.ARRIVALS + ".t1"] == topics.ARRIVALS
+    assert suffixed["aliases"][topics.PREDICTIONS + ".t1"] == topics.PREDICTIONS
+    assert topics.SIM_STATUS in suffixed["topics_to_read"]

@@ -1,0 +1,169 @@
+"""Reading one topic's newest records, decoded (blocking; the tail screen's worker and
+``cta-tui tail`` use it).
+
+Partitions are assigned by hand with a throw-away group id and nothing is committed,
+like ``kcat -C``. Values are decoded as Confluent-framed Avro through the Schema
+Registry, else JSON, else UTF-8 text, else shown as hex.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaException, TopicPartition
+
+from cta_core.avro import AvroDecoder, DecodeError, RegistryLookup, RegistryUnavailable
+from cta_core.errors import CtaError, ServiceUnavailable
+from cta_core.kafka_clients import make_consumer
+from cta_core.settings import Settings
+from cta_tui.state.tail import AVRO, BYTES, JSON, NULL, TEXT, TailRecord
+
+log = logging.getLogger(__name__)
+
+
+class UnknownTopic(CtaError):
+    pass
+
+
+def decode_bytes(data: bytes | None, avro: AvroDecoder | None) -> tuple[Any, str]:
+    """(decoded value, format): Avro when framed and the registry knows the schema,
+    JSON, printable UTF-8 text, else the bytes in hex."""
+    if data is None:
+        return None, NULL
+    if avro is not None and len(data) >= 5 and data[0] == 0:
+        with contextlib.suppress(DecodeError, RegistryUnavailable):
+            return avro.decode(data), AVRO
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.hex(" "), BYTES
+    try:
+        import json
+
+        return json.loads(text), JSON
+    except ValueError:
+        pass
+    if text.isprintable():
+        return text, TEXT
+    return data.hex(" "), BYTES
+
+
+class TailSource:
+    """One topic's records from ``last`` before the end (or the beginning) onwards."""
+
+    def __init__(self, settings: Settings, topic: str, *, last: int = 100, timeout: float = 5.0) -> None:
+        self.settings = settings
+        self.topic = topic
+        self.last = last
+        self.timeout = timeout
+        self._registry: RegistryLookup | None = None
+        self.avro = AvroDecoder(self._lookup)
+        self._consumer = make_consumer(
+            settings,
+            f"cta-tui-tail-{uuid.uuid4().hex[:12]}",
+            **{
+                "enable.partition.eof": False,
+                "fetch.wait.max.ms": 100,
+                "client.id": "cta-tui-tail",
+                "queued.max.messages.kbytes": 4096,
+                "logger": logging.getLogger("cta_tui.tail.kafka"),
+            },
+        )
+        try:
+            metadata = self._consumer.list_topics(topic, timeout=timeout)
+        except KafkaException as exc:
+            self._consumer.close()
+            raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=str(exc)) from None
+        info = metadata.topics.get(topic)
+        if info is None or info.error is not None or not info.partitions:
+            self._consumer.close()
+            raise UnknownTopic(f"topic {topic!r} does not exist on {settings.bootstrap_servers}")
+        self.partitions = sorted(info.partitions)
+
+    def _lookup(self, schema_id: int) -> str:
+        if self._registry is None:
+            self._registry = RegistryLookup(self.settings)
+        return self._registry(schema_id)
+
+    def seek_end(self, last: int | None = None) -> None:
+        """The last ``last`` records of each partition, then what comes."""
+        n = self.last if last is None else last
+        tps = []
+        for p in self.partitions:
+            low, high = self._consumer.get_watermark_offsets(
+                TopicPartition(self.topic, p), timeout=self.timeout
+            )
+            tps.append(TopicPartition(self.topic, p, max(low, high - n) if n > 0 else OFFSET_END))
+        self._consumer.assign(tps)
+
+    def seek_start(self) -> None:
+        self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self.partitions])
+
+    def poll(self, max_records: int = 500, timeout: float = 0.2) -> list[TailRecord]:
+        messages = self._consumer.consume(max_records, timeout)
+        out = []
+        for m in messages:
+            if m.error():
+                log.debug("tail consume error: %s", m.error())
+                continue
+            value, fmt = decode_bytes(m.value(), self.avro)
+            key, key_fmt = decode_bytes(m.key(), self.avro)
+            ts_type, ts = m.timestamp()
+            out.append(
+                TailRecord(
+                    m.topic() or self.topic,
+                    m.partition() or 0,
+                    m.offset() or 0,
+                    ts if ts_type and ts >= 0 else None,
+                    key,
+                    value,
+                    fmt,
+                    key_fmt,
+                )
+            )
+        return out
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._consumer.close()
+        if self._registry is not None:
+            self._registry.close()
+
+
+def list_topics(settings: Settings, timeout: float = 5.0) -> list[str]:
+    """Every topic's name except Kafka's internal ones (blocking)."""
+    from cta_core.kafka_clients import make_admin
+
+    admin = make_admin(settings, logger=logging.getLogger("cta_tui.tail.kafka"))
+    try:
+        names = admin.list_topics(timeout=timeout).topics
+    except KafkaException as exc:
+        raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=str(exc)) from None
+    return order_topics(names)
+
+
+def order_topics(names: Iterable[str]) -> list[str]:
+    """The contract's topics first (in the contract's order), then the others by name,
+    then internal ones (``_schemas``); Kafka's own (``__consumer_offsets``) left out."""
+    from cta_core import topics
+
+    contract = [
+        topics.ARRIVALS,
+        topics.TURNSTILES,
+        topics.WEATHER,
+        topics.STATIONS_RAW,
+        topics.LINE_STATIONS_RAW,
+        topics.STATIONS_TABLE,
+        topics.TURNSTILE_SUMMARY,
+        getattr(topics, "PREDICTIONS", "org.chicago.cta.predictions.v1"),
+        topics.SIM_CONTROL,
+        topics.SIM_STATUS,
+    ]
+    present = set(names)
+    first = [t for t in contract if t in present]
+    rest = sorted(n for n in present if n not in first and not n.startswith("__"))
+    return first + [n for n in rest if not n.startswith("_")] + [n for n in rest if n.startswith("_")]

@@ -1,0 +1,71 @@
+"""Pilot: the station board's next trains come from the predictions topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import DataTable
+from tui_helpers import NOW, SIM_MS, build_app, fixed_records, wait_until
+
+from cta_core import topics
+from cta_tui.screens.station_board import StationBoardScreen
+from cta_tui.state.records import Record
+
+
+def prediction(train: str, station: int, ahead_s: int, generated_ms: int = SIM_MS, **flags: Any) -> Record:
+    value = {
+        "station_id": station,
+        "line": "red",
+        "direction": "a",
+        "train_id": train,
+        "destination": "95th/Dan Ryan",
+        "predicted_arrival": generated_ms + ahead_s * 1000,
+        "generated_at": generated_ms,
+        "approaching": False,
+        "delayed": False,
+        "fault": False,
+        "scheduled": False,
+        **flags,
+    }
+    return Record(topics.PREDICTIONS, {"station_id": station}, value, int(NOW * 1000))
+
+
+def _rows(app: Any) -> list[list[str]]:
+    out = []
+    for table in app.screen.query("NextTrainsTable"):
+        assert isinstance(table, DataTable)
+        for i in range(table.row_count):
+            out.append([str(c) for c in table.get_row_at(i)])
+    return out
+
+
+async def test_station_board_shows_due_and_minutes_from_predictions() -> None:
+    records = [
+        *fixed_records(),
+        prediction("R1", 41300, 30),
+        prediction("R7", 41300, 5 * 60, delayed=True),
+        prediction("R9", 41300, 9 * 60, scheduled=True),
+    ]
+    app, source, _control = build_app(records=records)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: len(app.state.predictions.next_at(41300)) == 3)
+        app.open_station(41300)
+        await wait_until(pilot, lambda: isinstance(app.screen, StationBoardScreen) and len(_rows(app)) == 3)
+        rows = _rows(app)
+        assert rows[0][0] == "R1" and rows[0][2] == "Due"
+        assert rows[1][0] == "R7" and rows[1][2] == "5 min" and "⚠" in rows[1][3]
+        assert rows[2][2] == "9 min" and "◷" in rows[2][3]
+        # a newer set for R1 without Loyola (it arrived): the row goes, the others stay
+        source.push(prediction("R1", 40760, 120, generated_ms=SIM_MS + 40_000))
+        await wait_until(pilot, lambda: [r[0] for r in _rows(app)] == ["R7", "R9"])
+
+
+async def test_following_a_train_shows_its_next_stops() -> None:
+    records = [*fixed_records(), prediction("R1", 41300, 90), prediction("R1", 40760, 200)]
+    app, _source, _control = build_app(records=records)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: len(app.state.predictions.train_stops("R1")) == 2)
+        app.follow("R1")
+        await wait_until(pilot, lambda: any("Loyola" in str(n.message) for n in app._notifications))
+        text = next(str(n.message) for n in app._notifications if "Loyola" in str(n.message))
+        assert text.index("Loyola") < text.index("Granville")

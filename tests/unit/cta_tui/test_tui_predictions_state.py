@@ -1,0 +1,71 @@
+"""Predictions in the pure state model: newest set per train, stale ones dropped, views."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tui_samples import arrival, station_records
+
+from cta_core import topics
+from cta_tui.state.model import DashboardState
+from cta_tui.state.records import Record
+from cta_tui.state.reducers import apply_records
+from cta_tui.state.views import line_rows, snapshot
+
+GEN = 1_000_000 + 60_000
+
+
+def prediction(train: str, station: int, ahead_s: int, generated: int = GEN, **flags: Any) -> Record:
+    value = {
+        "station_id": station,
+        "line": "red",
+        "direction": "b",
+        "train_id": train,
+        "destination": "Howard",
+        "predicted_arrival": generated + ahead_s * 1000,
+        "generated_at": generated,
+        "approaching": False,
+        "delayed": False,
+        "fault": False,
+        "scheduled": False,
+        **flags,
+    }
+    return Record(topics.PREDICTIONS, {"station_id": station}, value)
+
+
+def test_a_trains_newest_set_replaces_its_older_one() -> None:
+    state = DashboardState()
+    apply_records(state, topics.PREDICTIONS, [prediction("R1", 41300, 60), prediction("R1", 40100, 200)], 0.0)
+    assert [e.train_id for e in state.predictions.next_at(41300)] == ["R1"]
+    # R1 reached Loyola: its next set no longer lists it
+    apply_records(state, topics.PREDICTIONS, [prediction("R1", 40100, 100, generated=GEN + 90_000)], 0.0)
+    assert state.predictions.next_at(41300) == []
+    assert [e.station_id for e in state.predictions.train_stops("R1")] == [40100]
+    # an older set read late changes nothing
+    apply_records(state, topics.PREDICTIONS, [prediction("R1", 41300, 60)], 0.0)
+    assert state.predictions.next_at(41300) == []
+
+
+def test_labels_due_and_minutes_and_malformed_records_are_counted() -> None:
+    state = DashboardState()
+    bad = Record(topics.PREDICTIONS, None, {"station_id": "x"})
+    apply_records(
+        state, topics.PREDICTIONS, [prediction("R1", 41300, 45), prediction("R2", 41300, 430), bad], 0.0
+    )
+    labels = [e.minutes_label(state.predictions.now_ms) for e in state.predictions.next_at(41300)]
+    assert labels == ["Due", "7 min"]
+    assert state.predictions.malformed == 1
+
+
+def test_line_view_and_json_show_predictions() -> None:
+    state = DashboardState()
+    apply_records(state, topics.STATIONS_TABLE, station_records(), 0.0)
+    apply_records(state, topics.ARRIVALS, [arrival("R1", 41190, 1)], 0.0)
+    apply_records(state, topics.PREDICTIONS, [prediction("R1", 40900, 120, delayed=True)], 0.0)
+    rows = line_rows(state, "red", 0.0)
+    assert all("R1" in row.delayed for row in rows)
+    out = json.loads(json.dumps(snapshot(state, 0.0)))
+    assert out["predictions"]["40900"][0]["train_id"] == "R1"
+    assert out["predictions"]["40900"][0]["delayed"] is True
+    assert out["predictions"]["40900"][0]["due"] == "2 min"
