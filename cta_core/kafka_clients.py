@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from cta_core.errors import ServiceUnavailable
 from cta_core.settings import Settings
-from cta_core.topics import SPECS, TopicSpec
+from cta_core.topics import SPECS, TopicSpec, replication_for
 
 if TYPE_CHECKING:
     from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -77,17 +77,25 @@ def ensure_topics(
     specs: Iterable[TopicSpec],
     *,
     partitions: int | None = None,
-    replication: int = 1,
+    replication: int | None = None,
     timeout: float = 15.0,
 ) -> list[str]:
-    """Create the topics that are missing; return the names created. Idempotent."""
-    existing = set(admin.list_topics(timeout=timeout).topics)
+    """Create the topics that are missing; return the names created. Idempotent.
+
+    ``replication`` None: as :func:`cta_core.topics.replication_for` the cluster's
+    broker count (three copies and ``min.insync.replicas=2`` on three brokers or more).
+    """
+    metadata = admin.list_topics(timeout=timeout)
+    existing = set(metadata.topics)
+    rf, durability = replication_for(len(metadata.brokers))
+    if replication is not None:
+        rf, durability = replication, {}
     wanted = [
         NewTopic(
             s.name,
             num_partitions=partitions if partitions and not s.compacted else s.partitions,
-            replication_factor=replication,
-            config=s.topic_config(),
+            replication_factor=rf,
+            config={**durability, **s.topic_config()},
         )
         for s in specs
         if s.name not in existing

@@ -28,6 +28,12 @@ SCHEMA_REGISTRY_UI = 8086
 
 LOCALHOST = "127.0.0.1"
 
+#: A local cluster of several brokers (``cta-stack up --brokers 3``): broker *i* (1-based)
+#: listens on ``kafka + STEP*(i-1)`` and its controller on ``kafka_controller + STEP*(i-1)``
+#: (9092/9093, 9102/9103, 9112/9113 by default).
+BROKER_PORT_STEP = 10
+MAX_BROKERS = 5
+
 
 @dataclass(frozen=True)
 class Ports:
@@ -40,6 +46,20 @@ class Ports:
     connect: int = CONNECT
     ksql: int = KSQL
     postgres: int = POSTGRES
+    #: Brokers of the local cluster (``CTA_KAFKA_BROKERS``; ``cta-stack up --brokers N``).
+    kafka_brokers: int = 1
+
+    def kafka_broker_ports(self) -> list[int]:
+        """The client port of each local broker, broker 1 first."""
+        return [self.kafka + BROKER_PORT_STEP * i for i in range(self.kafka_brokers)]
+
+    def kafka_controller_ports(self) -> list[int]:
+        """The controller port of each local broker (every broker is a KRaft voter)."""
+        return [self.kafka_controller + BROKER_PORT_STEP * i for i in range(self.kafka_brokers)]
+
+    def bootstrap_servers(self) -> str:
+        """Every local broker, so a client starts even when one of them is down."""
+        return ",".join(f"{LOCALHOST}:{port}" for port in self.kafka_broker_ports())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Ports:
@@ -57,7 +77,17 @@ class Ports:
                 raise ValueError(f"CTA_{name}_PORT out of range: {port}")
             return port
 
+        brokers = env.get("CTA_KAFKA_BROKERS")
+        count = 1
+        if brokers:
+            try:
+                count = int(brokers)
+            except ValueError:
+                raise ValueError(f"CTA_KAFKA_BROKERS must be a number, got {brokers!r}") from None
+            if not 1 <= count <= MAX_BROKERS:
+                raise ValueError(f"CTA_KAFKA_BROKERS must be 1 to {MAX_BROKERS}, got {count}")
         return cls(
+            kafka_brokers=count,
             kafka=pick("KAFKA", KAFKA),
             kafka_controller=pick("KAFKA_CONTROLLER", KAFKA_CONTROLLER),
             schema_registry=pick("SCHEMA_REGISTRY", SCHEMA_REGISTRY),

@@ -28,6 +28,20 @@ DEV_DB_USER = "cta_admin"
 DEV_DB_PASSWORD = "chicago"
 
 
+#: File in the stack directory recording how many brokers the local cluster has (written by
+#: ``cta-stack up --brokers N``), so every client there gets the full bootstrap list.
+BROKERS_FILE = "kafka-brokers"
+
+
+def recorded_brokers(stack_dir: Path) -> int | None:
+    """The broker count ``cta-stack up`` recorded in ``stack_dir``, if any."""
+    try:
+        value = int((stack_dir / BROKERS_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return value if value >= 1 else None
+
+
 def default_postgres_dsn(port: int) -> str:
     return f"postgresql://{DEV_DB_USER}:{DEV_DB_PASSWORD}@{LOCALHOST}:{port}/{DEV_DB_NAME}"
 
@@ -86,8 +100,11 @@ class Settings:
             return value if value else None
 
         dsn = get("CTA_POSTGRES_DSN")
+        stack_dir = Path(overrides.get("stack_dir") or get("CTA_STACK_DIR") or ".cta-stack")
+        if not get("CTA_KAFKA_BROKERS"):
+            ports = replace(ports, kafka_brokers=recorded_brokers(stack_dir) or 1)
         settings = cls(
-            bootstrap_servers=get("CTA_BOOTSTRAP_SERVERS") or f"{LOCALHOST}:{ports.kafka}",
+            bootstrap_servers=get("CTA_BOOTSTRAP_SERVERS") or ports.bootstrap_servers(),
             schema_registry_url=get("CTA_SCHEMA_REGISTRY_URL")
             or f"http://{LOCALHOST}:{ports.schema_registry}",
             rest_proxy_url=get("CTA_REST_PROXY_URL") or f"http://{LOCALHOST}:{ports.rest_proxy}",

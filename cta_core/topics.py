@@ -41,6 +41,17 @@ class TopicSpec:
         return cfg
 
 
+def replication_for(brokers: int) -> tuple[int, dict[str, str]]:
+    """Replication factor and topic settings for a cluster of ``brokers`` brokers.
+
+    Three or more: three copies, ``min.insync.replicas=2``: with the producers'
+    ``acks=all`` one broker may die without stopping them or losing an acknowledged
+    event. Fewer: one copy per broker, one in sync."""
+    if brokers >= 3:
+        return 3, {"min.insync.replicas": "2"}
+    return max(1, brokers), {"min.insync.replicas": "1"}
+
+
 #: Topics the pipeline creates itself (Connect and the registry create their own).
 SPECS: dict[str, TopicSpec] = {
     ARRIVALS: TopicSpec(ARRIVALS, partitions=3),

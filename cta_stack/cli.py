@@ -12,13 +12,15 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Column, Table
 
 from cta_core.errors import CtaError
+from cta_core.ports import MAX_BROKERS
 from cta_core.settings import Settings
 from cta_stack import apps
 from cta_stack.errors import ServiceFailed
-from cta_stack.services import SERVICES
+from cta_stack.services import services_for
 from cta_stack.stack import Stack, StatusRow
 
-SERVICE_NAMES = [s.name for s in SERVICES]
+#: Every service a stack may have (brokers 2..N only in a cluster: `up --brokers N`).
+SERVICE_NAMES = [s.name for s in services_for(MAX_BROKERS)]
 _STYLE = {
     "healthy": "green",
     "failed": "red",
@@ -141,10 +143,30 @@ def cli(ctx: click.Context, stack_dir: Path) -> None:
     type=click.Choice(SERVICE_NAMES),
     help="Start only this service and what it needs (repeatable).",
 )
+@click.option(
+    "--brokers",
+    type=click.IntRange(1, MAX_BROKERS),
+    default=None,
+    envvar="CTA_KAFKA_BROKERS",
+    show_envvar=True,
+    help="Kafka brokers (KRaft, every one a controller voter). With 3, topics get three "
+    "replicas and min.insync.replicas=2, so one broker may die. Recorded in the stack "
+    "directory: later commands there (clients included) use it.  [default: as recorded, else 1]",
+)
 @click.pass_obj
-def up(stack: Stack, only: tuple[str, ...]) -> None:
+def up(stack: Stack, only: tuple[str, ...], brokers: int | None) -> None:
     """Start the stack (idempotent) and wait until every service is healthy."""
     console = Console(stderr=True)
+    try:
+        stack = stack.with_brokers(brokers or stack.brokers)
+    except CtaError as exc:
+        _fail(console, exc)
+        return
+    if only and set(only) - {s.name for s in stack.services}:
+        raise click.BadParameter(
+            f"this stack has {stack.brokers} broker(s): {', '.join(s.name for s in stack.services)}",
+            param_hint="--only",
+        )
     with progress_display(console) as progress:
         try:
             result = stack.up(only=only or None, reporter=ProgressReporter(progress))
@@ -248,7 +270,7 @@ def logs(stack: Stack, service: str | None, lines: int, follow: bool) -> None:
     """Show the last lines of a service's log (every service when none is named)."""
     from cta_stack.stack import tail
 
-    known = [s.name for s in SERVICES] + apps.names(stack.layout)
+    known = [s.name for s in stack.services] + apps.names(stack.layout)
     if service is not None and service not in known:
         raise click.BadParameter(f"{service!r} is not one of {', '.join(known)}", param_hint="SERVICE")
     names = [service] if service else known

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cta_core.ports import LOCALHOST, Ports
+from cta_core.topics import replication_for
 from cta_stack.jvm import render_properties
 
 MAIN = "org.apache.kafka.connect.cli.ConnectDistributed"
@@ -17,15 +18,16 @@ DEBEZIUM_POSTGRES = "io.debezium.connector.postgresql.PostgresConnector"
 
 
 def worker_properties(ports: Ports, plugin_path: Path) -> dict[str, object]:
+    replicas, _ = replication_for(ports.kafka_brokers)
     return {
-        "bootstrap.servers": f"{LOCALHOST}:{ports.kafka}",
+        "bootstrap.servers": ports.bootstrap_servers(),
         "group.id": GROUP_ID,
         "config.storage.topic": CONFIG_TOPIC,
         "offset.storage.topic": OFFSET_TOPIC,
         "status.storage.topic": STATUS_TOPIC,
-        "config.storage.replication.factor": 1,
-        "offset.storage.replication.factor": 1,
-        "status.storage.replication.factor": 1,
+        "config.storage.replication.factor": replicas,
+        "offset.storage.replication.factor": replicas,
+        "status.storage.replication.factor": replicas,
         "offset.storage.partitions": 5,
         "status.storage.partitions": 1,
         # JSON rows without the schema envelope (the topic contract); connectors may override.

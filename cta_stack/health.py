@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import httpx
 
+from cta_core.ports import LOCALHOST
 from cta_core.settings import Settings
 from cta_stack.connect import DEBEZIUM_POSTGRES
 
@@ -30,6 +32,17 @@ def kafka(settings: Settings, timeout: float = 2.0) -> Health:
     if not meta.brokers:
         return Health(False, "no brokers in metadata")
     return Health(True, f"{len(meta.brokers)} broker(s), {len(meta.topics)} topic(s)")
+
+
+def kafka_node(node: int) -> Callable[[Settings, float], Health]:
+    """The check of broker ``node`` of the local cluster: asked through its own port only
+    (with several brokers another one would answer for a dead one)."""
+
+    def check(settings: Settings, timeout: float = 2.0) -> Health:
+        port = settings.ports.kafka_broker_ports()[node - 1]
+        return kafka(replace(settings, bootstrap_servers=f"{LOCALHOST}:{port}"), timeout)
+
+    return check
 
 
 def http_get(url: str, timeout: float = 2.0) -> httpx.Response | Health:

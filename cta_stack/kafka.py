@@ -1,4 +1,8 @@
-"""The Kafka broker: a single KRaft node (broker and controller in one process)."""
+"""The Kafka brokers: KRaft nodes, each broker and controller in one process.
+
+One broker by default; ``cta-stack up --brokers N`` runs N, every one a voter of the
+one controller quorum (so any one of three may die and the quorum keeps a majority).
+"""
 
 from __future__ import annotations
 
@@ -8,37 +12,56 @@ import uuid
 from pathlib import Path
 
 from cta_core.ports import LOCALHOST, Ports
+from cta_core.topics import replication_for
 from cta_stack.errors import StackError
 from cta_stack.jvm import render_properties
 
 MAIN = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 HEAP = "512m"
+#: Heap of each broker of a cluster: three brokers in less than one broker's 512 MB x 3
+#: (the heap of a broker of this pipeline stays well under 200 MB, see docs/reliability.md)
+CLUSTER_HEAP = "256m"
 
 
-def server_properties(ports: Ports, log_dir: Path) -> dict[str, object]:
-    """server.properties of the combined broker+controller (static quorum of one voter)."""
+def heap(brokers: int) -> str:
+    return HEAP if brokers <= 1 else CLUSTER_HEAP
+
+
+def server_properties(ports: Ports, log_dir: Path, node: int = 1) -> dict[str, object]:
+    """server.properties of broker ``node`` (1-based) of ``ports.kafka_brokers``
+    (a combined broker+controller; a static quorum of every broker)."""
+    client = ports.kafka_broker_ports()[node - 1]
+    controller = ports.kafka_controller_ports()[node - 1]
+    voters = ",".join(f"{i}@{LOCALHOST}:{p}" for i, p in enumerate(ports.kafka_controller_ports(), start=1))
+    replicas, durability = replication_for(ports.kafka_brokers)
+    min_isr = int(durability["min.insync.replicas"])
     return {
         "process.roles": "broker,controller",
-        "node.id": 1,
-        "controller.quorum.voters": f"1@{LOCALHOST}:{ports.kafka_controller}",
-        "listeners": f"PLAINTEXT://{LOCALHOST}:{ports.kafka},CONTROLLER://{LOCALHOST}:{ports.kafka_controller}",
-        "advertised.listeners": f"PLAINTEXT://{LOCALHOST}:{ports.kafka}",
+        "node.id": node,
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://{LOCALHOST}:{client},CONTROLLER://{LOCALHOST}:{controller}",
+        "advertised.listeners": f"PLAINTEXT://{LOCALHOST}:{client}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "log.dirs": str(log_dir),
         "num.partitions": 1,
-        "default.replication.factor": 1,
-        "min.insync.replicas": 1,
-        "offsets.topic.replication.factor": 1,
+        "default.replication.factor": replicas,
+        "min.insync.replicas": min_isr,
+        "offsets.topic.replication.factor": replicas,
         "offsets.topic.num.partitions": 10,
-        "transaction.state.log.replication.factor": 1,
-        "transaction.state.log.min.isr": 1,
+        "transaction.state.log.replication.factor": replicas,
+        "transaction.state.log.min.isr": min_isr,
         "transaction.state.log.num.partitions": 10,
-        "share.coordinator.state.topic.replication.factor": 1,
-        "share.coordinator.state.topic.min.isr": 1,
+        "share.coordinator.state.topic.replication.factor": replicas,
+        "share.coordinator.state.topic.min.isr": min_isr,
         "group.initial.rebalance.delay.ms": 0,
+        # A broker that dies (kill -9) is fenced, and its partitions get new leaders,
+        # after 3 s without heartbeats instead of 9 s: producers with acks=all stall
+        # that long (docs/reliability.md).
+        "broker.session.timeout.ms": 3000,
+        "broker.heartbeat.interval.ms": 500,
         "auto.create.topics.enable": "true",
         "num.network.threads": 2,
         "num.io.threads": 4,
@@ -47,8 +70,8 @@ def server_properties(ports: Ports, log_dir: Path) -> dict[str, object]:
     }
 
 
-def render_server_properties(ports: Ports, log_dir: Path) -> str:
-    return render_properties(server_properties(ports, log_dir), "written by cta-stack on every start")
+def render_server_properties(ports: Ports, log_dir: Path, node: int = 1) -> str:
+    return render_properties(server_properties(ports, log_dir, node), "written by cta-stack on every start")
 
 
 def new_cluster_id() -> str:

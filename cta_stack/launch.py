@@ -31,7 +31,7 @@ class Launcher:
             raise StackError(f"{spec.title} needs Java, which was not checked")
         if spec.name == "postgres":
             return self._postgres(spec)
-        if spec.name == "kafka":
+        if spec.broker:
             assert java is not None
             return self._kafka(spec, java)
         if spec.name == "connect":
@@ -71,17 +71,18 @@ class Launcher:
         return self._spawn(spec, argv, user=postgres_mod.run_as())
 
     def _kafka(self, spec: ServiceSpec, java: str) -> ProcessRecord:
-        data = self.layout.data_dir("kafka")
+        node = spec.broker
+        data = self.layout.data_dir(spec.name)  # data/kafka, data/kafka-2 ...
         data.mkdir(parents=True, exist_ok=True)
-        config = self.layout.config_dir / "server.properties"
-        write_if_changed(config, kafka_mod.render_server_properties(self.settings.ports, data))
+        config = self.layout.config_dir / ("server.properties" if node == 1 else f"server-{node}.properties")
+        write_if_changed(config, kafka_mod.render_server_properties(self.settings.ports, data, node))
         classpath = self.jars.classpath()
         if not kafka_mod.is_formatted(data):
             cluster = kafka_mod.cluster_id(self.layout.root / "kafka-cluster-id")
             kafka_mod.format_storage(java, classpath, config, cluster, self.layout.log_file(spec.name))
         argv = java_argv(
             java,
-            heap=kafka_mod.HEAP,
+            heap=kafka_mod.heap(self.settings.ports.kafka_brokers),
             classpath=classpath,
             log4j2=self._log4j2(),
             main=kafka_mod.MAIN,

@@ -19,15 +19,16 @@ from typing import Protocol
 import psutil
 
 from cta_core.ports import LOCALHOST
-from cta_core.settings import Settings, default_postgres_dsn
+from cta_core.settings import BROKERS_FILE, Settings, default_postgres_dsn, recorded_brokers
 from cta_stack.errors import PortInUse, ServiceFailed, StackError
 from cta_stack.health import Health
 from cta_stack.jars import Jars, fetch
 from cta_stack.java import check_java, check_maven
+from cta_stack.kafka import is_formatted
 from cta_stack.launch import Launcher
 from cta_stack.net import port_free, port_holder, port_open
 from cta_stack.paths import StackLayout, jar_cache_dir
-from cta_stack.services import SERVICES, ServiceSpec, select
+from cta_stack.services import ServiceSpec, select, services_for
 from cta_stack.supervisor import ProcessRecord, resident_memory, running, stop, uptime
 
 POLL_INTERVAL = 0.25
@@ -103,7 +104,7 @@ def local_view(settings: Settings) -> Settings:
     ports = settings.ports
     return replace(
         settings,
-        bootstrap_servers=f"{LOCALHOST}:{ports.kafka}",
+        bootstrap_servers=ports.bootstrap_servers(),
         schema_registry_url=f"http://{LOCALHOST}:{ports.schema_registry}",
         rest_proxy_url=f"http://{LOCALHOST}:{ports.rest_proxy}",
         connect_url=f"http://{LOCALHOST}:{ports.connect}",
@@ -132,9 +133,35 @@ class Stack:
         self.settings = local_view(settings)
         self.layout = layout or StackLayout.at(settings.stack_dir)
         self.env = dict(os.environ if env is None else env)
-        self.jars = Jars.in_cache(jar_cache or jar_cache_dir(self.env))
+        self._jar_cache = jar_cache or jar_cache_dir(self.env)
+        self.jars = Jars.in_cache(self._jar_cache)
         self.launcher = Launcher(self.settings, self.layout, self.jars, self.env)
         self._java: str | None = None
+        #: This stack's services: one entry per Kafka broker (kafka, kafka-2, ...).
+        self.services = services_for(self.settings.ports.kafka_brokers)
+
+    @property
+    def brokers(self) -> int:
+        return self.settings.ports.kafka_brokers
+
+    def with_brokers(self, brokers: int) -> Stack:
+        """This stack with ``brokers`` Kafka brokers (``cta-stack up --brokers N``).
+
+        A cluster's size is fixed when its storage is formatted (the controller quorum is
+        every broker): a stack directory with data of another size is refused."""
+        recorded = recorded_brokers(self.layout.root)
+        has_data = is_formatted(self.layout.data_dir("kafka"))
+        existing = recorded or (1 if has_data else None)
+        if has_data and existing is not None and existing != brokers:
+            raise StackError(
+                f"the stack in {self.layout.root} has {existing} Kafka broker(s), not {brokers}: "
+                "its controller quorum is fixed; `cta-stack down --purge` deletes it, or use "
+                "another CTA_STACK_DIR"
+            )
+        ports = replace(self.settings.ports, kafka_brokers=brokers)
+        return Stack(
+            replace(self.settings, ports=ports), layout=self.layout, jar_cache=self._jar_cache, env=self.env
+        )
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -153,15 +180,15 @@ class Stack:
     def unhealthy(self, only: Iterable[str] | None = None) -> dict[str, str]:
         """Selected, provided services that fail their health check: name -> why. Cheap when all is well."""
         out = {}
-        for spec in select(only, lambda s: s.provided()):
+        for spec in select(only, lambda s: s.provided(), self.services):
             result = self.check(spec)
             if not result.ok:
                 out[spec.name] = result.detail
         return out
 
-    def status(self, services: Iterable[ServiceSpec] = SERVICES) -> list[StatusRow]:
+    def status(self, services: Iterable[ServiceSpec] | None = None) -> list[StatusRow]:
         rows = []
-        for spec in services:
+        for spec in self.services if services is None else services:
             port = spec.port(self.settings.ports)
             row = StatusRow(spec.name, spec.title, "stopped", port)
             if not spec.provided():
@@ -206,8 +233,9 @@ class Stack:
         """
         rep = reporter or NullReporter()
         t0 = time.monotonic()
-        chosen = select(only, lambda s: s.provided())
+        chosen = select(only, lambda s: s.provided(), self.services)
         self.layout.create()
+        (self.layout.root / BROKERS_FILE).write_text(f"{self.brokers}\n")
         with self._exclusive(rep):
             result = self._up(chosen, rep)
         result.seconds = time.monotonic() - t0
@@ -230,7 +258,7 @@ class Stack:
 
     def _up(self, chosen: list[ServiceSpec], rep: Reporter) -> UpResult:
         result = UpResult()
-        result.skipped = [s.name for s in SERVICES if not s.provided()]
+        result.skipped = [s.name for s in self.services if not s.provided()]
         to_start: list[ServiceSpec] = []
         waiting: list[ServiceSpec] = []  # started earlier (ours) or external: only wait for health
         for spec in chosen:
@@ -334,8 +362,8 @@ class Stack:
         ``only`` stops just those services (not what depends on them), e.g. to restart one.
         """
         rep = reporter or NullReporter()
-        names = set(only or [s.name for s in SERVICES])
-        if purge and names != {s.name for s in SERVICES}:
+        names = set(only or [s.name for s in self.services])
+        if purge and names != {s.name for s in self.services}:
             raise ValueError("--purge deletes the whole stack's data; it cannot be combined with --only")
         if not self.layout.root.is_dir():
             return []
@@ -345,7 +373,7 @@ class Stack:
 
     def _down(self, names: set[str], purge: bool, rep: Reporter) -> list[str]:
         stopped = []
-        for spec in reversed([s for s in SERVICES if s.name in names]):
+        for spec in reversed([s for s in self.services if s.name in names]):
             pidfile = self.layout.pidfile(spec.name)
             if not pidfile.exists():
                 continue
@@ -357,6 +385,7 @@ class Stack:
             for path in (
                 self.layout.data_root,
                 self.layout.root / "kafka-cluster-id",
+                self.layout.root / BROKERS_FILE,
                 self.layout.config_dir,
             ):
                 if path.is_dir():

@@ -11,6 +11,7 @@ import re
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import click
@@ -66,6 +67,16 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
     help="Colour theme; 'low' uses the 16 ANSI colours. Default: 'low' when NO_COLOR is set.",
 )
 @click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="CTA_TUI_LOG_FILE",
+    show_envvar=True,
+    help="Where the dashboard's logs (librdkafka's included) go; never its screen. "
+    "[default: $XDG_STATE_HOME/cta-live/cta-tui.log]",
+)
+@click.option("-v", "--verbose", count=True, help="More in the log file (-vv for debug).")
+@click.option(
     "--arrivals-pattern",
     default=ARRIVALS_PATTERN,
     show_default=True,
@@ -110,6 +121,8 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
 @click.pass_context
 def main(
     ctx: click.Context,
+    log_file: Path | None,
+    verbose: int,
     read_only: bool,
     once: bool,
     as_json: bool,
@@ -138,6 +151,9 @@ def main(
         return
     if as_json and not once:
         raise click.UsageError("--json needs --once")
+    from cta_tui.logs import default_log_file, log_to_file
+
+    log_to_file(log_file or default_log_file(), verbose)
     from cta_tui.feeds.kafka_source import KafkaSource
 
     names = TopicNames(
@@ -165,10 +181,12 @@ def main(
 
 
 def run_dashboard(settings: Any, source: Any, *, read_only: bool, theme: str | None) -> None:
-    """The dashboard in this terminal until the user quits (``cta-tui`` and ``cta-tui up``)."""
+    """The dashboard in this terminal until the user quits (``cta-tui`` and ``cta-tui up``),
+    or SIGTERM/SIGHUP end it; exits with the app's status when it is not 0."""
     from cta_tui.app import make_app
     from cta_tui.feeds.health import HttpHealthProbe
     from cta_tui.feeds.pipeline_probe import StackPipeline
+    from cta_tui.terminal import exit_cleanly_on_signals
 
     chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
     app = make_app(
@@ -179,7 +197,10 @@ def run_dashboard(settings: Any, source: Any, *, read_only: bool, theme: str | N
         theme=chosen,
         pipeline=lambda: StackPipeline(settings),
     )
+    exit_cleanly_on_signals(app)  # SIGTERM/SIGHUP end it as `q` does: terminal restored
     app.run()
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
 # `cta-tui serve --ssh`: the dashboard over SSH (cta_tui/ssh). Imported last so the

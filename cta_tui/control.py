@@ -99,8 +99,11 @@ class KafkaControlPublisher:
     def send(self, command: dict[str, Any]) -> None:
         if self._producer is None:
             from cta_core.kafka_clients import make_producer
+            from cta_tui.logs import kafka_logger
 
-            self._producer = make_producer(self.settings, **{"linger.ms": 0, "message.timeout.ms": 10000})
+            self._producer = make_producer(
+                self.settings, **{"linger.ms": 0, "message.timeout.ms": 10000, "logger": kafka_logger()}
+            )
         self._producer.produce(
             topics.SIM_CONTROL,
             key=str(command["command_id"]).encode(),

@@ -144,9 +144,9 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option(
     "--replication",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Replication factor for topics created when missing.",
+    default=None,
+    help="Replication factor for topics created when missing.  "
+    "[default: 3 with min.insync.replicas=2 on three or more brokers, else one per broker]",
 )
 @click.option(
     "--headway-peak",

@@ -57,6 +57,9 @@ class WorkerOptions:
     #: the latest count of the stations that changed
     commit_interval: float = 1.0
     data_dir: Path = Path(".cta-stack/faust")
+    #: replication factor of Faust's own topics (changelogs); prepare() sets it from the
+    #: cluster's broker count (cta_core.topics.replication_for)
+    replication: int = 1
 
 
 @dataclass
@@ -106,7 +109,7 @@ def build_app(
         store="memory://",
         datadir=str(opts.data_dir / opts.app_id),
         web_enabled=False,
-        topic_replication_factor=1,
+        topic_replication_factor=opts.replication,
         topic_partitions=1,
         # a second worker on the same app id keeps a copy of the partitions it does not
         # count, so each worker's totals cover every partition (docs/jobs.md)

@@ -10,7 +10,7 @@ from rich.progress import Progress
 from cta_core.errors import ServiceUnavailable
 from cta_core.kafka_clients import ensure_topics, wait_for_broker
 from cta_core.settings import Settings
-from cta_core.topics import SPECS, TopicSpec
+from cta_core.topics import SPECS, TopicSpec, replication_for
 from stream_jobs.faust_app import WorkerOptions, build_app
 
 
@@ -41,6 +41,8 @@ def prepare(
         ]
     progress.update(task, description=f"faust {opts.app_id}: topics")
     ensure_topics(admin, specs)
+    replication, _ = replication_for(len(admin.list_topics(timeout=10).brokers))
+    opts = dataclasses.replace(opts, replication=replication)
     progress.advance(task)
     if opts.turnstile_summary:
         meta = admin.list_topics(opts.turnstiles_topic, timeout=10)

@@ -143,6 +143,8 @@ def parse_produce_request(raw: bytes, fmt: str) -> ProduceRequest:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProxyError(400, 400, f"Malformed JSON in request body: {exc}") from None
+    except RecursionError:  # e.g. 100,000 nested brackets: a bad request, not a server error
+        raise ProxyError(400, 400, "Request body nested too deeply") from None
     if not isinstance(body, dict):
         raise ProxyError(422, 422, "Request body must be a JSON object with a 'records' list")
     records = body.get("records")

@@ -81,6 +81,8 @@ def parse_json(raw: bytes) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError as exc:
         raise RegistryError(400, 400, f"Unexpected character in request body: {exc}") from None
+    except RecursionError:  # e.g. 100,000 nested brackets: a bad request, not a server error
+        raise RegistryError(400, 400, "Request body nested too deeply") from None
     if not isinstance(body, dict):
         raise RegistryError(422, 422, "Request body must be a JSON object")
     return body

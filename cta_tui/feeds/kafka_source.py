@@ -32,6 +32,7 @@ from cta_core.kafka_clients import make_consumer
 from cta_core.settings import Settings
 from cta_tui.feeds.decode import decode_json, decode_key
 from cta_tui.feeds.source import DASHBOARD_TOPICS
+from cta_tui.logs import kafka_logger
 from cta_tui.state.records import Batch, Record
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ class KafkaSource:
                 # on the poll path: those showed as 300 ms spikes in event-to-screen latency)
                 "statistics.interval.ms": max(100, int(self.lag_interval * 1000)),
                 "stats_cb": self._on_stats,
+                # librdkafka's log lines go to the dashboard's log file, never its screen
+                "logger": kafka_logger(),
             },
         )
         try:

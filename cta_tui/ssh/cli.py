@@ -59,6 +59,11 @@ def _configure_logging(verbose: int) -> None:
     theirs.addHandler(handler)
     theirs.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     theirs.propagate = False
+    # Everything else (librdkafka through the shared feed's consumer, httpx ...): the same
+    # log, formatted, instead of Python's bare last-resort lines.
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @click.command("serve")

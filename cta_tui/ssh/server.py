@@ -230,13 +230,14 @@ class SSHDashboardServer:
 
     async def close(self) -> None:
         """Stop listening and end every session and its processes."""
-        if self._acceptor is not None:
-            self._acceptor.close()
-            await self._acceptor.wait_closed()
-            self._acceptor = None
+        acceptor, self._acceptor = self._acceptor, None
+        if acceptor is not None:
+            acceptor.close()  # no new connections; open ones are ended below
         sessions = list(self.limiter.active)
         if sessions:
             await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
+        if acceptor is not None:
+            await acceptor.wait_closed()
         if self.hub is not None:
             await self.hub.close()
             self.hub = None
@@ -249,13 +250,23 @@ class SSHDashboardServer:
         await self.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        received: list[str] = []
+
+        def on_signal(sig: signal.Signals) -> None:
+            received.append(sig.name)
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
         try:
             await stop.wait()
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(sig)
-            log.info("shutting down: ending %d session(s)", len(self.limiter.active))
+            log.info(
+                "server shutting down (%s): ending %d session(s); each gets a notice and its terminal restored",
+                received[0] if received else "stopped",
+                len(self.limiter.active),
+            )
             await self.close()

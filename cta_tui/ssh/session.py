@@ -28,6 +28,7 @@ import asyncssh
 
 from cta_core.settings import Settings
 from cta_tui.control import SENDER_ENV
+from cta_tui.terminal import CRASH_NOTICE, SHUTDOWN_NOTICE, SHUTDOWN_STATUS, restore_with_notice
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,17 @@ log = logging.getLogger(__name__)
 CLIENT_ENV_ALLOWED = frozenset({"LANG", "LANGUAGE", "COLORTERM", "NO_COLOR", "TZ"})
 CLIENT_ENV_PREFIXES = ("LC_",)
 #: Variables kept from the server's own environment (besides CTA_*).
-SERVER_ENV_KEPT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "TMPDIR", "XDG_CONFIG_HOME", "VIRTUAL_ENV")
+SERVER_ENV_KEPT = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "LANG",
+    "TMPDIR",
+    "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",  # where the dashboard's log file is (cta_tui.logs)
+    "VIRTUAL_ENV",
+)
 
 NO_TERMINAL_MESSAGE = (
     b"cta-live: this server only shows the dashboard; connect with a terminal (ssh -t), "
@@ -382,28 +393,39 @@ class DashboardSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         log.info("session of %s ended: dashboard exited with %s", self.info.peer, status)
         if not self._closed:
             code = status if status >= 0 else 128 - status
+            if code != 0:
+                # A crash or a kill leaves the client's terminal as the dashboard set it up
+                # (alternate screen, mouse tracking, hidden cursor): put it back.
+                self._chan.write(restore_with_notice(CRASH_NOTICE.format(status=code)))
             self._chan.exit(code)
         self.ended.set()
 
-    async def _shutdown_child(self) -> None:
-        """The client went away: end the dashboard and everything it started."""
+    async def _shutdown_child(self, why: str = "closed by the client") -> None:
+        """The client went away (or the server shuts down): end the dashboard and
+        everything it started."""
         assert self._child is not None
         with contextlib.suppress(Exception):
             asyncio.get_running_loop().remove_writer(self._child.master_fd)
         status = await self._child.terminate(self._grace)
         self._child.close()
         self._free_slot()
-        log.info("session of %s closed by the client (dashboard status %s)", self.info.peer, status)
+        log.info("session of %s %s (dashboard status %s)", self.info.peer, why, status)
         self.ended.set()
 
     async def close(self) -> None:
-        """Server shutdown: end this session now."""
-        if self._chan is not None and not self._closed:
-            self._chan.close()
+        """Server shutdown: end the dashboard, then restore the client's terminal, tell
+        the user why in one line and close the channel with :data:`SHUTDOWN_STATUS`."""
+        self._stop_reading()  # nothing more of the dashboard's (maybe half-drawn) output
         if self._child is not None:
             if self._finish_task is None:
-                self._finish_task = asyncio.get_running_loop().create_task(self._shutdown_child())
+                self._finish_task = asyncio.get_running_loop().create_task(
+                    self._shutdown_child("ended: the server is shutting down")
+                )
             await self.ended.wait()
+        if self._chan is not None and not self._closed:
+            with contextlib.suppress(OSError):
+                self._chan.write(restore_with_notice(SHUTDOWN_NOTICE))
+                self._chan.exit(SHUTDOWN_STATUS)
 
     def _free_slot(self) -> None:
         if self._holds_slot:

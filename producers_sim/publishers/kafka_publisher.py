@@ -73,7 +73,7 @@ def register_schemas(
     return ids
 
 
-def create_topics(admin: Any, partitions: int | None, replication: int, suffix: str = "") -> list[str]:
+def create_topics(admin: Any, partitions: int | None, replication: int | None, suffix: str = "") -> list[str]:
     specs = [replace(spec_for(t), name=t + suffix) if t in EVENT_TOPICS else spec_for(t) for t in SIM_TOPICS]
     return ensure_topics(admin, specs, partitions=partitions, replication=replication)
 

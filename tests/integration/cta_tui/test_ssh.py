@@ -49,7 +49,8 @@ def show(*_):
     sys.stdout.write(
         f"\x1b[2J\x1b[HSIZE {cols}x{rows} TERM={os.environ.get('TERM')} MODE={mode}\r\n"
         f"PIDS {os.getpid()} {helper.pid} FG={int(os.tcgetpgrp(0) == os.getpgid(0))}\r\n"
-        f"ENV LC_ALL={os.environ.get('LC_ALL')} LD_PRELOAD={os.environ.get('LD_PRELOAD')}\r\n"
+        f"ENV LC_ALL={os.environ.get('LC_ALL')} LD_PRELOAD={os.environ.get('LD_PRELOAD')} "
+        f"AGENT={os.environ.get('SSH_AUTH_SOCK')}\r\n"
     )
     sys.stdout.flush()
 
@@ -60,6 +61,11 @@ while True:
     if not data or b"q" in data:
         helper.kill()
         sys.exit(3)
+    if b"k" in data:  # a dashboard dying hard: its terminal modes on, then SIGKILL
+        sys.stdout.write("\x1b[?1049h\x1b[?1000h\x1b[?1006h\x1b[?25l\x1b[1;31m")
+        sys.stdout.flush()
+        helper.kill()
+        os.kill(os.getpid(), signal.SIGKILL)
     sys.stdout.write(f"KEY {data.hex()}\r\n")
     sys.stdout.flush()
 """
@@ -180,8 +186,7 @@ async def connect(
         known_hosts=None,
         username="viewer",
         client_keys=[key],
-        agent_path=None,
-        **kw,
+        **{"agent_path": None, **kw},
     )
 
 
@@ -613,3 +618,141 @@ async def test_openssh_client_sees_publickey_only_and_the_no_terminal_message(
     assert code == 1 and out.encode() == NO_TERMINAL_MESSAGE
     code, _, err = await run("-o", "PreferredAuthentications=password,keyboard-interactive", "127.0.0.1")
     assert code == 255 and "Permission denied (publickey)" in err
+
+
+# -- terminals put back: server shutdown and a dashboard that dies ---------------------------
+
+#: pyte keeps private modes shifted left by 5 (DECTCEM 25, alternate screen 1049 ...).
+ALT_SCREEN = 1049 << 5
+MOUSE_MODES = {1000 << 5, 1002 << 5, 1003 << 5, 1006 << 5}
+
+
+def assert_restored(term: Terminal) -> None:
+    modes = term.screen.mode
+    assert ALT_SCREEN not in modes, "still in the alternate screen"
+    assert not MOUSE_MODES & modes, f"mouse tracking left on: {sorted(m >> 5 for m in MOUSE_MODES & modes)}"
+    assert not term.screen.cursor.hidden, "cursor left hidden"
+    assert term.screen.cursor.attrs.fg == "default" and not term.screen.cursor.attrs.bold
+
+
+async def test_a_dashboard_killed_hard_leaves_the_terminal_restored(
+    make_server: ServerFactory, keys: Keys, standin
+) -> None:
+    from cta_tui.terminal import CRASH_NOTICE
+
+    server = await make_server(argv_for=standin)
+    async with await connect(server, keys.viewer) as conn:
+        term = await open_terminal(conn)
+        await term.wait_text("SIZE")
+        term.send(b"k")
+        assert await term.ended() == 128 + 9
+        assert CRASH_NOTICE.format(status=137) in term.text
+        assert_restored(term)
+
+
+async def test_serve_stopped_with_two_sessions_restores_both_terminals(tmp_path: Path, keys: Keys) -> None:
+    """The real dashboard in two sessions (per-session feed, Kafka pointed at a closed
+    port: the dashboards draw "Kafka down" and need no stack), then SIGTERM to the server."""
+    import re
+    import signal
+    import socket
+
+    from cta_tui.terminal import SHUTDOWN_NOTICE, SHUTDOWN_STATUS
+
+    def closed_port() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    nowhere = f"127.0.0.1:{closed_port()}"
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "CTA_BOOTSTRAP_SERVERS": nowhere,
+        "CTA_SCHEMA_REGISTRY_URL": f"http://{nowhere}",
+        "CTA_REST_PROXY_URL": f"http://{nowhere}",
+        "CTA_CONNECT_URL": f"http://{nowhere}",
+        "CTA_KSQL_URL": f"http://{nowhere}",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cta_tui.ssh.dashboard",
+        "serve",
+        "--ssh",
+        "127.0.0.1:0",
+        "--feed",
+        "per-session",
+        "--authorized-keys",
+        str(keys.authorized),
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    log = ""
+    try:
+        while "serving the dashboard on" not in log:
+            line = await asyncio.wait_for(proc.stderr.readline(), DEADLINE)
+            assert line, f"serve exited early:\n{log}"
+            log += line.decode()
+        port = int(re.search(r"serving the dashboard on 127\.0\.0\.1:(\d+)", log)[1])  # type: ignore[index]
+        conns = [
+            await asyncssh.connect(
+                "127.0.0.1",
+                port,
+                known_hosts=None,
+                username=f"u{i}",
+                client_keys=[keys.viewer],
+                agent_path=None,
+            )
+            for i in range(2)
+        ]
+        terms = [await open_terminal(conn, 100, 30) for conn in conns]
+        for term in terms:
+            await term.wait_for(lambda t: "CTA" in t and "Kafka" in t, "the dashboard's status bar", 60)
+            assert ALT_SCREEN in term.screen.mode and MOUSE_MODES & term.screen.mode
+            assert term.screen.cursor.hidden
+        proc.send_signal(signal.SIGTERM)
+        for term in terms:
+            assert await term.ended() == SHUTDOWN_STATUS
+            assert SHUTDOWN_NOTICE in term.text
+            assert_restored(term)
+        assert await asyncio.wait_for(proc.wait(), DEADLINE) == 0
+        log += (await proc.stderr.read()).decode()
+        assert "server shutting down (SIGTERM): ending 2 session(s)" in log
+        assert len(re.findall(r"ended: the server is shutting down", log)) == 2
+        for conn in conns:
+            conn.close()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_port_agent_and_x11_forwarding_are_refused_and_the_session_still_works(
+    make_server: ServerFactory, keys: Keys, standin, tmp_path: Path
+) -> None:
+    server = await make_server(argv_for=standin)
+    # ssh -A: asked for, not granted (the session sees no SSH_AUTH_SOCK)
+    async with await connect(
+        server, keys.viewer, agent_forwarding=True, agent_path=str(tmp_path / "agent.sock")
+    ) as conn:
+        # ssh -L: the server opens no connection on the client's behalf
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.open_connection("127.0.0.1", server.port)
+        # ssh -R: the server listens on nothing for the client
+        with pytest.raises(asyncssh.ChannelListenError):
+            await conn.forward_remote_port("127.0.0.1", 0, "127.0.0.1", 1)
+        # ssh -X: no X11 channel
+        with pytest.raises(asyncssh.ChannelOpenError):
+            await conn.create_process(
+                term_type="xterm",
+                term_size=(80, 24),
+                encoding=None,
+                x11_forwarding=True,
+                x11_display="127.0.0.1:0",
+            )
+        term = await open_terminal(conn)
+        text = await term.wait_text("SIZE 100x30")
+        assert "AGENT=None" in text

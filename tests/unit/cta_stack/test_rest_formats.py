@@ -160,3 +160,14 @@ def test_union_tagged_and_defaults() -> None:
 def test_conversion_errors(value: Any, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         AvroJsonConverter(UNION).convert(value)
+
+
+def test_deeply_nested_json_is_a_400_not_a_server_error() -> None:
+    from cta_stack.schema_registry.app import RegistryError, parse_json
+
+    with pytest.raises(ProxyError) as proxy:
+        parse_produce_request(b"[" * 100_000, "json")
+    assert (proxy.value.status, proxy.value.error_code) == (400, 400)
+    with pytest.raises(RegistryError) as registry:
+        parse_json(b"[" * 100_000)
+    assert (registry.value.status, registry.value.error_code) == (400, 400)
