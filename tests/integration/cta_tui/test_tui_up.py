@@ -86,6 +86,9 @@ def test_up_brings_everything_up_and_run_again_starts_nothing(own_stack: dict[st
     second = _up(own_stack)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "stack: started nothing" in second.stderr
-    assert "jobs: started nothing; already done or running: stations, connector, faust, predict, weather, sim" in second.stderr
+    assert (
+        "jobs: started nothing; already done or running: stations, connector, faust, predict, weather, sim"
+        in second.stderr
+    )
     assert _pids(stack_dir) == pids
     assert (stack_dir / "logs" / "stations.log").read_text().count("exited with code 0") == 1
