@@ -147,6 +147,10 @@ def main(
     ctx.obj["read_only"] = read_only
     ctx.obj["replay_minutes"] = replay_minutes
     ctx.obj["theme"] = theme
+    names = TopicNames(
+        arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic, predictions_topic
+    ).with_suffix(topic_suffix)
+    ctx.obj["topic_names"] = names  # `up` and `serve` read the same topics
     if ctx.invoked_subcommand is not None:
         return
     if as_json and not once:
@@ -156,9 +160,6 @@ def main(
     log_to_file(log_file or default_log_file(), verbose)
     from cta_tui.feeds.kafka_source import KafkaSource
 
-    names = TopicNames(
-        arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic, predictions_topic
-    ).with_suffix(topic_suffix)
     source = KafkaSource(settings, replay_minutes=replay_minutes, **names.source_kwargs())
     if once:
         from cta_tui.once import read_once

@@ -101,7 +101,9 @@ def up(
     from cta_tui.cli import run_dashboard
     from cta_tui.feeds.kafka_source import KafkaSource
 
-    source = KafkaSource(settings, replay_minutes=ctx.obj["replay_minutes"])
+    names = ctx.obj.get("topic_names")
+    topic_kwargs = names.source_kwargs() if names is not None else {}
+    source = KafkaSource(settings, replay_minutes=ctx.obj["replay_minutes"], **topic_kwargs)
     try:
         run_dashboard(settings, source, read_only=ctx.obj["read_only"], theme=ctx.obj.get("theme"))
     finally:

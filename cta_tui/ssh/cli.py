@@ -186,6 +186,7 @@ def serve(
         settings=settings,
         argv_for=argv_for,
         shared_feed=feed == "shared",
+        topic_kwargs=parent["topic_names"].source_kwargs() if parent.get("topic_names") else {},
     )
     try:
         asyncio.run(SSHDashboardServer(options).serve_forever())

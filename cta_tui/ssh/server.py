@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -66,6 +67,8 @@ class ServeOptions:
     #: One set of Kafka consumers in the server for every session (needs ``settings``).
     shared_feed: bool = True
     replay_minutes: float = 5.0
+    #: KafkaSource's topic arguments (`cta-tui --arrivals-pattern ... serve`): TopicNames.source_kwargs()
+    topic_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 class SessionLimiter:
@@ -222,7 +225,9 @@ class SSHDashboardServer:
         assert self.options.settings is not None
         self._feed_dir = tempfile.mkdtemp(prefix="cta-tui-ssh-")
         path = os.path.join(self._feed_dir, "feed.sock")
-        source = KafkaSource(self.options.settings, replay_minutes=self.options.replay_minutes)
+        source = KafkaSource(
+            self.options.settings, replay_minutes=self.options.replay_minutes, **self.options.topic_kwargs
+        )
         self.hub = RecordHub(source, Snapshot(replay_seconds=self.options.replay_minutes * 60))
         await self.hub.start(path)
         log.info("shared feed: one set of Kafka consumers for all sessions (%s)", path)
