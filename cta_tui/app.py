@@ -91,7 +91,8 @@ class CtaApp(App[None]):
         Binding("minus", "slower", "Slower", key_display="-", group=SPEED),
         Binding("u", "toggle_units", "°F/°C", show=False),
         Binding("p", "pipeline", "Pipeline"),
-        Binding("t", "tail", "Tail"),
+        # shown in the pipeline screen's footer (and in help): 80 columns keep ? and q
+        Binding("t", "tail", "Tail", show=False),
         Binding("0", "home", "Network", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),

@@ -58,6 +58,10 @@ class TopicTailScreen(Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("g", "jump('start')", "Oldest"),
         Binding("G", "jump('end')", "Newest"),
+        # the app's simulator keys leave the footer to this screen's at 80 columns
+        Binding("plus,equals_sign", "app.faster", "Faster", show=False),
+        Binding("minus", "app.slower", "Slower", show=False),
+        Binding("p", "app.pipeline", "Pipeline", show=False),
     ]
 
     @dataclass

@@ -58,6 +58,10 @@ class PredictionEntry:
         }
 
 
+#: a set generated this far (simulated ms) before the newest one comes from another run
+RUN_JUMP_MS = 10 * 60_000
+
+
 @dataclass
 class PredictionBook:
     #: station -> train -> its latest prediction there
@@ -125,6 +129,12 @@ def apply_prediction_records(book: PredictionBook, records: Iterable[Record]) ->
         except (KeyError, TypeError, ValueError):
             book.malformed += 1
             continue
+        if e.generated_ms < book.now_ms - RUN_JUMP_MS:
+            # far behind everything shown: a new simulator run (its clock starts again),
+            # not a late set; what the book holds belongs to the earlier run
+            book.by_station.clear()
+            book.generation.clear()
+            book.now_ms = e.generated_ms
         if e.generated_ms < book.generation.get(e.train_id, 0):
             continue  # an older set than the one shown
         book.generation[e.train_id] = e.generated_ms

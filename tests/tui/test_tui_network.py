@@ -104,7 +104,8 @@ async def test_footer_keeps_help_and_quit_visible_at_80_columns() -> None:
 
     app, _source, _control = build_app(records=fixed_records())
     async with app.run_test(size=(80, 24)) as pilot:
-        for key in ("", "1", "m"):  # network, line view, map
+        # network, line view, map, station board, pipeline, tail, back to the line view
+        for key in ("", "1", "m", "1", "enter", "escape", "p", "t", "escape"):
             if key:
                 await pilot.press(key)
             await pilot.pause()

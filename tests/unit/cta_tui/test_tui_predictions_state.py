@@ -69,3 +69,15 @@ def test_line_view_and_json_show_predictions() -> None:
     assert out["predictions"]["40900"][0]["train_id"] == "R1"
     assert out["predictions"]["40900"][0]["delayed"] is True
     assert out["predictions"]["40900"][0]["due"] == "2 min"
+
+
+def test_a_new_simulator_run_replaces_the_earlier_runs_predictions() -> None:
+    """A restarted simulator's clock starts again: its sets are far older than the ones
+    the book holds from the earlier run, and replace them instead of being ignored."""
+    state = DashboardState()
+    later = GEN + 90 * 60_000  # the earlier run had reached 90 simulated minutes further
+    apply_records(state, topics.PREDICTIONS, [prediction("R1", 41300, 180, generated=later)], 0.0)
+    apply_records(state, topics.PREDICTIONS, [prediction("R2", 41300, 300, generated=later)], 0.0)
+    apply_records(state, topics.PREDICTIONS, [prediction("R1", 41300, 60)], 1.0)
+    board = state.predictions.next_at(41300)
+    assert [(e.train_id, e.generated_ms) for e in board] == [("R1", GEN)]
