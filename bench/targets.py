@@ -44,6 +44,30 @@ TARGETS: dict[tuple[str, str], Target] = {
     (t.section, t.name): t
     for t in (
         Target("jobs", "faust_eps", "Faust turnstile summary, one worker", ">=", 10_000, "events/s"),
+        Target(
+            "predictions",
+            "p90_5min_s",
+            "prediction p90 error up to 5 min ahead, no disruptions",
+            "<=",
+            60,
+            "s",
+        ),
+        Target(
+            "predictions",
+            "mae_gain_vs_cta",
+            "MAE below the CTA last-five method, --disruptions",
+            ">=",
+            0.2,
+            "ratio",
+        ),
+        Target(
+            "predictions",
+            "x_speed600",
+            "prediction job throughput / arrival rate of --speed 600",
+            ">=",
+            10,
+            "ratio",
+        ),
         Target("registry", "lookup_rps", "registry lookups of a registered schema", ">=", 5_000, "lookups/s"),
         Target(
             "rest_proxy", "avro_rps", "REST Proxy, one Avro record per request", ">=", 2_000, "requests/s"
