@@ -80,14 +80,15 @@ def _lines_cb(ctx: click.Context, param: click.Parameter, value: str) -> list[st
     return [ln for ln in LINES if ln in wanted]
 
 
-def _speed_cb(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
+def speed_cb(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
+    """--speed as a number (None: as fast as possible); cta-sim and cta-weather share it."""
     try:
         return parse_speed(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
-def _start_cb(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
+def start_cb(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
     try:
         return parse_start(value)
     except ValueError as exc:
@@ -115,13 +116,13 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
     "--speed",
     default="1",
     show_default=True,
-    callback=_speed_cb,
+    callback=speed_cb,
     help="Simulated seconds per wall second (60 = a minute per second), or 'max'.",
 )
 @click.option(
     "--start",
     default=None,
-    callback=_start_cb,
+    callback=start_cb,
     help="Simulated start: ISO datetime (naive = Chicago time) or HH:MM.  [default: today 05:00 Chicago]",
 )
 @click.option(

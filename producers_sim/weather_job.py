@@ -30,6 +30,7 @@ from cta_core import topics
 from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import CtaError, ServiceUnavailable
 from cta_core.settings import Settings
+from producers_sim.cli import speed_cb, start_cb
 from producers_sim.clock import CHICAGO, SimClock
 from producers_sim.weather import Weather
 from producers_sim.weather_clock import SimStatus, due_hours
@@ -167,24 +168,6 @@ def _until_signal(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _speed_cb(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
-    from producers_sim.control import parse_speed
-
-    try:
-        return parse_speed(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _start_cb(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
-    from producers_sim.cli import parse_start
-
-    try:
-        return parse_start(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--follow-sim/--no-follow-sim",
@@ -198,13 +181,13 @@ def _start_cb(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     "--speed",
     default="1",
     show_default=True,
-    callback=_speed_cb,
+    callback=speed_cb,
     help="Own clock (no simulator running): simulated seconds per wall second.",
 )
 @click.option(
     "--start",
     default=None,
-    callback=_start_cb,
+    callback=start_cb,
     help="Own clock: simulated start, ISO datetime (naive = Chicago time) or HH:MM.  "
     "[default: today 05:00 Chicago]",
 )
