@@ -27,7 +27,8 @@ from typing import Any
 
 from stream_jobs.stations_rows import LINES
 
-Record = tuple[str, dict[str, Any]]
+#: one stations-table record: its key and its value (station_id, station_name, order, line)
+TableRecord = tuple[str, dict[str, Any]]
 Names = MutableMapping[str, dict[str, str]]
 Memberships = MutableMapping[str, dict[str, dict[str, int]]]
 
@@ -134,7 +135,7 @@ def majority_name(platform_names: Mapping[str, str]) -> str | None:
     return min(counts, key=lambda name: (-counts[name], name))
 
 
-def record(line: str, branches: Mapping[str, int], station_id: int, name: str) -> Record:
+def record(line: str, branches: Mapping[str, int], station_id: int, name: str) -> TableRecord:
     value: dict[str, Any] = {
         "station_id": station_id,
         "station_name": name,
@@ -186,7 +187,7 @@ def _with_flags(memberships: Memberships, row: StationRow) -> set[str]:
 
 def _records(
     memberships: Memberships, station_id: int, name: str, only: set[str] | None = None
-) -> list[Record]:
+) -> list[TableRecord]:
     lines = effective_lines(memberships.get(str(station_id)) or {})
     return [
         record(line, lines[line], station_id, name)
@@ -195,7 +196,7 @@ def _records(
     ]
 
 
-def apply_station(names: Names, memberships: Memberships, row: StationRow) -> list[Record]:
+def apply_station(names: Names, memberships: Memberships, row: StationRow) -> list[TableRecord]:
     """Record a platform's name and line flags; re-emit the station's records when its
     name changed, or when its flags added a line and it has no ``line_stations`` entry."""
     key = str(row.station_id)
@@ -214,7 +215,7 @@ def apply_station(names: Names, memberships: Memberships, row: StationRow) -> li
     return []
 
 
-def apply_line_station(names: Names, memberships: Memberships, row: LineStationRow) -> list[Record]:
+def apply_line_station(names: Names, memberships: Memberships, row: LineStationRow) -> list[TableRecord]:
     """Record a station's place on a line branch; emit the (line, station) record."""
     key = str(row.station_id)
     lines = {line: dict(b) for line, b in (memberships.get(key) or {}).items()}
@@ -226,6 +227,6 @@ def apply_line_station(names: Names, memberships: Memberships, row: LineStationR
     return [record(row.line, effective_lines(lines)[row.line], row.station_id, name)]
 
 
-def encode(rec: Record) -> tuple[bytes, bytes]:
+def encode(rec: TableRecord) -> tuple[bytes, bytes]:
     key, value = rec
     return key.encode(), json.dumps(value, separators=(",", ":")).encode()
