@@ -27,7 +27,7 @@ def _short(exc: Exception) -> str:
 
 class HttpHealthProbe:
     """Schema Registry ``GET /subjects``, REST Proxy ``GET /topics``, Connect
-    ``GET /connectors/stations/status`` and ksqlDB ``GET /info``."""
+    ``GET /connectors/stations/status``, PostgreSQL (``SELECT 1``) and ksqlDB ``GET /info``."""
 
     def __init__(self, settings: Settings, timeout: float = 2.0) -> None:
         self.settings = settings
@@ -56,6 +56,7 @@ class HttpHealthProbe:
         proxy, resp = self._get("REST Proxy", f"{s.rest_proxy_url}/topics")
         out.append(proxy)
         out.append(self._connect())
+        out.append(self._postgres())
         ksql, _ = self._get("ksqlDB", f"{s.ksql_url}/info")
         if not ksql.ok:
             ksql = ServiceHealth(
@@ -89,6 +90,25 @@ class HttpHealthProbe:
         ok = all(st == "RUNNING" for st in states) and bool(tasks)
         detail = f"connector {states[0]}, tasks {', '.join(states[1:]) or 'none'}"
         return ServiceHealth("Kafka Connect", url, ok, detail, trace)
+
+    def _postgres(self) -> ServiceHealth:
+        """The database Kafka Connect streams the stations from (Connect alone can report
+        its connector running for a while after PostgreSQL went away)."""
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        dsn = self.settings.postgres_dsn
+        try:
+            parts = conninfo_to_dict(dsn)
+            where = f"postgresql://{parts.get('user', '')}@{parts.get('host', '')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+        except psycopg.Error:
+            where = "postgresql (DSN not readable)"
+        try:
+            with psycopg.connect(dsn, connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            return ServiceHealth("PostgreSQL", where, False, f"down: {_short(exc)}")
+        return ServiceHealth("PostgreSQL", where, True, "ok")
 
     def close(self) -> None:
         self._client.close()
