@@ -101,11 +101,18 @@ class EagerConsumer(faust_aiokafka.Consumer):
         try:
             pending = first.send(None)
         except StopIteration as stop:
-            for other in coros[1:]:
-                if inspect.iscoroutine(other):
-                    other.close()  # never started: nothing to clean up but the warning
+            _close_unstarted(coros[1:])
             return WaitResults([first], [stop.value], False)
+        except BaseException:
+            _close_unstarted(coros[1:])  # the first failed inline: the others never run
+            raise
         return await super().wait_first(_resume(first, pending), *coros[1:])
+
+
+def _close_unstarted(coros: Any) -> None:
+    for other in coros:
+        if inspect.iscoroutine(other):
+            other.close()  # never started: nothing to clean up but the "never awaited" warning
 
 
 async def _resume(coro: Any, pending: Any) -> Any:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
+from cta_tui.screens.base import CtaScreen
 from cta_tui.state.model import LINE_ORDER, DashboardState
 from cta_tui.state.reducers import current_minute, entries_per_minute
 from cta_tui.state.views import line_rows
@@ -18,10 +18,10 @@ from cta_tui.widgets.station_detail import StationDetail
 from cta_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from cta_tui.app import CtaApp
+    pass
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(CtaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter / stop following / network", show=False),
@@ -40,13 +40,6 @@ class DashboardScreen(Screen[None]):
         self.name_filter = ""
         self.highlighted_station: int | None = None
         self._followed_at: int | None = None
-
-    @property
-    def cta_app(self) -> CtaApp:
-        from cta_tui.app import CtaApp
-
-        assert isinstance(self.app, CtaApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield StatusBar(read_only=self.read_only, id="status")

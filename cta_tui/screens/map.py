@@ -11,9 +11,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from cta_tui.screens.base import CtaScreen
 from cta_tui.state.model import LINE_ORDER, DashboardState
 from cta_tui.state.motion import line_positions, sim_clock_ms
 from cta_tui.state.network_view import line_figures
@@ -22,10 +22,10 @@ from cta_tui.widgets.status_bar import StatusBar
 from cta_tui.widgets.system_map import SystemMap
 
 if TYPE_CHECKING:
-    from cta_tui.app import CtaApp
+    pass
 
 
-class MapScreen(Screen[None]):
+class MapScreen(CtaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("z", "zoom", "Zoom"),
         Binding("escape", "app.pop_screen", "Back", show=False),
@@ -39,13 +39,6 @@ class MapScreen(Screen[None]):
         super().__init__()
         self.read_only = read_only
         self._legend_key: object = None
-
-    @property
-    def cta_app(self) -> CtaApp:
-        from cta_tui.app import CtaApp
-
-        assert isinstance(self.app, CtaApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield StatusBar(read_only=self.read_only, id="status")

@@ -15,10 +15,10 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Footer, Static
 
+from cta_tui.screens.base import CtaScreen
 from cta_tui.state.model import LINE_ORDER, LOOP_STATION_IDS, DashboardState, Line
 from cta_tui.state.motion import line_paths, line_positions, sim_clock_ms
 from cta_tui.state.network_layout import PanelLayout, StripGeometry, layout_panels, strip_geometry
@@ -36,7 +36,7 @@ from cta_tui.widgets.line_panel import (
 from cta_tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from cta_tui.app import CtaApp
+    pass
 
 LEGEND = f"{MOVING['up']}{MOVING['down']} train  {DELAYED['up']}{DELAYED['down']} delayed  {BROKEN} broken down  {LOOP_TRACK} Loop  ·  1-8 line  m map"
 
@@ -57,7 +57,7 @@ def terminals(line: Line, paths: dict[str | None, list[int]]) -> tuple[str, ...]
     return (name(first[0]), " / ".join(ends)) if first else ()
 
 
-class NetworkScreen(Screen[None]):
+class NetworkScreen(CtaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "app.map", "Map"),
         *[
@@ -74,13 +74,6 @@ class NetworkScreen(Screen[None]):
         self._state: DashboardState | None = None
         self._now = 0.0
         self._figures_cache: dict[str, tuple[float, LineFigures]] = {}
-
-    @property
-    def cta_app(self) -> CtaApp:
-        from cta_tui.app import CtaApp
-
-        assert isinstance(self.app, CtaApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield StatusBar(read_only=self.read_only, id="status")

@@ -1,0 +1,20 @@
+"""What the dashboard's own screens share: typed access to the app that owns them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from cta_tui.app import CtaApp
+
+
+class CtaScreen(Screen[None]):
+    @property
+    def cta_app(self) -> CtaApp:
+        # imported here: cta_tui.app imports the screens
+        from cta_tui.app import CtaApp
+
+        assert isinstance(self.app, CtaApp)
+        return self.app
