@@ -71,10 +71,14 @@ class LineStrip(OptionList):
 
     @staticmethod
     def _row_key(row: StationRow, follow: str | None) -> tuple[object, ...]:
-        """What a row's text depends on (its trains by id and state, count, history)."""
+        """What a row's text depends on (its trains by id and state, delayed by the
+        predictions included, count, history)."""
+        delayed = row.delayed
 
-        def ids(trains: list[Train]) -> tuple[tuple[str, bool, bool], ...]:
-            return tuple(sorted((t.train_id, t.broken, t.train_id == follow) for t in trains))
+        def ids(trains: list[Train]) -> tuple[tuple[str, bool, bool, bool], ...]:
+            return tuple(
+                sorted((t.train_id, t.broken, t.train_id == follow, t.train_id in delayed) for t in trains)
+            )
 
         return (
             row.station.name,
