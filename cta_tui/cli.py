@@ -151,16 +151,13 @@ def main(
         arrivals_pattern, stations_table_topic, summary_topic, weather_topic, status_topic, predictions_topic
     ).with_suffix(topic_suffix)
     ctx.obj["topic_names"] = names  # `up` and `serve` read the same topics
+    ctx.obj["log_file"] = log_file
+    ctx.obj["verbose"] = verbose
     if ctx.invoked_subcommand is not None:
         return
     if as_json and not once:
         raise click.UsageError("--json needs --once")
-    from cta_tui.logs import default_log_file, log_to_file
-
-    log_to_file(log_file or default_log_file(), verbose)
-    from cta_tui.feeds.kafka_source import KafkaSource
-
-    source = KafkaSource(settings, replay_minutes=replay_minutes, **names.source_kwargs())
+    source = dashboard_source(ctx.obj)
     if once:
         from cta_tui.once import read_once
         from cta_tui.state.views import snapshot_json
@@ -179,6 +176,18 @@ def main(
             )
         return
     run_dashboard(settings, source, read_only=read_only, theme=theme)
+
+
+def dashboard_source(obj: dict[str, Any]) -> Any:
+    """The Kafka source of a dashboard in this terminal (``cta-tui``, ``--once``, ``cta-tui
+    up``), its logs sent to the dashboard's log file first: nothing may draw on its screen."""
+    from cta_tui.feeds.kafka_source import KafkaSource
+    from cta_tui.logs import default_log_file, log_to_file
+
+    log_to_file(obj["log_file"] or default_log_file(), obj["verbose"])
+    return KafkaSource(
+        obj["settings"], replay_minutes=obj["replay_minutes"], **obj["topic_names"].source_kwargs()
+    )
 
 
 def run_dashboard(settings: Any, source: Any, *, read_only: bool, theme: str | None) -> None:

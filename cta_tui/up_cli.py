@@ -98,12 +98,9 @@ def up(
     if no_dashboard:
         console.print(STOP_HINT, highlight=False)
         sys.exit(1 if report.failed else 0)
-    from cta_tui.cli import run_dashboard
-    from cta_tui.feeds.kafka_source import KafkaSource
+    from cta_tui.cli import dashboard_source, run_dashboard
 
-    names = ctx.obj.get("topic_names")
-    topic_kwargs = names.source_kwargs() if names is not None else {}
-    source = KafkaSource(settings, replay_minutes=ctx.obj["replay_minutes"], **topic_kwargs)
+    source = dashboard_source(ctx.obj)
     try:
         run_dashboard(settings, source, read_only=ctx.obj["read_only"], theme=ctx.obj.get("theme"))
     finally:
