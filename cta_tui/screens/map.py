@@ -16,7 +16,7 @@ from textual.widgets import Footer, Static
 from cta_tui.screens.base import CtaScreen
 from cta_tui.state.model import LINE_ORDER, DashboardState
 from cta_tui.state.motion import line_positions, sim_clock_ms
-from cta_tui.state.network_view import line_figures
+from cta_tui.state.network_view import FiguresCache
 from cta_tui.widgets.glyphs import LINE_COLOURS
 from cta_tui.widgets.status_bar import StatusBar
 from cta_tui.widgets.system_map import SystemMap
@@ -39,6 +39,7 @@ class MapScreen(CtaScreen):
         super().__init__()
         self.read_only = read_only
         self._legend_key: object = None
+        self._figures = FiguresCache()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(read_only=self.read_only, id="status")
@@ -67,7 +68,7 @@ class MapScreen(CtaScreen):
         if system_map.size.width:
             system_map.show(positions)
         counts = tuple(len(v) for v in positions.values())
-        figures = tuple(line_figures(state, line, now) for line in LINE_ORDER)
+        figures = tuple(self._figures.get(state, line, now) for line in LINE_ORDER)
         key = (counts, figures, system_map.zoomed)
         if key != self._legend_key:
             self._legend_key = key

@@ -22,7 +22,7 @@ from cta_tui.screens.base import CtaScreen
 from cta_tui.state.model import LINE_ORDER, LOOP_STATION_IDS, DashboardState, Line
 from cta_tui.state.motion import line_paths, line_positions, sim_clock_ms
 from cta_tui.state.network_layout import PanelLayout, StripGeometry, layout_panels, strip_geometry
-from cta_tui.state.network_view import LineFigures, line_figures
+from cta_tui.state.network_view import FiguresCache
 from cta_tui.widgets.line_panel import (
     BROKEN,
     DELAYED,
@@ -70,10 +70,12 @@ class NetworkScreen(CtaScreen):
         super().__init__()
         self.read_only = read_only
         self._layout: PanelLayout | None = None
+        #: the track rows ``_layout`` was made for
+        self._layout_rows: list[int] = []
         self._geometry: dict[str, tuple[object, StripGeometry]] = {}
         self._state: DashboardState | None = None
         self._now = 0.0
-        self._figures_cache: dict[str, tuple[float, LineFigures]] = {}
+        self._figures = FiguresCache()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(read_only=self.read_only, id="status")
@@ -95,18 +97,17 @@ class NetworkScreen(CtaScreen):
 
     # ------------------------------------------------------------------ rendering
 
-    def _track_rows(self, state: DashboardState) -> list[int]:
-        out = []
-        for line in LINE_ORDER:
-            line_obj = state.lines.get(line)
-            out.append(max(1, len(line_paths(line_obj))) if line_obj is not None else 1)
-        return out
+    @staticmethod
+    def _track_rows(paths: dict[str, dict[str | None, list[int]]]) -> list[int]:
+        """Rows of track per panel: one per branch path (a line not loaded yet: one)."""
+        return [max(1, len(paths[line])) if line in paths else 1 for line in LINE_ORDER]
 
-    def _relayout(self, state: DashboardState) -> PanelLayout:
+    def _relayout(self, track_rows: list[int]) -> PanelLayout:
         panels = self.query_one("#panels")
         height = panels.size.height or self.size.height - 2
         width = panels.size.width or self.size.width
-        layout = layout_panels(width, height, self._track_rows(state))
+        layout = layout_panels(width, height, track_rows)
+        self._layout_rows = track_rows
         for line, h in zip(LINE_ORDER, layout.heights, strict=True):
             self.query_one(f"#panel-{line}", LinePanel).styles.height = h
         spare = height - layout.total_height
@@ -117,9 +118,12 @@ class NetworkScreen(CtaScreen):
     def show_state(self, state: DashboardState, now: float, note: str = "") -> None:
         self._state, self._now = state, now
         self.query_one(StatusBar).show(state, note)
+        # each line's station paths once per redraw: layout, geometry and positions share them
+        all_paths = {line: line_paths(obj) for line, obj in state.lines.items() if line in LINE_ORDER}
+        track_rows = self._track_rows(all_paths)
         layout = self._layout
-        if layout is None or self._track_rows(state) != [self._rows_of(h, layout) for h in layout.heights]:
-            layout = self._layout = self._relayout(state)
+        if layout is None or track_rows != self._layout_rows:
+            layout = self._layout = self._relayout(track_rows)
         width = layout.strip_x + layout.strip_width + 1
         sim_ms = sim_clock_ms(state, now)
         for i, line in enumerate(LINE_ORDER):
@@ -130,31 +134,16 @@ class NetworkScreen(CtaScreen):
                 if panel.needs(key):
                     panel.show(key, self._waiting_text(i + 1, line, layout, width))
                 continue
-            paths = line_paths(line_obj)
+            paths = all_paths[line]
             geometry = self._geometry_for(line, paths, layout)
-            positions = line_positions(state, line, sim_ms)
-            figures = self._figures(state, line, now) if layout.title else None
+            positions = line_positions(state, line, sim_ms, paths)
+            figures = self._figures.get(state, line, now) if layout.title else None
             cells = train_cells(geometry, positions)
             key = (width, layout, id(geometry), tuple(sorted(cells.items())), figures)
             if panel.needs(key):
                 names = {sid: s.name for sid, s in line_obj.stations.items()}
                 data = PanelInput(i + 1, line, names, LOOP_STATION_IDS, terminals(line_obj, paths), figures)
                 panel.show(key, panel_strips(data, layout, geometry, cells, width, self.app.console))
-
-    #: the panels' figures are recomputed at most this often (wall s): counts, not motion
-    FIGURES_EVERY = 1.0
-
-    def _figures(self, state: DashboardState, line: str, now: float) -> LineFigures:
-        cached = self._figures_cache.get(line)
-        if cached is None or abs(now - cached[0]) >= self.FIGURES_EVERY:
-            cached = self._figures_cache[line] = (now, line_figures(state, line, now))
-        return cached[1]
-
-    @staticmethod
-    def _rows_of(height: int, layout: PanelLayout) -> int:
-        """Track rows of a panel of ``height`` in ``layout`` (inverse of panel_height)."""
-        rows = height - (1 if layout.title else 0) - (1 if layout.gap else 0)
-        return rows // 2 if layout.labels else rows
 
     def _geometry_for(
         self, line: str, paths: dict[str | None, list[int]], layout: PanelLayout

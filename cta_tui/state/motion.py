@@ -120,12 +120,16 @@ def is_current(train: Train, sim_ms: int | None) -> bool:
     return sim_ms - CURRENT_BEHIND_MS <= train.sim_time_ms <= sim_ms + CURRENT_AHEAD_MS
 
 
-def line_positions(state: DashboardState, line: str, sim_ms: int | None) -> list[Position]:
-    """Every in-service train of ``line`` with its interpolated position, by train id."""
+def line_positions(
+    state: DashboardState, line: str, sim_ms: int | None, paths: dict[str | None, list[int]] | None = None
+) -> list[Position]:
+    """Every in-service train of ``line`` with its interpolated position, by train id
+    (``paths``: the line's :func:`line_paths`, when the caller has them already)."""
     line_obj = state.lines.get(line)
     if line_obj is None:
         return []
-    paths = line_paths(line_obj)
+    if paths is None:
+        paths = line_paths(line_obj)
     return [
         train_position(state, t, sim_ms, paths)
         for t in sorted(state.trains.values(), key=lambda t: t.train_id)

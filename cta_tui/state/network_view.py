@@ -24,6 +24,21 @@ class LineFigures:
     entries_hour: int | None
 
 
+class FiguresCache:
+    """Each line's figures, recomputed at most every ``every`` wall seconds: they are
+    counts, not motion, and the network and map screens redraw several times a second."""
+
+    def __init__(self, every: float = 1.0) -> None:
+        self.every = every
+        self._cache: dict[str, tuple[float, LineFigures]] = {}
+
+    def get(self, state: DashboardState, line: str, now: float) -> LineFigures:
+        cached = self._cache.get(line)
+        if cached is None or abs(now - cached[0]) >= self.every:
+            cached = self._cache[line] = (now, line_figures(state, line, now))
+        return cached[1]
+
+
 def line_figures(state: DashboardState, line: str, now: float) -> LineFigures:
     sim_ms = sim_clock_ms(state, now)
     trains = [t for t in state.trains.values() if t.line == line and t.in_service and is_current(t, sim_ms)]
