@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from cta_core import topics
+from cta_core.avro import without_logical_types
 from cta_core.settings import Settings
 
 EVENT_TOPICS = (topics.ARRIVALS, topics.TURNSTILES)
@@ -216,15 +217,6 @@ class WatermarkGauge:
         return max(longest, until - last_growth)
 
 
-def _strip_logical(schema: Any) -> Any:
-    """The schema without logical types: timestamps stay integers, as in --dry-run's JSON."""
-    if isinstance(schema, dict):
-        return {k: _strip_logical(v) for k, v in schema.items() if k != "logicalType"}
-    if isinstance(schema, list):
-        return [_strip_logical(v) for v in schema]
-    return schema
-
-
 def _canonical(topic: str, value: Mapping[str, Any]) -> str:
     return topic + "|" + json.dumps(value, sort_keys=True)
 
@@ -264,8 +256,8 @@ def read_back(settings: Settings, suffix: str, want: int, timeout: float = 120.0
     from cta_core.schemas import schema_dict
 
     readers = {
-        topics.ARRIVALS: fastavro.parse_schema(_strip_logical(schema_dict("arrival_value"))),
-        topics.TURNSTILES: fastavro.parse_schema(_strip_logical(schema_dict("turnstile_value"))),
+        topics.ARRIVALS: fastavro.parse_schema(without_logical_types(schema_dict("arrival_value"))),
+        topics.TURNSTILES: fastavro.parse_schema(without_logical_types(schema_dict("turnstile_value"))),
     }
     consumer = make_consumer(settings, f"cta-faults-read-{time.time_ns()}", **{"enable.partition.eof": True})
     try:

@@ -32,7 +32,6 @@ from cta_core import topics
 from cta_core.settings import Settings
 
 COLUMNS, ROWS = 120, 40
-TARGET_PCT = 10.0
 #: seconds per window (BENCH_TUI_CPU_SECONDS shortens it for a quick run)
 WINDOW_S = float(os.environ.get("BENCH_TUI_CPU_SECONDS", "30"))
 WARMUP_S = 8.0

@@ -29,8 +29,6 @@ from cta_stack import apps
 from cta_stack.paths import StackLayout
 from cta_stack.supervisor import running, uptime
 
-#: The prediction job's topic (issue 12 adds it to cta_core.topics).
-
 #: The Faust worker's default app id (its consumer group).
 FAUST_APP_ID = "cta-stations"
 
@@ -63,25 +61,13 @@ class Job:
     produces: tuple[str, ...] = ()
     #: only started when a ksqlDB server answers
     needs_ksql: bool = False
-    #: a subcommand that must exist for the job to be installed (``cta-jobs predict``)
-    subcommand: str | None = None
 
     def missing(self) -> str | None:
-        """Why this job cannot run here (its program or subcommand is not installed), else None."""
+        """Why this job cannot run here (its program is not installed), else None."""
         program = self.argv[0]
         if not (Path(program).is_file() or shutil.which(program)):
             return f"{Path(program).name} is not installed"
-        if self.subcommand is not None and not _has_subcommand(self.subcommand):
-            return f"`cta-jobs {self.subcommand}` is not installed"
         return None
-
-
-def _has_subcommand(name: str) -> bool:
-    try:
-        from stream_jobs.cli import main as jobs_cli
-    except Exception:  # pragma: no cover - a broken install shows as "not installed"
-        return False
-    return name in getattr(jobs_cli, "commands", {})
 
 
 def bin_dir() -> Path:
@@ -135,10 +121,9 @@ def catalogue(
             "predict",
             argv["predict"],
             "arrival predictions",
-            group_id=f"cta-predict{s}" if s else "cta-predict",
+            group_id=f"cta-predict{s}",
             produces=(topics.PREDICTIONS + s,),
             consumes=(topics.ARRIVALS + s,),
-            subcommand="predict",
         ),
         Job("weather", argv["weather"], "weather producer", produces=(topics.WEATHER + s,)),
         Job(

@@ -172,10 +172,6 @@ def services_for(brokers: int) -> tuple[ServiceSpec, ...]:
     return tuple(out)
 
 
-def broker_names(brokers: int) -> list[str]:
-    return [KAFKA.name, *(f"kafka-{i}" for i in range(2, brokers + 1))]
-
-
 def select(
     names: Iterable[str] | None,
     provided: Callable[[ServiceSpec], bool],

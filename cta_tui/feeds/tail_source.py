@@ -159,7 +159,7 @@ def order_topics(names: Iterable[str]) -> list[str]:
         topics.LINE_STATIONS_RAW,
         topics.STATIONS_TABLE,
         topics.TURNSTILE_SUMMARY,
-        getattr(topics, "PREDICTIONS", "org.chicago.cta.predictions.v1"),
+        topics.PREDICTIONS,
         topics.SIM_CONTROL,
         topics.SIM_STATUS,
     ]

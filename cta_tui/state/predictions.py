@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cta_core import topics
 from cta_tui.state.records import Record
 
 #: "Due" when the train is this close (ms), as Train Tracker shows it
@@ -58,7 +57,9 @@ class PredictionEntry:
         }
 
 
-#: a set generated this far (simulated ms) before the newest one comes from another run
+#: two readings of the simulated clock this far apart (ms) belong to different simulator
+#: runs (a restarted run's clock and its trains' arrival ``seq`` start again); the
+#: arrival reducer uses it too (model.py imports this module, so it lives here)
 RUN_JUMP_MS = 10 * 60_000
 
 
@@ -164,6 +165,3 @@ def predictions_json(book: PredictionBook, station_ids: Iterable[int]) -> dict[s
         if nxt:
             out[str(sid)] = [e.as_json(book.now_ms) for e in nxt[: 2 * NEXT_PER_DIRECTION]]
     return out
-
-
-TOPIC = topics.PREDICTIONS

@@ -27,7 +27,7 @@ from cta_tui.state.model import (
     Train,
     Weather,
 )
-from cta_tui.state.predictions import apply_prediction_records
+from cta_tui.state.predictions import RUN_JUMP_MS, apply_prediction_records
 from cta_tui.state.records import Batch, Record
 
 
@@ -155,10 +155,9 @@ def _heading(
 
 _NO_STATIONS: dict[int, LineStation] = {}
 
-#: an arrival this far (simulated ms) from the train's last one, with a lower ``seq``,
-#: comes from another simulator run (a restart numbers its trains' arrivals from 1
-#: again): it replaces the train's state instead of being dropped as stale
-RUN_JUMP_MS = 10 * 60_000
+# an arrival RUN_JUMP_MS (simulated) from the train's last one, with a lower ``seq``,
+# comes from another simulator run: it replaces the train's state instead of being
+# dropped as stale
 
 
 def _another_run(last_ms: int | None, sim_time: Any) -> bool:

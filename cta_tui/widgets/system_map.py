@@ -28,7 +28,7 @@ from cta_tui.state.geo import (
     system_bounds,
 )
 from cta_tui.state.model import LINE_ORDER, LOOP_STATION_IDS
-from cta_tui.state.motion import Position
+from cta_tui.state.motion import Position, is_delayed
 from cta_tui.state.network_layout import place_labels
 from cta_tui.widgets.glyphs import LINE_COLOURS
 from cta_tui.widgets.line_panel import short_label
@@ -151,11 +151,7 @@ class SystemMap(Canvas):
                     continue
                 train = p.train
                 colour = (
-                    BROKEN_COLOUR
-                    if train.broken
-                    else DELAYED_COLOUR
-                    if train.delay_s is not None and train.delay_s >= 120
-                    else TRAIN_COLOUR
+                    BROKEN_COLOUR if train.broken else DELAYED_COLOUR if is_delayed(train) else TRAIN_COLOUR
                 )
                 dots.append((pixel[0], pixel[1], colour))
         key = tuple(sorted(dots, key=lambda d: (d[0], d[1], d[2].rgb)))
