@@ -54,6 +54,29 @@ def make_registry_client(settings: Settings) -> SchemaRegistryClient:
     return SchemaRegistryClient(settings.registry_conf())
 
 
+def register_key_value(
+    registry: SchemaRegistryClient, url: str, subject: str, key_schema: str, value_schema: str
+) -> tuple[int, int]:
+    """Register the packaged Avro schemas ``key_schema`` / ``value_schema`` (names in
+    :mod:`cta_core.schemas`) under ``<subject>-key`` / ``<subject>-value``; their ids.
+
+    A registry that does not answer raises :class:`ServiceUnavailable` naming ``url``; a
+    registry that refuses a schema (an HTTP status) raises the client's own error."""
+    from confluent_kafka.schema_registry import Schema
+
+    from cta_core.schemas import schema_text
+
+    try:
+        key_id = registry.register_schema(f"{subject}-key", Schema(schema_text(key_schema), "AVRO"))
+        value_id = registry.register_schema(f"{subject}-value", Schema(schema_text(value_schema), "AVRO"))
+    except Exception as exc:  # the client raises its own errors and httpx's
+        status = getattr(exc, "http_status_code", None)
+        if type(exc).__name__ == "SchemaRegistryError" and status not in (-1, None, 0):
+            raise
+        raise ServiceUnavailable("Schema Registry", url, cause=str(exc).splitlines()[0][:200]) from exc
+    return key_id, value_id
+
+
 def wait_for_broker(settings: Settings, timeout: float = 15.0) -> AdminClient:
     """Return an admin client once the broker answers metadata, or raise
     :class:`ServiceUnavailable` naming the bootstrap servers after ``timeout``."""

@@ -15,12 +15,10 @@ from dataclasses import replace
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cta_core import topics
-from cta_core.errors import ServiceUnavailable
-from cta_core.kafka_clients import ensure_topics, make_producer, spec_for
-from cta_core.schemas import schema_text
+from cta_core.kafka_clients import ensure_topics, make_producer, register_key_value, spec_for
 from cta_core.settings import Settings
 from producers_sim.control import EVENT_TOPICS, TopicCounters
 from producers_sim.records import SinkRecord, count_by_topic
@@ -55,21 +53,9 @@ def register_schemas(
 ) -> dict[str, tuple[int, int]]:
     """Register key and value schemas of the Kafka-produced topics; return their ids."""
     ids: dict[str, tuple[int, int]] = {}
-    try:
-        for topic in (topics.ARRIVALS, topics.TURNSTILES):
-            key_name, value_name = SCHEMA_NAMES[topic]
-            subject = topic + suffix
-            key_id = registry.register_schema(f"{subject}-key", Schema(schema_text(key_name), "AVRO"))
-            value_id = registry.register_schema(f"{subject}-value", Schema(schema_text(value_name), "AVRO"))
-            ids[topic] = (key_id, value_id)
-    except Exception as exc:  # the client raises its own errors and httpx's
-        if type(exc).__name__ == "SchemaRegistryError" and getattr(exc, "http_status_code", 0) not in (
-            -1,
-            None,
-            0,
-        ):
-            raise
-        raise ServiceUnavailable("Schema Registry", url, cause=str(exc).splitlines()[0][:200]) from exc
+    for topic in (topics.ARRIVALS, topics.TURNSTILES):
+        key_name, value_name = SCHEMA_NAMES[topic]
+        ids[topic] = register_key_value(registry, url, topic + suffix, key_name, value_name)
     return ids
 
 

@@ -28,9 +28,15 @@ from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartit
 
 from cta_core import topics, wire
 from cta_core.avro import AvroDecoder, NotAvro, RegistryLookup, SchemaLookup
-from cta_core.errors import ServiceUnavailable
-from cta_core.kafka_clients import ensure_topics, make_consumer, make_producer, make_registry_client, spec_for
-from cta_core.schemas import PREDICTION_KEY, PREDICTION_VALUE, schema_dict, schema_text
+from cta_core.kafka_clients import (
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    make_registry_client,
+    register_key_value,
+    spec_for,
+)
+from cta_core.schemas import PREDICTION_KEY, PREDICTION_VALUE, schema_dict
 from cta_core.settings import Settings
 from stream_jobs.predict.encoding import ValueWriter
 from stream_jobs.predict.estimator import Arrival, Estimator, Prediction
@@ -90,24 +96,13 @@ class PredictionEncoder:
 
 def register(settings: Settings, predictions_topic: str) -> tuple[int, int]:
     """Register the key and value schemas under ``<topic>-key`` / ``<topic>-value``."""
-    from confluent_kafka.schema_registry import Schema
-
-    client = make_registry_client(settings)
-    try:
-        key_id = client.register_schema(
-            f"{predictions_topic}-key", Schema(schema_text(PREDICTION_KEY), "AVRO")
-        )
-        value_id = client.register_schema(
-            f"{predictions_topic}-value", Schema(schema_text(PREDICTION_VALUE), "AVRO")
-        )
-    except Exception as exc:  # the client raises its own errors and httpx's
-        status = getattr(exc, "http_status_code", None)
-        if type(exc).__name__ == "SchemaRegistryError" and status not in (-1, None, 0):
-            raise
-        raise ServiceUnavailable(
-            "Schema Registry", settings.schema_registry_url, cause=str(exc).splitlines()[0][:200]
-        ) from exc
-    return key_id, value_id
+    return register_key_value(
+        make_registry_client(settings),
+        settings.schema_registry_url,
+        predictions_topic,
+        PREDICTION_KEY,
+        PREDICTION_VALUE,
+    )
 
 
 def ensure_job_topics(admin: Any, opts: JobOptions) -> list[str]:
