@@ -11,6 +11,12 @@ if TYPE_CHECKING:
 
 
 class CtaScreen(Screen[None]):
+    def on_screen_resume(self) -> None:
+        """Back on top (a screen above was closed): redraw at the next tick."""
+        mark = getattr(self.app, "mark_dirty", None)
+        if mark is not None:
+            mark()
+
     @property
     def cta_app(self) -> CtaApp:
         # imported here: cta_tui.app imports the screens

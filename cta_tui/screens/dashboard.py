@@ -57,12 +57,6 @@ class DashboardScreen(CtaScreen):
 
     # ------------------------------------------------------------------ rendering
 
-    def on_screen_resume(self) -> None:
-        """Back on top (a screen above was closed): redraw at the next tick."""
-        mark = getattr(self.app, "mark_dirty", None)
-        if mark is not None:
-            mark()
-
     def show_state(self, state: DashboardState, now: float, note: str = "") -> None:
         app = self.cta_app
         self.query_one(StatusBar).show(state, note)

@@ -48,9 +48,6 @@ class MapScreen(CtaScreen):
             yield Static(id="map-legend")
         yield Footer()
 
-    def on_screen_resume(self) -> None:
-        self.cta_app.mark_dirty()
-
     def on_resize(self) -> None:
         self.cta_app.mark_dirty()
 

@@ -85,11 +85,6 @@ class NetworkScreen(CtaScreen):
             yield Static(Text(LEGEND, style="dim"), id="network-legend")
         yield Footer()
 
-    def on_screen_resume(self) -> None:
-        mark = getattr(self.app, "mark_dirty", None)
-        if mark is not None:
-            mark()
-
     def on_resize(self, _event: events.Resize) -> None:
         self._layout = None
         if self._state is not None:

@@ -19,12 +19,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cta_stack.jobs import Outcome
 from cta_tui.feeds.pipeline_probe import PipelineBackend
+from cta_tui.screens.base import CtaScreen
 from cta_tui.state.model import DashboardState
 from cta_tui.state.pipeline_jobs import PipelineSnapshot
 from cta_tui.widgets.jobs_table import GroupLagTable, JobsTable, short_topic
@@ -40,7 +40,7 @@ JOB = Binding.Group("Job", compact=True)
 READ_ONLY_REFUSAL = "read-only session: jobs can be watched here, not started or stopped"
 
 
-class PipelineScreen(Screen[None]):
+class PipelineScreen(CtaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("s", "job('start')", "Start", group=JOB),
@@ -110,12 +110,6 @@ class PipelineScreen(Screen[None]):
         self._wake.set()
         if self._backend is not None:
             self._backend.close()
-
-    def on_screen_resume(self) -> None:
-        """Back on top (a screen above was closed): redraw at the next tick."""
-        mark = getattr(self.app, "mark_dirty", None)
-        if mark is not None:
-            mark()
 
     # ------------------------------------------------------------------ workers
 

@@ -10,9 +10,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
+from cta_tui.screens.base import CtaScreen
 from cta_tui.state.model import DOWN, UP, DashboardState
 from cta_tui.state.views import approaching
 from cta_tui.widgets.arrivals_board import ArrivalsBoard
@@ -47,7 +47,7 @@ class ApproachingTable(DataTable[str | Text]):
             )
 
 
-class StationBoardScreen(Screen[None]):
+class StationBoardScreen(CtaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
 
     def __init__(self, station_id: int, *, read_only: bool = False) -> None:
@@ -76,12 +76,6 @@ class StationBoardScreen(Screen[None]):
         yield Label("recent arrivals (select an approaching train to follow it)")
         yield ArrivalsBoard(id="arrivals")
         yield Footer()
-
-    def on_screen_resume(self) -> None:
-        """Back on top (a screen above was closed): redraw at the next tick."""
-        mark = getattr(self.app, "mark_dirty", None)
-        if mark is not None:
-            mark()
 
     def show_state(self, state: DashboardState, now: float, note: str = "") -> None:
         self.query_one(StatusBar).show(state, note)
