@@ -182,9 +182,10 @@ asyncio.run(main())
 """
 
 
-def _in_app(topic: str) -> dict[str, float]:
+def _script_figures(script: str, *args: str) -> dict[str, float]:
+    """Run ``script`` in a fresh interpreter; its figures are its last line (JSON)."""
     out = subprocess.run(
-        [sys.executable, "-c", IN_APP_SCRIPT, topic, str(N_EVENTS), str(STATIONS)],
+        [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
         timeout=180,
@@ -192,6 +193,10 @@ def _in_app(topic: str) -> dict[str, float]:
     ).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
+
+
+def _in_app(topic: str) -> dict[str, float]:
+    return _script_figures(IN_APP_SCRIPT, topic, str(N_EVENTS), str(STATIONS))
 
 
 LATENCY_SCRIPT = r"""
@@ -274,15 +279,7 @@ asyncio.run(main())
 
 
 def _latency(rate: float = 100.0, seconds: float = 10.0) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", LATENCY_SCRIPT, str(rate), str(seconds)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    ).stdout
-    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
-    return result
+    return _script_figures(LATENCY_SCRIPT, str(rate), str(seconds))
 
 
 def _kib(value: float | None) -> str:

@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
-import threading
 import time
 from pathlib import Path
 
 import psutil
 
+from bench.terminal import PtyCommand
 from cta_core import topics
 from cta_core.settings import Settings
 
@@ -83,49 +80,16 @@ def ensure_stations_table(settings: Settings) -> int:
     return n
 
 
-class PtyDashboard:
-    """`cta-tui` on a pseudo-terminal; keys typed with :meth:`press`."""
+class PtyDashboard(PtyCommand):
+    """`cta-tui` on a pseudo-terminal of 120x40; :attr:`bytes` counts what it drew."""
 
     def __init__(self) -> None:
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
-        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(ROWS))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", DASHBOARD],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,  # Textual draws on stderr
-            env=env,
-            start_new_session=True,
-        )
-        os.close(slave)
         self.bytes = 0
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
+        env = dict(os.environ, TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(ROWS))
+        super().__init__([sys.executable, "-c", DASHBOARD], env, COLUMNS, ROWS)
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            self.bytes += len(data)
-
-    def press(self, key: str) -> None:
-        os.write(self.master, key.encode())
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.press("q")
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-        with contextlib.suppress(OSError):
-            os.close(self.master)
+    def on_output(self, data: bytes) -> None:
+        self.bytes += len(data)
 
 
 async def _ssh_session_cpu(settings: Settings, seconds: float) -> float:

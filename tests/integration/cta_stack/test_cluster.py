@@ -3,7 +3,7 @@ while the simulator produces at full speed: producing goes on after a leader ele
 every event is read back exactly once, and the broker rejoins after ``cta-stack up``.
 
 Runs on its own stack (temporary CTA_STACK_DIR, free ports), never the shared one, with
-a bounded number of events so it takes about two minutes; bench/faults.py runs the same
+a bounded number of events so it takes about two minutes; `python -m bench.trials broker-kill` runs the same
 trial with more events for docs/reliability.md.
 """
 
@@ -14,7 +14,8 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka.admin import ConfigResource
 
-from bench.faults import TrialStack, broker_kill, free_port_base
+from bench.trials.broker_kill import broker_kill
+from bench.trials.harness import TrialStack, free_port_base
 from cta_core import topics
 from cta_core.kafka_clients import make_admin
 

@@ -4,7 +4,7 @@ and nothing else ever reaches its terminal: librdkafka's log lines (``%3|...|FAI
 go to the dashboard's log file.
 
 The broker is stopped on a separate one-broker stack (own CTA_STACK_DIR and ports,
-bench/faults.py's TrialStack), never the shared one.
+bench.trials.harness.TrialStack), never the shared one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import pyte
 import pytest
 
-from bench.faults import TrialStack, free_port_base
+from bench.trials.harness import TrialStack, free_port_base
 from cta_tui.ssh.session import PtyProcess
 
 pytestmark = pytest.mark.integration

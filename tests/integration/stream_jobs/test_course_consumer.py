@@ -25,12 +25,12 @@ from click.testing import CliRunner
 from confluent_kafka import Consumer
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from jobs_helpers import FaustWorker, unique
 
 from cta_core import topics
 from cta_core.kafka_clients import make_registry_client
 from cta_core.settings import Settings
 from stream_jobs.cli import main as jobs_main
+from tests.support.jobs import FaustWorker, unique
 
 pytestmark = pytest.mark.integration
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
-from jobs_helpers import FaustWorker, produce, read_latest, unique
 
 from cta_core.kafka_clients import ensure_topics, make_admin
 from cta_core.settings import Settings
 from cta_core.topics import TopicSpec
 from stream_jobs.cli import main
 from stream_jobs.stations_rows import packaged
+from tests.support.jobs import FaustWorker, produce, read_latest, unique
 
 pytestmark = pytest.mark.integration
 

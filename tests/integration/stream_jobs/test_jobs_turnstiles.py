@@ -14,12 +14,12 @@ import struct
 from pathlib import Path
 
 import pytest
-from jobs_helpers import FaustWorker, produce, read_latest, turnstile_values, unique
 
 from cta_core.kafka_clients import ensure_topics, make_admin
 from cta_core.settings import Settings
 from cta_core.topics import TopicSpec
 from stream_jobs.summary import decode_key
+from tests.support.jobs import FaustWorker, produce, read_latest, turnstile_values, unique
 
 pytestmark = pytest.mark.integration
 

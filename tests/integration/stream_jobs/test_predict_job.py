@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
-from jobs_helpers import unique
 
 from cta_core import topics
 from cta_core.avro import AvroDecoder, RegistryLookup
 from cta_core.kafka_clients import make_admin, make_consumer
 from cta_core.settings import Settings
+from tests.support.jobs import unique
 
 pytestmark = pytest.mark.integration
 
