@@ -1,1 +1,1 @@
-"""The dashboard's screens, one per module."""
+"""What several screen families share: the screen base class, the status bar, glyphs and colours."""

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 from rich.text import Text
 
-from cta_tui.state.model import UP, Train
+from cta_tui.state.model import DOWN, UP, Train
 
 LINE_COLOURS: dict[str, str] = {
     "red": "#c60c30",
@@ -24,11 +24,28 @@ LINE_COLOURS: dict[str, str] = {
     "orange": "#f9461c",
 }
 
-AT = {UP: "▲", "down": "▼"}
-GONE = {UP: "△", "down": "▽"}
+#: line strip and station board: a train at a station / departed for the next, by heading
+AT = {UP: "▲", DOWN: "▼"}
+GONE = {UP: "△", DOWN: "▽"}
+#: a train broken down (every screen)
 BROKEN = "✖"
-#: a train Train Tracker predictions flag delayed
-DELAYED = "⚠"
+
+#: network panels: a train moving along the strip (rightwards: down the station list),
+#: and one running late (hollow)
+MOVING = {DOWN: "▶", UP: "◀"}
+MOVING_LATE = {DOWN: "▷", UP: "◁"}
+#: network panels: the strip's stations and track
+STATION = "•"
+TRACK = "─"
+LOOP_TRACK = "═"
+JUNCTION = "└"
+
+#: prediction flags (station board, line strip, a followed train's stops): the prediction
+#: says delayed, says the train is at fault (broken down), or comes from the timetable
+PREDICTED_DELAY_FLAG = "⚠"
+FAULT_FLAG = BROKEN
+SCHEDULED_FLAG = "◷"
+
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -49,12 +66,12 @@ def train_glyphs(
     text = Text()
     items: list[tuple[str, str]] = []
     for train in sorted(at, key=lambda t: t.train_id):
-        glyph = BROKEN if train.broken else DELAYED if train.train_id in delayed else AT[heading]
+        glyph = BROKEN if train.broken else PREDICTED_DELAY_FLAG if train.train_id in delayed else AT[heading]
         style = "bold reverse" if train.train_id == follow else line_style(train.line)
         items.append((glyph, style))
     for train in sorted(gone, key=lambda t: t.train_id):
         style = "bold reverse" if train.train_id == follow else line_style(train.line)
-        items.append((DELAYED if train.train_id in delayed else GONE[heading], style))
+        items.append((PREDICTED_DELAY_FLAG if train.train_id in delayed else GONE[heading], style))
     if len(items) > width:
         text.append(f"{items[0][0]}{len(items)}"[:width], items[0][1])
     else:

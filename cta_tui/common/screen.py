@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
 
@@ -19,8 +19,6 @@ class CtaScreen(Screen[None]):
 
     @property
     def cta_app(self) -> CtaApp:
-        # imported here: cta_tui.app imports the screens
-        from cta_tui.app import CtaApp
-
-        assert isinstance(self.app, CtaApp)
-        return self.app
+        """The app, typed (the screens run only in :class:`cta_tui.app.CtaApp`; not
+        imported here: the app imports the screens)."""
+        return cast("CtaApp", self.app)

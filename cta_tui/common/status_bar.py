@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from cta_tui.common.status_text import format_speed, format_temperature
 from cta_tui.state.model import DashboardState
-from cta_tui.state.views import format_speed, format_temperature
 
 
 class StatusBar(Static):

@@ -11,9 +11,9 @@ from textual.visual import VisualType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from cta_tui.common.glyphs import line_style, mini_spark, train_glyphs
+from cta_tui.line.view import StationRow
 from cta_tui.state.model import DOWN, UP, Train
-from cta_tui.state.views import StationRow
-from cta_tui.widgets.glyphs import line_style, mini_spark, train_glyphs
 
 GLYPH_WIDTH = 4
 NAME_WIDTH = 26

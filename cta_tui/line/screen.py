@@ -1,32 +1,29 @@
-"""The main screen: status bar, line tabs (1-8), the line strip, the highlighted station."""
+"""The line screen (1-8): status bar, line tabs, the line strip, the highlighted station."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 
-from cta_tui.screens.base import CtaScreen
+from cta_tui.common.screen import CtaScreen
+from cta_tui.common.status_bar import StatusBar
+from cta_tui.line.line_strip import LineStrip
+from cta_tui.line.station_detail import StationDetail
+from cta_tui.line.view import line_rows
 from cta_tui.state.model import LINE_ORDER, DashboardState
 from cta_tui.state.reducers import current_minute, entries_per_minute
-from cta_tui.state.views import line_rows
-from cta_tui.widgets.line_strip import LineStrip
-from cta_tui.widgets.station_detail import StationDetail
-from cta_tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    pass
 
 
-class DashboardScreen(CtaScreen):
+class LineScreen(CtaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("escape", "clear_filter", "Clear filter / stop following / network", show=False),
-        Binding("0", "app.home", "Network", show=False),
-        Binding("m", "app.map", "Map", show=False),
+        Binding("0", "app.do('home')", "Network", show=False),
+        Binding("m", "app.do('map')", "Map", show=False),
         *[
             Binding(str(i + 1), f"show_line('{name}')", f"{name.title()} line", show=False)
             for i, name in enumerate(LINE_ORDER)
@@ -131,7 +128,7 @@ class DashboardScreen(CtaScreen):
         """Escape: clear the station filter and stop following a train; with neither,
         back to the network screen."""
         if not self.name_filter and self.cta_app.follow_train is None:
-            self.cta_app.action_home()
+            self.cta_app.action_do("home")
             return
         self.cta_app.follow_train = None
         self._followed_at = None

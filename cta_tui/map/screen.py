@@ -13,13 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
-from cta_tui.screens.base import CtaScreen
+from cta_tui.common.glyphs import LINE_COLOURS
+from cta_tui.common.screen import CtaScreen
+from cta_tui.common.status_bar import StatusBar
+from cta_tui.map.system_map import SystemMap
 from cta_tui.state.model import LINE_ORDER, DashboardState
 from cta_tui.state.motion import line_positions, sim_clock_ms
 from cta_tui.state.network_view import FiguresCache
-from cta_tui.widgets.glyphs import LINE_COLOURS
-from cta_tui.widgets.status_bar import StatusBar
-from cta_tui.widgets.system_map import SystemMap
 
 if TYPE_CHECKING:
     pass
@@ -30,7 +30,7 @@ class MapScreen(CtaScreen):
         Binding("z", "zoom", "Zoom"),
         Binding("escape", "app.pop_screen", "Back", show=False),
         *[
-            Binding(str(i + 1), f"app.show_line('{name}')", f"{name.title()} line", show=False)
+            Binding(str(i + 1), f"app.do('show_line', '{name}')", f"{name.title()} line", show=False)
             for i, name in enumerate(LINE_ORDER)
         ],
     ]

@@ -18,7 +18,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual_canvas import Canvas
 
-from cta_tui.state.geo import (
+from cta_tui.common.glyphs import LINE_COLOURS
+from cta_tui.map.geo import (
     Geography,
     Projection,
     fit,
@@ -27,11 +28,9 @@ from cta_tui.state.geo import (
     position_latlon,
     system_bounds,
 )
+from cta_tui.state.labels import place_labels, short_label
 from cta_tui.state.model import LINE_ORDER, LOOP_STATION_IDS
 from cta_tui.state.motion import Position, is_delayed
-from cta_tui.state.network_layout import place_labels
-from cta_tui.widgets.glyphs import LINE_COLOURS
-from cta_tui.widgets.line_panel import short_label
 
 TRAIN_COLOUR = Color(255, 255, 255)
 DELAYED_COLOUR = Color(255, 215, 0)

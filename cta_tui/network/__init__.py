@@ -1,1 +1,1 @@
-"""The dashboard's widgets, one per module."""
+"""The network screen (home): every line as a panel with its trains travelling along it."""

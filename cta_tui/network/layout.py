@@ -119,20 +119,3 @@ def train_cell(
         return row, x0
     row1, x1 = geometry.at[next_id]
     return max(row, row1), round(x0 + fraction * (x1 - x0))
-
-
-def place_labels(items: list[tuple[int, str, int]], width: int) -> list[tuple[int, str]]:
-    """Station labels placed on one row without overlapping: ``items`` are (column,
-    text, priority); higher priority first, each centred on its column and kept inside
-    ``width``, with a blank cell between two labels. Returns (start column, text)."""
-    taken: list[tuple[int, int]] = []
-    placed: list[tuple[int, str]] = []
-    for x, text, _ in sorted(items, key=lambda i: (-i[2], i[0])):
-        text = text[:width]
-        start = min(max(0, x - len(text) // 2), width - len(text))
-        end = start + len(text)
-        if any(start < e + 1 and s < end + 1 for s, e in taken):
-            continue
-        taken.append((start, end))
-        placed.append((start, text))
-    return sorted(placed)

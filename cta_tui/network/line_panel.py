@@ -21,11 +21,22 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from cta_tui.common.glyphs import (
+    BROKEN,
+    JUNCTION,
+    LINE_COLOURS,
+    LOOP_TRACK,
+    MOVING,
+    MOVING_LATE,
+    STATION,
+    TRACK,
+    line_style,
+)
+from cta_tui.network.layout import PanelLayout, StripGeometry, train_cell
+from cta_tui.state.labels import place_labels, short_label
 from cta_tui.state.model import DOWN
 from cta_tui.state.motion import Position, is_delayed
-from cta_tui.state.network_layout import PanelLayout, StripGeometry, place_labels, train_cell
 from cta_tui.state.network_view import LineFigures
-from cta_tui.widgets.glyphs import LINE_COLOURS, line_style
 
 SHORT_NAMES = {
     "red": "Red",
@@ -37,15 +48,6 @@ SHORT_NAMES = {
     "pink": "Pink",
     "orange": "Org",
 }
-
-#: glyphs by heading: rightwards (down the station list) and leftwards
-MOVING = {DOWN: "▶", "up": "◀"}
-DELAYED = {DOWN: "▷", "up": "◁"}
-BROKEN = "✖"
-STATION = "•"
-TRACK = "─"
-LOOP_TRACK = "═"
-JUNCTION = "└"
 
 TRAIN_STYLE = "bold"
 DELAYED_STYLE = "bold yellow"
@@ -65,15 +67,6 @@ class PanelInput:
     loop_ids: frozenset[int]
     terminals: tuple[str, ...]
     figures: LineFigures | None
-
-
-def short_label(name: str, limit: int = 14) -> str:
-    """A station name short enough for the labels row: "Harold Washington Library-State/Van
-    Buren" -> "Harold", "95th/Dan Ryan" -> "95th"."""
-    head = name.split("/")[0].split("-")[0].strip()
-    if len(head) > limit:
-        head = head.split(" ")[0]
-    return head[:limit]
 
 
 def figures_text(figures: LineFigures | None, room: int) -> str:
@@ -103,7 +96,7 @@ def train_cells(geometry: StripGeometry, positions: list[Position]) -> dict[tupl
         if train.broken:
             cell: Cell = (BROKEN, 3, BROKEN_STYLE)
         elif is_delayed(train):
-            cell = (DELAYED[heading], 2, DELAYED_STYLE)
+            cell = (MOVING_LATE[heading], 2, DELAYED_STYLE)
         else:
             cell = (MOVING[heading], 1, TRAIN_STYLE)
         where = train_cell(geometry, p.station_id, p.next_id, p.fraction)

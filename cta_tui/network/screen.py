@@ -8,7 +8,7 @@ cells or figures changed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, on
@@ -18,27 +18,16 @@ from textual.containers import Vertical
 from textual.strip import Strip
 from textual.widgets import Footer, Static
 
-from cta_tui.screens.base import CtaScreen
+from cta_tui.common.glyphs import BROKEN, LOOP_TRACK, MOVING, MOVING_LATE
+from cta_tui.common.screen import CtaScreen
+from cta_tui.common.status_bar import StatusBar
+from cta_tui.network.layout import PanelLayout, StripGeometry, layout_panels, strip_geometry
+from cta_tui.network.line_panel import LinePanel, PanelInput, panel_strips, train_cells
 from cta_tui.state.model import LINE_ORDER, LOOP_STATION_IDS, DashboardState, Line
 from cta_tui.state.motion import line_paths, line_positions, sim_clock_ms
-from cta_tui.state.network_layout import PanelLayout, StripGeometry, layout_panels, strip_geometry
 from cta_tui.state.network_view import FiguresCache
-from cta_tui.widgets.line_panel import (
-    BROKEN,
-    DELAYED,
-    LOOP_TRACK,
-    MOVING,
-    LinePanel,
-    PanelInput,
-    panel_strips,
-    train_cells,
-)
-from cta_tui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    pass
-
-LEGEND = f"{MOVING['up']}{MOVING['down']} train  {DELAYED['up']}{DELAYED['down']} delayed  {BROKEN} broken down  {LOOP_TRACK} Loop  ·  1-8 line  m map"
+LEGEND = f"{MOVING['up']}{MOVING['down']} train  {MOVING_LATE['up']}{MOVING_LATE['down']} delayed  {BROKEN} broken down  {LOOP_TRACK} Loop  ·  1-8 line  m map"
 
 
 def terminals(line: Line, paths: dict[str | None, list[int]]) -> tuple[str, ...]:
@@ -59,9 +48,9 @@ def terminals(line: Line, paths: dict[str | None, list[int]]) -> tuple[str, ...]
 
 class NetworkScreen(CtaScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "app.map", "Map"),
+        Binding("m", "app.do('map')", "Map"),
         *[
-            Binding(str(i + 1), f"app.show_line('{name}')", f"{name.title()} line", show=False)
+            Binding(str(i + 1), f"app.do('show_line', '{name}')", f"{name.title()} line", show=False)
             for i, name in enumerate(LINE_ORDER)
         ],
     ]
@@ -162,4 +151,4 @@ class NetworkScreen(CtaScreen):
 
     @on(LinePanel.Chosen)
     def _panel_chosen(self, event: LinePanel.Chosen) -> None:
-        self.cta_app.action_show_line(event.line)
+        self.cta_app.action_do("show_line", event.line)

@@ -5,14 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from cta_tui.state.pipeline_jobs import (
-    JobView,
-    PipelineSnapshot,
-    format_bytes,
-    format_catch_up,
-    format_rate,
-    format_uptime,
-)
+from cta_tui.pipeline.view import format_bytes, format_catch_up, format_rate, format_uptime
+from cta_tui.state.pipeline_jobs import JobView, PipelineSnapshot
 
 _STATE_STYLE = {
     "running": "green",

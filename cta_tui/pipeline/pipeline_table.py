@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from cta_tui.feeds.source import DASHBOARD_TOPICS
+from cta_tui.pipeline.view import topic_freshness
 from cta_tui.state.model import DashboardState
-from cta_tui.state.views import topic_freshness
 
 
 class ServicesTable(DataTable[str | Text]):

@@ -23,13 +23,13 @@ from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cta_stack.jobs import Outcome
+from cta_tui.common.screen import CtaScreen
+from cta_tui.common.status_bar import StatusBar
 from cta_tui.feeds.pipeline_probe import PipelineBackend
-from cta_tui.screens.base import CtaScreen
+from cta_tui.pipeline.jobs_table import GroupLagTable, JobsTable, short_topic
+from cta_tui.pipeline.pipeline_table import ServicesTable, TopicsTable
 from cta_tui.state.model import DashboardState
 from cta_tui.state.pipeline_jobs import PipelineSnapshot
-from cta_tui.widgets.jobs_table import GroupLagTable, JobsTable, short_topic
-from cta_tui.widgets.pipeline_table import ServicesTable, TopicsTable
-from cta_tui.widgets.status_bar import StatusBar
 
 #: Seconds between two snapshots of jobs and lag while the screen is open.
 PROBE_INTERVAL = 2.0
@@ -53,7 +53,7 @@ class PipelineScreen(CtaScreen):
         Binding("v", "tab('services')", "Services", show=False),
         # the app's keys that matter less here leave the footer to this screen's (80 columns)
         Binding("p", "app.pop_screen", "Back", show=False),
-        Binding("space", "app.toggle_pause", "Pause", show=False),
+        Binding("space", "app.do('toggle_pause')", "Pause", show=False),
     ]
 
     @dataclass
@@ -202,12 +202,12 @@ class PipelineScreen(CtaScreen):
         topic = None
         if self.query_one(TabbedContent).active == "lag":
             topic = self.query_one(GroupLagTable).selected_topic
-        tail = getattr(self.app, "action_tail", None)
-        if tail is not None:
-            tail(topic)
+        do = getattr(self.app, "action_do", None)
+        if do is not None:
+            do("tail", topic)
 
     def action_log(self) -> None:
-        from cta_tui.screens.job_log import JobLogScreen
+        from cta_tui.pipeline.job_log import JobLogScreen
 
         name = self.query_one(JobsTable).selected
         if name is None or self.backend_factory is None:

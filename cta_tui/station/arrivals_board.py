@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from rich.text import Text
 from textual.widgets import DataTable
 
+from cta_tui.common.glyphs import AT, BROKEN, line_style
 from cta_tui.state.model import DashboardState
-from cta_tui.widgets.glyphs import AT, BROKEN, line_style
-
-CHICAGO = ZoneInfo("America/Chicago")
-
-
-def sim_clock(ms: int | None) -> str:
-    """Simulated time on Chicago's clock, as the simulator's status shows it."""
-    if ms is None:
-        return "--:--:--"
-    return datetime.fromtimestamp(ms / 1000, CHICAGO).strftime("%H:%M:%S")
+from cta_tui.station.view import sim_clock
 
 
 class ArrivalsBoard(DataTable[str | Text]):

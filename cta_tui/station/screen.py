@@ -12,13 +12,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Label
 
-from cta_tui.screens.base import CtaScreen
+from cta_tui.common.glyphs import AT, BROKEN, line_style
+from cta_tui.common.screen import CtaScreen
+from cta_tui.common.status_bar import StatusBar
 from cta_tui.state.model import DOWN, UP, DashboardState
-from cta_tui.state.views import approaching
-from cta_tui.widgets.arrivals_board import ArrivalsBoard
-from cta_tui.widgets.glyphs import AT, BROKEN, line_style
-from cta_tui.widgets.next_trains import NextTrainsTable, followed_stops
-from cta_tui.widgets.status_bar import StatusBar
+from cta_tui.station.arrivals_board import ArrivalsBoard
+from cta_tui.station.next_trains import NextTrainsTable
+from cta_tui.station.view import approaching, followed_stops
 
 if TYPE_CHECKING:
     from cta_tui.app import CtaApp

@@ -24,7 +24,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from cta_tui.state.tail import TailRecord, TailRing
+from cta_tui.state.tail import TailRecord
+from cta_tui.tail.view import TailRing
 
 #: Records kept on screen.
 RING_SIZE = 500
@@ -59,9 +60,9 @@ class TopicTailScreen(Screen[None]):
         Binding("g", "jump('start')", "Oldest"),
         Binding("G", "jump('end')", "Newest"),
         # the app's simulator keys leave the footer to this screen's at 80 columns
-        Binding("plus,equals_sign", "app.faster", "Faster", show=False),
-        Binding("minus", "app.slower", "Slower", show=False),
-        Binding("p", "app.pipeline", "Pipeline", show=False),
+        Binding("plus,equals_sign", "app.do('faster')", "Faster", show=False),
+        Binding("minus", "app.do('slower')", "Slower", show=False),
+        Binding("p", "app.do('pipeline')", "Pipeline", show=False),
     ]
 
     @dataclass

@@ -132,7 +132,7 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
 def network_records() -> list[Record]:
     """All eight lines (the shipped coordinates file's stations) with a few trains on
     each, one delayed and one broken down: a fixed state for the network and map."""
-    from cta_tui.state.geo import geography
+    from cta_tui.map.geo import geography
 
     geo = geography()
     records: list[Record] = []

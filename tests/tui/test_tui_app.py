@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from textual.message import Message
 from textual.widgets import DataTable
-from tui_helpers import (
+
+from cta_core.errors import ServiceUnavailable
+from cta_tui.common.status_bar import StatusBar
+from cta_tui.help.screen import HelpScreen
+from cta_tui.line.line_strip import LineStrip
+from cta_tui.line.screen import LineScreen
+from cta_tui.messages import ArrivalsReceived, FeedFailed
+from cta_tui.network.screen import NetworkScreen
+from cta_tui.pipeline.screen import PipelineScreen
+from cta_tui.station.screen import StationBoardScreen
+from tests.support.tui import (
     BROWN,
     RED,
     FakeClock,
@@ -15,16 +25,6 @@ from tui_helpers import (
     stations,
     wait_until,
 )
-
-from cta_core.errors import ServiceUnavailable
-from cta_tui.messages import ArrivalsReceived, FeedFailed
-from cta_tui.screens.dashboard import DashboardScreen
-from cta_tui.screens.help import HelpScreen
-from cta_tui.screens.network import NetworkScreen
-from cta_tui.screens.pipeline import PipelineScreen
-from cta_tui.screens.station_board import StationBoardScreen
-from cta_tui.widgets.line_strip import LineStrip
-from cta_tui.widgets.status_bar import StatusBar
 
 
 def strip_rows(app) -> dict[str, str]:
@@ -110,7 +110,7 @@ async def test_question_mark_opens_help_built_from_bindings() -> None:
         actions = [table.get_row_at(i)[1] for i in range(table.row_count)]
         assert "Filter" in actions and "Pause" in actions
         await pilot.press("escape")
-        assert isinstance(app.screen, DashboardScreen)
+        assert isinstance(app.screen, LineScreen)
 
 
 async def test_slash_filters_stations() -> None:
@@ -176,7 +176,7 @@ async def test_selecting_an_approaching_train_follows_it() -> None:
         await wait_until(pilot, lambda: table.row_count == 2)
         table.focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, LineScreen))
         assert app.follow_train == "R3"  # nearest first: R3 (broken down at Morse) is 1 stop away
         strip = app.screen.query_one(LineStrip)
         await wait_until(pilot, lambda: strip.highlighted_option.id.startswith("s40100"))
@@ -223,8 +223,8 @@ async def test_kafka_without_any_data_still_shows_connected() -> None:
 async def test_pipeline_screen_says_not_used_for_an_optional_service_and_down_for_the_rest() -> None:
     """ksqlDB does not run on the local stack (the Faust worker writes the summary): it is
     "not used", while a required service that does not answer is "down"."""
+    from cta_tui.pipeline.pipeline_table import ServicesTable
     from cta_tui.state.model import ServiceHealth
-    from cta_tui.widgets.pipeline_table import ServicesTable
 
     app, _source, _control = build_app(records=fixed_records())
     async with app.run_test(size=(120, 30)) as pilot:

@@ -41,7 +41,7 @@ def test_once_with_kafka_unreachable_prints_one_line_and_exits_1() -> None:
 def test_state_feeds_and_once_never_load_textual() -> None:
     """The pure state model and the Kafka feed (used by --once) import no Textual."""
     code = (
-        "import sys, cta_tui.state, cta_tui.state.views, cta_tui.feeds.kafka_source, "
+        "import sys, cta_tui.state, cta_tui.state.snapshot, cta_tui.feeds.kafka_source, "
         "cta_tui.feeds.memory_source, cta_tui.control, cta_tui.once; "
         "print('textual' in sys.modules)"
     )
