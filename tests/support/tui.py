@@ -13,6 +13,7 @@ from cta_tui.app import CtaApp, make_app
 from cta_tui.control import MemoryControlPublisher
 from cta_tui.feeds.memory_source import MemorySource
 from cta_tui.state.records import Record
+from tests.support.tui_samples import station_records
 
 NOW = 1_795_950_192.0
 SIM_MS = 1_795_950_192_250
@@ -29,17 +30,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def stations(line: str, items: list[tuple[int, str]]) -> list[Record]:
-    return [
-        Record(
-            topics.STATIONS_TABLE,
-            {"station_id": sid, "line": line},
-            {"station_id": sid, "station_name": name, "order": i, "line": line},
-        )
-        for i, (sid, name) in enumerate(items)
-    ]
 
 
 def arrival(train: str, station: int, seq: int, prev: int | None, line: str = "red", **extra: Any) -> Record:
@@ -82,7 +72,7 @@ def sim_status(paused: bool = False, last_command_id: str | None = None, speed: 
 
 def fixed_records() -> list[Record]:
     """A small, fixed network: red and brown stations, three trains, counts, weather."""
-    records = stations("red", RED) + stations("brown", BROWN)
+    records = station_records("red", RED) + station_records("brown", BROWN)
     records.append(sim_status())
     records += [
         arrival("R1", 41190, 2, prev=40900),

@@ -22,9 +22,9 @@ from tests.support.tui import (
     build_app,
     fixed_records,
     sim_status,
-    stations,
     wait_until,
 )
+from tests.support.tui_samples import station_records
 
 
 def strip_rows(app) -> dict[str, str]:
@@ -42,7 +42,7 @@ async def test_synthetic_arrivals_draw_train_at_station() -> None:
     app, source, _ = build_app()
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await pilot.press("1")  # the line view (the network screen is home)
-        source.push(*stations("red", RED), sim_status())
+        source.push(*station_records("red", RED), sim_status())
         await wait_until(pilot, lambda: "Howard" in strip_rows(app))
         source.push(arrival("R1", 41190, 1, prev=40900))
         await wait_until(pilot, lambda: "▼" in strip_rows(app)["Jarvis"])
@@ -151,7 +151,7 @@ async def test_every_screen_renders_at_80x24() -> None:
 
 async def test_backend_error_leaves_app_running() -> None:
     seen: list[Message] = []
-    app, source, _control = build_app(records=stations("red", RED))
+    app, source, _control = build_app(records=station_records("red", RED))
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await pilot.press("1")
         await wait_until(pilot, lambda: "Howard" in strip_rows(app))
