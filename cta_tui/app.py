@@ -2,8 +2,9 @@
 
 Workers run in threads and only post messages; the message handlers apply records to
 the pure :class:`DashboardState` and mark it dirty; a 0.15 s timer redraws the current
-screen when dirty (and once a second for ages). :func:`make_app` builds the app for
-the CLI and the tests alike.
+screen when dirty (and once a second for ages). The keys run the actions of one table
+(:mod:`cta_tui.actions`) through :meth:`CtaApp.action_do`. :func:`make_app` builds the
+app for the CLI and the tests alike.
 """
 
 from __future__ import annotations
