@@ -60,7 +60,7 @@ def ensure_stations_table(settings: Settings) -> int:
     """The stations table the panels need (what `cta-jobs faust` writes), from the
     shipped coordinates file: idempotent (a compacted topic, the same records)."""
     from cta_core.kafka_clients import ensure_topics, make_admin, make_producer
-    from cta_tui.state.geo import geography
+    from cta_tui.map.geo import geography
     from stream_jobs.transform import record
 
     geo = geography()

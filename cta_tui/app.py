@@ -2,8 +2,9 @@
 
 Workers run in threads and only post messages; the message handlers apply records to
 the pure :class:`DashboardState` and mark it dirty; a 0.15 s timer redraws the current
-screen when dirty (and once a second for ages). :func:`make_app` builds the app for
-the CLI and the tests alike.
+screen when dirty (and once a second for ages). The keys run the actions of one table
+(:mod:`cta_tui.actions`) through :meth:`CtaApp.action_do`. :func:`make_app` builds the
+app for the CLI and the tests alike.
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import BindingType
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cta_core import topics
 from cta_core.backoff import Backoff
 from cta_core.settings import Settings
+from cta_tui.actions import app_bindings
+from cta_tui.actions import run as run_action
 from cta_tui.commands import CtaCommands
 from cta_tui.control import (
     ACK_TIMEOUT,
@@ -31,11 +34,11 @@ from cta_tui.control import (
     PendingAcks,
     default_sender,
     make_command,
-    next_speed,
 )
 from cta_tui.feeds.health import HealthProbe
 from cta_tui.feeds.pipeline_probe import PipelineBackend
 from cta_tui.feeds.source import RecordSource
+from cta_tui.line.screen import LineScreen
 from cta_tui.messages import (
     ArrivalsReceived,
     FeedConnected,
@@ -50,16 +53,12 @@ from cta_tui.messages import (
     SummaryReceived,
     WeatherReceived,
 )
-from cta_tui.screens.dashboard import DashboardScreen
-from cta_tui.screens.help import HelpScreen
-from cta_tui.screens.map import MapScreen
-from cta_tui.screens.network import NetworkScreen
-from cta_tui.screens.pipeline import PipelineScreen
-from cta_tui.screens.station_board import StationBoardScreen
+from cta_tui.network.screen import NetworkScreen
 from cta_tui.state.model import DashboardState, ServiceHealth
 from cta_tui.state.records import Batch
 from cta_tui.state.reducers import apply_records
-from cta_tui.widgets.next_trains import followed_stops
+from cta_tui.station.screen import StationBoardScreen
+from cta_tui.station.view import followed_stops
 
 #: Which message carries which topic's records.
 MESSAGE_FOR_TOPIC: dict[str, type[RecordsReceived]] = {
@@ -73,31 +72,13 @@ MESSAGE_FOR_TOPIC: dict[str, type[RecordsReceived]] = {
 #: Themes: the default, and a low-colour one (ANSI colours only) for --theme low.
 THEMES = {"default": "textual-dark", "low": "ansi-dark"}
 
-CONTROL_ACTIONS = {"toggle_pause", "faster", "slower"}
-
-#: the footer shows + and - as one key group
-SPEED = Binding.Group("Speed", compact=True)
-
 
 class CtaApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "cta-live"
     COMMANDS: ClassVar = App.COMMANDS | {CtaCommands}
-    BINDINGS: ClassVar = [
-        # short labels and one footer key for the speed, so that "? Help" and "q Quit"
-        # stay visible in the footer at 80 columns (help lists every key in full)
-        Binding("space", "toggle_pause", "Pause", tooltip="Pause or resume the simulator"),
-        Binding("plus,equals_sign", "faster", "Faster", key_display="+", group=SPEED),
-        Binding("minus", "slower", "Slower", key_display="-", group=SPEED),
-        Binding("u", "toggle_units", "°F/°C", show=False),
-        Binding("p", "pipeline", "Pipeline"),
-        # shown in the pipeline screen's footer (and in help): 80 columns keep ? and q
-        Binding("t", "tail", "Tail", show=False),
-        Binding("0", "home", "Network", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-    ]
+    #: built from the actions table (cta_tui/actions.py), in its order
+    BINDINGS: ClassVar[list[BindingType]] = app_bindings()
 
     #: coalesced redraw period (about 7 per second at most): trains move a cell every
     #: ~0.4 s at 120 columns, and each redraw costs; 0.1 s cost a third more CPU at
@@ -355,15 +336,16 @@ class CtaApp(App[None]):
                     continue
                 self.redraws += 1
 
-    def dashboard(self) -> DashboardScreen:
+    def line_screen(self) -> LineScreen:
         for screen in self.screen_stack:
-            if isinstance(screen, DashboardScreen):
+            if isinstance(screen, LineScreen):
                 return screen
-        raise LookupError("no dashboard screen")
+        raise LookupError("no line screen")
 
     # ------------------------------------------------------------------ actions
 
-    def _send(self, command: str, **fields: Any) -> None:
+    def send_command(self, command: str, **fields: Any) -> None:
+        """Send a control command to the simulator on screen (refused when read-only)."""
         if self.read_only:
             self.notify("read-only: control keys are disabled", severity="warning", timeout=3)
             return
@@ -380,110 +362,26 @@ class CtaApp(App[None]):
         self.note = f"… {command} sent"
         self.mark_dirty()
 
-    def action_toggle_pause(self) -> None:
-        paused = self.state.sim.paused if self.state.sim is not None else False
-        self._send("resume" if paused else "pause")
-
-    def action_faster(self) -> None:
-        speed = self.state.sim.speed if self.state.sim is not None else None
-        self._send("set_speed", speed=next_speed(speed, faster=True))
-
-    def action_slower(self) -> None:
-        speed = self.state.sim.speed if self.state.sim is not None else None
-        self._send("set_speed", speed=next_speed(speed, faster=False))
-
-    def action_toggle_units(self) -> None:
-        self.celsius = not self.celsius
-        self.render_now()
-
-    def action_pipeline(self) -> None:
-        if not isinstance(self.screen, PipelineScreen):
-            self.push_screen(
-                PipelineScreen(
-                    self.settings.bootstrap_servers, read_only=self.read_only, backend=self.pipeline
-                )
-            )
-            self.call_after_refresh(self.render_now)
-
-    def action_tail(self, topic: str | None = None) -> None:
-        """Tail a topic (any screen; the tail screen itself reads what it shows)."""
-        from cta_tui.screens.topic_tail import TopicTailScreen
-
-        if isinstance(self.screen, TopicTailScreen):
-            return
-        from cta_tui.feeds.tail_source import TailSource, list_topics
-
-        settings = self.settings
-        self.push_screen(
-            TopicTailScreen(lambda t: TailSource(settings, t), lambda: list_topics(settings), topic=topic)
-        )
-
-    def action_help(self) -> None:
-        """Help from the bindings of the app and the current screen (widgets' own
-        navigation keys are summarised in a note)."""
-        if isinstance(self.screen, HelpScreen):
-            return
-        keys: list[tuple[str, str]] = []
-        seen = set()
-        lines = False
-        for active in self.screen.active_bindings.values():
-            binding = active.binding
-            if not isinstance(active.node, App | Screen) or not binding.description:
-                continue
-            if binding.action.removeprefix("app.").startswith("show_line("):
-                if not lines:
-                    keys.append(("1-8", "Choose a line (Red … Orange)"))
-                    lines = True
-                continue
-            key = binding.key_display or self.get_key_display(binding)
-            if key in seen:
-                continue
-            seen.add(key)
-            keys.append((key, binding.description))
-        notes = [
-            "↑ ↓ move · enter or click: open a station's board",
-            "ctrl+p: command palette · mouse: tabs, stations, trains",
-        ]
-        if self.read_only:
-            notes.append("read-only: space, + and - and starting/stopping jobs are disabled")
-        self.push_screen(HelpScreen(keys, notes))
-
-    def action_show_line(self, line: str) -> None:
-        """Open today's view of ``line`` (the line screen above the network)."""
-        if not any(isinstance(s, DashboardScreen) for s in self.screen_stack):
-            self.push_screen(DashboardScreen(read_only=self.read_only, line=line))
-            self.call_after_refresh(self.render_now)
-            return
-        while not isinstance(self.screen, DashboardScreen):
-            self.pop_screen()
-        self.dashboard().action_show_line(line)
-
-    def action_home(self) -> None:
-        """Back to the network screen (the home screen)."""
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, NetworkScreen):
-            self.pop_screen()
-        self.mark_dirty()
-
-    def action_map(self) -> None:
-        if not isinstance(self.screen, MapScreen):
-            self.push_screen(MapScreen(read_only=self.read_only))
-            self.call_after_refresh(self.render_now)
+    def action_do(self, name: str, *args: str) -> None:
+        """Run an action of the table (:data:`cta_tui.actions.ACTIONS`): every binding of
+        the app, and the screens' bindings to app actions, come here."""
+        run_action(self, name, *args)
 
     def open_station(self, station_id: int) -> None:
         self.push_screen(StationBoardScreen(station_id, read_only=self.read_only))
         self.call_after_refresh(self.render_now)
 
     def follow(self, train_id: str) -> None:
-        """Follow a train: back to the dashboard on its line, its station highlighted."""
+        """Follow a train: back to the line screen on its line, its station highlighted."""
         self.follow_train = train_id
         train = self.state.trains.get(train_id)
-        while not isinstance(self.screen, DashboardScreen | NetworkScreen) and len(self.screen_stack) > 1:
+        while not isinstance(self.screen, LineScreen | NetworkScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
         if train is not None:
-            if isinstance(self.screen, DashboardScreen):
-                self.dashboard().show_station(train.line, train.station_id)
+            if isinstance(self.screen, LineScreen):
+                self.line_screen().show_station(train.line, train.station_id)
             else:  # the line view opens on the train's line; its first redraw highlights it
-                self.action_show_line(train.line)
+                self.action_do("show_line", train.line)
         stops = followed_stops(self.state, train_id)  # its next stops, from the predictions
         self.notify(stops or f"following train {train_id}", timeout=8 if stops else 3)
         self.mark_dirty()

@@ -160,7 +160,7 @@ def main(
     source = dashboard_source(ctx.obj)
     if once:
         from cta_tui.once import read_once
-        from cta_tui.state.views import snapshot_json
+        from cta_tui.state.snapshot import snapshot_json
 
         try:
             state = read_once(source, timeout=once_timeout)

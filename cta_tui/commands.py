@@ -1,4 +1,4 @@
-"""The app's commands in Textual's command palette (ctrl+p)."""
+"""The app's commands in Textual's command palette (ctrl+p), from the actions table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from cta_tui.state.model import LINE_ORDER
+from cta_tui.actions import palette_entries
 
 if TYPE_CHECKING:
     from cta_tui.app import CtaApp
@@ -17,17 +17,9 @@ if TYPE_CHECKING:
 class CtaCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app: CtaApp = self.app  # type: ignore[assignment]
-        out: list[tuple[str, Callable[[], object], str]] = [
-            ("Pause or resume the simulator", app.action_toggle_pause, "space"),
-            ("Simulator faster", app.action_faster, "+"),
-            ("Simulator slower", app.action_slower, "-"),
-            ("Toggle °F / °C", app.action_toggle_units, "u"),
-            ("Pipeline health", app.action_pipeline, "p"),
-            ("Keys (help)", app.action_help, "?"),
+        return [
+            (title, partial(app.action_do, name, *args), key) for title, name, args, key in palette_entries()
         ]
-        for i, line in enumerate(LINE_ORDER):
-            out.append((f"Show the {line.title()} line", partial(app.action_show_line, line), str(i + 1)))
-        return out
 
     async def discover(self) -> Hits:
         for name, callback, key in self._commands():

@@ -8,6 +8,7 @@ from typing import Protocol
 import httpx
 
 from cta_core.settings import Settings
+from cta_tui.feeds.errors import short_error
 from cta_tui.state.model import ServiceHealth
 
 #: The Kafka Connect connector that loads the stations table.
@@ -18,11 +19,6 @@ class HealthProbe(Protocol):
     def check(self) -> list[ServiceHealth]: ...
 
     def close(self) -> None: ...
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:80]
 
 
 class HttpHealthProbe:
@@ -41,7 +37,7 @@ class HttpHealthProbe:
         try:
             response = self._client.get(url)
         except httpx.HTTPError as exc:
-            return ServiceHealth(name, url, False, f"down: {_short(exc)}"), None
+            return ServiceHealth(name, url, False, f"down: {short_error(exc)}"), None
         if response.status_code >= 400:
             return ServiceHealth(name, url, False, f"HTTP {response.status_code}"), response
         return ServiceHealth(name, url, True, "ok"), response
@@ -107,7 +103,7 @@ class HttpHealthProbe:
             with psycopg.connect(dsn, connect_timeout=2) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error as exc:
-            return ServiceHealth("PostgreSQL", where, False, f"down: {_short(exc)}")
+            return ServiceHealth("PostgreSQL", where, False, f"down: {short_error(exc)}")
         return ServiceHealth("PostgreSQL", where, True, "ok")
 
     def close(self) -> None:

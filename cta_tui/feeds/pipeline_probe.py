@@ -18,6 +18,7 @@ from cta_core import topics
 from cta_core.settings import Settings
 from cta_stack import jobs as job_control
 from cta_stack.paths import StackLayout
+from cta_tui.feeds.errors import short_error
 from cta_tui.state.pipeline_jobs import (
     TP,
     ConnectorView,
@@ -119,7 +120,7 @@ class StackPipeline:
         try:
             sample = self._offsets(now)
         except Exception as exc:
-            errors.append(f"Kafka: {_short(exc)}")
+            errors.append(f"Kafka: {short_error(exc, 100)}")
         lags = group_lags(self._prev, sample) if sample.end else []
         rates = topic_rates(self._prev, sample)
         if sample.end:
@@ -150,12 +151,12 @@ class StackPipeline:
         try:
             connectors = self._connectors()
         except Exception as exc:
-            errors.append(f"Connect: {_short(exc)}")
+            errors.append(f"Connect: {short_error(exc, 100)}")
         slots: list[SlotView] = []
         try:
             slots = self._slots()
         except Exception as exc:
-            errors.append(f"PostgreSQL: {_short(exc)}")
+            errors.append(f"PostgreSQL: {short_error(exc, 100)}")
         return PipelineSnapshot(
             now, tuple(views), tuple(lags), tuple(connectors), tuple(slots), tuple(errors)
         )
@@ -267,11 +268,6 @@ class StackPipeline:
             with contextlib.suppress(Exception):
                 self._pg.close()
         self._admin = None
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:100]
 
 
 class MemoryPipeline:

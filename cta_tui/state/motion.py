@@ -139,3 +139,15 @@ def line_positions(
 
 def is_delayed(train: Train) -> bool:
     return train.delay_s is not None and train.delay_s >= DELAYED_S
+
+
+def sim_now_ms(state: DashboardState) -> int | None:
+    """The simulated clock of the last status (not extrapolated)."""
+    return state.sim.sim_time_ms if state.sim is not None else None
+
+
+def is_departed(train: Train, sim_ms: int | None) -> bool:
+    """True when the train has left its last station (dwell over) and runs to the next."""
+    if sim_ms is None or train.sim_time_ms is None:
+        return False
+    return sim_ms - train.sim_time_ms > DWELL_MS

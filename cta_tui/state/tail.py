@@ -1,16 +1,14 @@
-"""A topic's tail (pure): decoded records in a bounded ring, filtered on their text.
+"""A topic's tail records (pure): one decoded record, its text and its JSON line.
 
-Records are decoded in the tail's worker (:mod:`cta_tui.feeds.tail_source`); this
-module only keeps the last N, formats them and answers the filter.
+Records are decoded in the tail's worker (:mod:`cta_tui.feeds.tail_source`); the tail
+screen keeps the last N in :class:`cta_tui.tail.view.TailRing`.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: How records were decoded.
@@ -78,39 +76,3 @@ def render(value: Any, fmt: str) -> str:
     if fmt in (TEXT, BYTES) and isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-@dataclass
-class TailRing:
-    """The last ``size`` records, oldest first; ``dropped`` counts what fell out."""
-
-    size: int = 500
-    records: deque[TailRecord] = field(default_factory=deque)
-    dropped: int = 0
-    received: int = 0
-
-    def __post_init__(self) -> None:
-        if self.size < 1:
-            raise ValueError("the ring keeps at least one record")
-        self.records = deque(self.records, maxlen=self.size)
-
-    def extend(self, records: Iterable[TailRecord]) -> list[TailRecord]:
-        """Add records; return those that fell out (the oldest)."""
-        out: list[TailRecord] = []
-        for record in records:
-            if len(self.records) == self.size:
-                out.append(self.records[0])
-            self.records.append(record)
-            self.received += 1
-        self.dropped += len(out)
-        return out
-
-    def clear(self) -> None:
-        self.records.clear()
-        self.dropped = self.received = 0
-
-    def matching(self, needle: str) -> Iterator[TailRecord]:
-        return (r for r in self.records if r.matches(needle))
-
-    def __len__(self) -> int:
-        return len(self.records)

@@ -1,1 +1,1 @@
-"""Helpers shared by the test tiers (imported as ``tests.support.<module>``)."""
+"""Helpers shared by the test tiers (fixtures, sample records, app builders, job helpers), imported as ``tests.support.<module>``."""

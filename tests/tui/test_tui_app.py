@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from textual.message import Message
 from textual.widgets import DataTable
-from tui_helpers import (
+
+from cta_core.errors import ServiceUnavailable
+from cta_tui.common.status_bar import StatusBar
+from cta_tui.help.screen import HelpScreen
+from cta_tui.line.line_strip import LineStrip
+from cta_tui.line.screen import LineScreen
+from cta_tui.messages import ArrivalsReceived, FeedFailed
+from cta_tui.network.screen import NetworkScreen
+from cta_tui.pipeline.screen import PipelineScreen
+from cta_tui.station.screen import StationBoardScreen
+from tests.support.tui import (
     BROWN,
     RED,
     FakeClock,
@@ -12,19 +22,9 @@ from tui_helpers import (
     build_app,
     fixed_records,
     sim_status,
-    stations,
     wait_until,
 )
-
-from cta_core.errors import ServiceUnavailable
-from cta_tui.messages import ArrivalsReceived, FeedFailed
-from cta_tui.screens.dashboard import DashboardScreen
-from cta_tui.screens.help import HelpScreen
-from cta_tui.screens.network import NetworkScreen
-from cta_tui.screens.pipeline import PipelineScreen
-from cta_tui.screens.station_board import StationBoardScreen
-from cta_tui.widgets.line_strip import LineStrip
-from cta_tui.widgets.status_bar import StatusBar
+from tests.support.tui_samples import station_records
 
 
 def strip_rows(app) -> dict[str, str]:
@@ -42,7 +42,7 @@ async def test_synthetic_arrivals_draw_train_at_station() -> None:
     app, source, _ = build_app()
     async with app.run_test(size=(100, 30), message_hook=seen.append) as pilot:
         await pilot.press("1")  # the line view (the network screen is home)
-        source.push(*stations("red", RED), sim_status())
+        source.push(*station_records("red", RED), sim_status())
         await wait_until(pilot, lambda: "Howard" in strip_rows(app))
         source.push(arrival("R1", 41190, 1, prev=40900))
         await wait_until(pilot, lambda: "▼" in strip_rows(app)["Jarvis"])
@@ -110,7 +110,7 @@ async def test_question_mark_opens_help_built_from_bindings() -> None:
         actions = [table.get_row_at(i)[1] for i in range(table.row_count)]
         assert "Filter" in actions and "Pause" in actions
         await pilot.press("escape")
-        assert isinstance(app.screen, DashboardScreen)
+        assert isinstance(app.screen, LineScreen)
 
 
 async def test_slash_filters_stations() -> None:
@@ -151,7 +151,7 @@ async def test_every_screen_renders_at_80x24() -> None:
 
 async def test_backend_error_leaves_app_running() -> None:
     seen: list[Message] = []
-    app, source, _control = build_app(records=stations("red", RED))
+    app, source, _control = build_app(records=station_records("red", RED))
     async with app.run_test(size=(80, 24), message_hook=seen.append) as pilot:
         await pilot.press("1")
         await wait_until(pilot, lambda: "Howard" in strip_rows(app))
@@ -176,7 +176,7 @@ async def test_selecting_an_approaching_train_follows_it() -> None:
         await wait_until(pilot, lambda: table.row_count == 2)
         table.focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, LineScreen))
         assert app.follow_train == "R3"  # nearest first: R3 (broken down at Morse) is 1 stop away
         strip = app.screen.query_one(LineStrip)
         await wait_until(pilot, lambda: strip.highlighted_option.id.startswith("s40100"))
@@ -223,8 +223,8 @@ async def test_kafka_without_any_data_still_shows_connected() -> None:
 async def test_pipeline_screen_says_not_used_for_an_optional_service_and_down_for_the_rest() -> None:
     """ksqlDB does not run on the local stack (the Faust worker writes the summary): it is
     "not used", while a required service that does not answer is "down"."""
+    from cta_tui.pipeline.pipeline_table import ServicesTable
     from cta_tui.state.model import ServiceHealth
-    from cta_tui.widgets.pipeline_table import ServicesTable
 
     app, _source, _control = build_app(records=fixed_records())
     async with app.run_test(size=(120, 30)) as pilot:

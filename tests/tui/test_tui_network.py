@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from tui_helpers import RED, FakeClock, build_app, fixed_records, network_records, wait_until
-
-from cta_tui.screens.dashboard import DashboardScreen
-from cta_tui.screens.map import MapScreen
-from cta_tui.screens.network import NetworkScreen
+from cta_tui.line.screen import LineScreen
+from cta_tui.map.screen import MapScreen
+from cta_tui.map.system_map import SystemMap
+from cta_tui.network.line_panel import LinePanel
+from cta_tui.network.screen import NetworkScreen
 from cta_tui.state.model import LINE_ORDER
-from cta_tui.widgets.line_panel import LinePanel
-from cta_tui.widgets.system_map import SystemMap
+from tests.support.tui import RED, FakeClock, build_app, fixed_records, network_records, wait_until
 
 
 def track(app, line: str, row: int = 1) -> str:
@@ -60,13 +59,13 @@ async def test_number_keys_open_the_line_view_and_zero_returns() -> None:
         await wait_until(pilot, lambda: len(app.state.trains) == 4)
         for key, line in (("4", "brown"), ("1", "red")):
             await pilot.press(key)
-            assert isinstance(app.screen, DashboardScreen) and app.screen.line == line
+            assert isinstance(app.screen, LineScreen) and app.screen.line == line
         await pilot.press("0")
         assert isinstance(app.screen, NetworkScreen)
         await pilot.press("8", "escape")
         assert isinstance(app.screen, NetworkScreen)
         await pilot.click("#panel-brown")
-        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, LineScreen))
         assert app.screen.line == "brown"
 
 

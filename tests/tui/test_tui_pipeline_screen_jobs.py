@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from cta_tui.feeds.pipeline_probe import MemoryPipeline
-from cta_tui.screens.job_log import JobLogScreen
-from cta_tui.screens.pipeline import READ_ONLY_REFUSAL, PipelineScreen
-from cta_tui.screens.topic_tail import TopicTailScreen
+from cta_tui.pipeline.job_log import JobLogScreen
+from cta_tui.pipeline.jobs_table import GroupLagTable, JobsTable
+from cta_tui.pipeline.screen import READ_ONLY_REFUSAL, PipelineScreen
 from cta_tui.state.pipeline_jobs import ConnectorView, GroupLag, JobView, PipelineSnapshot, SlotView
 from cta_tui.state.tail import BYTES, JSON, TailRecord
-from cta_tui.widgets.jobs_table import GroupLagTable, JobsTable
-from tests.tui.tui_helpers import build_app, fixed_records, wait_until
+from cta_tui.tail.screen import TopicTailScreen
+from tests.support.tui import build_app, fixed_records, wait_until
 
 SNAPSHOT = PipelineSnapshot(
     at=0.0,

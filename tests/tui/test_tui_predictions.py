@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import DataTable
-from tui_helpers import NOW, SIM_MS, build_app, fixed_records, wait_until
 
 from cta_core import topics
-from cta_tui.screens.station_board import StationBoardScreen
 from cta_tui.state.records import Record
+from cta_tui.station.screen import StationBoardScreen
+from tests.support.tui import NOW, SIM_MS, build_app, fixed_records, wait_until
 
 
 def prediction(train: str, station: int, ahead_s: int, generated_ms: int = SIM_MS, **flags: Any) -> Record:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tui_helpers import build_app, fixed_records, network_records
 
 from cta_tui.app import MESSAGE_FOR_TOPIC
 from cta_tui.state.records import Record
+from tests.support.tui import build_app, fixed_records, network_records
 
 
 def preloaded_app(network: bool = False, **kwargs: Any):
@@ -65,7 +65,7 @@ def test_pipeline_jobs_snapshot_80x24(snap_compare) -> None:
     from test_tui_pipeline_screen_jobs import SNAPSHOT
 
     from cta_tui.feeds.pipeline_probe import MemoryPipeline
-    from cta_tui.screens.pipeline import PipelineScreen
+    from cta_tui.pipeline.screen import PipelineScreen
 
     app, load = preloaded_app()
     backend = MemoryPipeline(SNAPSHOT)
@@ -73,7 +73,7 @@ def test_pipeline_jobs_snapshot_80x24(snap_compare) -> None:
 
     async def open_pipeline(pilot) -> None:
         await load(pilot)
-        app.action_pipeline()
+        app.action_do("pipeline")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, PipelineScreen)

@@ -25,10 +25,10 @@ from cta_tui.app import make_app
 from cta_tui.control import MemoryControlPublisher
 from cta_tui.feeds.memory_source import MemorySource
 from cta_tui.feeds.pipeline_probe import StackPipeline
-from cta_tui.screens.pipeline import READ_ONLY_REFUSAL, PipelineScreen
+from cta_tui.pipeline.jobs_table import JobsTable
+from cta_tui.pipeline.screen import READ_ONLY_REFUSAL, PipelineScreen
 from cta_tui.state.pipeline_jobs import JobView
-from cta_tui.widgets.jobs_table import JobsTable
-from tests.tui.tui_helpers import wait_until
+from tests.support.tui import wait_until
 
 pytestmark = pytest.mark.integration
 

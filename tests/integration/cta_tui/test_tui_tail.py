@@ -20,7 +20,8 @@ from cta_core.settings import Settings
 from cta_core.topics import TopicSpec
 from cta_tui.cli import main
 from cta_tui.feeds.tail_source import TailSource
-from cta_tui.state.tail import AVRO, BYTES, JSON, TailRecord, TailRing
+from cta_tui.state.tail import AVRO, BYTES, JSON, TailRecord
+from cta_tui.tail.view import TailRing
 
 pytestmark = pytest.mark.integration
 

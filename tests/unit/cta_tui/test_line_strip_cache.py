@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from cta_tui.line.line_strip import LineStrip
+from cta_tui.line.view import StationRow
 from cta_tui.state.model import LineStation, Train
-from cta_tui.state.views import StationRow
-from cta_tui.widgets.line_strip import LineStrip
 
 
 def test_a_train_turning_delayed_changes_the_rows_cache_key_and_text() -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 
 from cta_core import topics
+from cta_tui.network.layout import layout_panels, strip_geometry, train_cell
+from cta_tui.state.labels import place_labels
 from cta_tui.state.model import DOWN, UP, DashboardState, Line, LineStation, SimStatus, Train
 from cta_tui.state.motion import (
     MAX_FRACTION,
@@ -15,10 +17,9 @@ from cta_tui.state.motion import (
     train_position,
     travel_fraction,
 )
-from cta_tui.state.network_layout import layout_panels, place_labels, strip_geometry, train_cell
 from cta_tui.state.records import Record
 from cta_tui.state.reducers import apply_arrivals, apply_summary, entries_per_minute
-from cta_tui.state.views import snapshot
+from cta_tui.state.snapshot import snapshot
 
 NOW = 1_795_950_000.0
 SIM_MS = 1_795_950_000_000

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cta_tui.state.pipeline_jobs import (
-    OffsetsSample,
-    format_catch_up,
-    group_lags,
-    job_rates,
-    topic_rates,
-)
+from cta_tui.pipeline.view import format_catch_up
+from cta_tui.state.pipeline_jobs import OffsetsSample, group_lags, job_rates, topic_rates
 
 T = "org.chicago.cta.turnstiles.v1"
 S = "TURNSTILE_SUMMARY"

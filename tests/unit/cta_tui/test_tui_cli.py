@@ -39,10 +39,13 @@ def test_once_with_kafka_unreachable_prints_one_line_and_exits_1() -> None:
 
 
 def test_state_feeds_and_once_never_load_textual() -> None:
-    """The pure state model and the Kafka feed (used by --once) import no Textual."""
+    """The pure state model, every screen family's view code and the Kafka feed (used by
+    --once) import no Textual."""
     code = (
-        "import sys, cta_tui.state, cta_tui.state.views, cta_tui.feeds.kafka_source, "
-        "cta_tui.feeds.memory_source, cta_tui.control, cta_tui.once; "
+        "import sys, cta_tui.state, cta_tui.state.snapshot, cta_tui.feeds.kafka_source, "
+        "cta_tui.feeds.memory_source, cta_tui.control, cta_tui.once, cta_tui.common.status_text, "
+        "cta_tui.network.layout, cta_tui.line.view, cta_tui.station.view, cta_tui.map.geo, "
+        "cta_tui.pipeline.view, cta_tui.tail.view; "
         "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

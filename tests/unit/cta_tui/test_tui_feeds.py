@@ -123,3 +123,12 @@ def test_decode_many_batches_and_isolates_malformed_items() -> None:
     assert [v["station_id"] for v in values[:10]] == list(range(10))
     assert values[10] is MALFORMED and values[11] is MALFORMED and values[-1] is MALFORMED
     assert [v["station_id"] for v in values[12:21]] == list(range(11, 20))
+
+
+def test_a_feed_error_shows_its_first_line_cut_to_fit() -> None:
+    from cta_tui.feeds.errors import short_error
+
+    assert short_error(ValueError("first line\nsecond line")) == "first line"
+    assert short_error(TimeoutError()) == "TimeoutError"
+    assert short_error(ValueError("x" * 200), 100) == "x" * 100
+    assert len(short_error(ValueError("x" * 200))) == 80

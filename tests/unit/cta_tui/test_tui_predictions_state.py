@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tui_samples import arrival, station_records
-
 from cta_core import topics
+from cta_tui.line.view import line_rows
 from cta_tui.state.model import DashboardState
 from cta_tui.state.records import Record
 from cta_tui.state.reducers import apply_records
-from cta_tui.state.views import line_rows, snapshot
+from cta_tui.state.snapshot import snapshot
+from tests.support.tui_samples import arrival, station_records
 
 GEN = 1_000_000 + 60_000
 

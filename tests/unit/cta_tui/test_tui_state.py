@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from tui_samples import arrival, station_records
 
 from cta_core import topics
+from cta_tui.line.view import line_rows
 from cta_tui.state.model import DOWN, UP, DashboardState
 from cta_tui.state.records import Batch, Record
 from cta_tui.state.reducers import apply_batch, apply_records, entries_per_minute
-from cta_tui.state.views import approaching, line_rows, snapshot, snapshot_json
+from cta_tui.state.snapshot import snapshot, snapshot_json
+from cta_tui.station.view import approaching
+from tests.support.tui_samples import arrival, station_records
 
 NOW = 1_700_000_000.0
 

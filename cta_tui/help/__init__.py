@@ -1,0 +1,1 @@
+"""The help screen: the keys active where it was opened."""

@@ -1,0 +1,1 @@
+"""The map screen: the system drawn from station coordinates, trains as moving dots."""

@@ -1,0 +1,67 @@
+"""The pipeline screen's tables: services' health and per-topic feed statistics."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from cta_tui.feeds.source import DASHBOARD_TOPICS
+from cta_tui.pipeline.view import topic_freshness
+from cta_tui.state.model import DashboardState
+
+
+class ServicesTable(DataTable[str | Text]):
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+
+    def _ensure_columns(self) -> None:
+        if not self.columns:
+            self.add_columns("service", "health", "detail")
+
+    def show(self, state: DashboardState, bootstrap: str) -> None:
+        self._ensure_columns()
+        self.clear()
+        if state.feed_error:
+            kafka = (Text("✖ down", style="bold red"), state.feed_error[:60])
+        elif state.feed_connected:
+            kafka = (Text("✔ ok"), bootstrap)
+        else:
+            kafka = (Text("… connecting", style="dim"), bootstrap)
+        self.add_row("Kafka broker", *kafka)
+        if not state.services:
+            self.add_row("HTTP services", Text("not checked yet", style="dim"), "")
+        for service in state.services.values():
+            if service.ok:
+                health = Text("✔ ok")
+            elif service.optional:
+                health = Text("– not used", style="dim")
+            else:
+                health = Text("✖ down", style="bold red")
+            self.add_row(service.name, health, service.detail)
+
+
+class TopicsTable(DataTable[str | Text]):
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+
+    def _ensure_columns(self) -> None:
+        if not self.columns:
+            self.add_columns("topic", "state", "last msg", "msg/s", "msgs", "malformed", "lag")
+
+    def show(self, state: DashboardState, now: float) -> None:
+        self._ensure_columns()
+        self.clear()
+        for topic in DASHBOARD_TOPICS:
+            stats = state.topics.get(topic)
+            fresh = topic_freshness(state, topic, now)
+            style = "bold" if fresh.startswith("stale") else ("dim" if fresh == "no data yet" else "")
+            age = stats.age(now) if stats is not None else None
+            self.add_row(
+                topic.removeprefix("org.chicago.cta."),
+                Text(fresh, style=style),
+                "—" if age is None else f"{age:.0f} s ago",
+                "—" if stats is None else f"{stats.rate(now):.1f}",
+                "0" if stats is None else f"{stats.messages:,}",
+                "0" if stats is None else str(stats.malformed),
+                "—" if stats is None or stats.lag is None else f"{stats.lag:,}",
+            )

@@ -1,0 +1,1 @@
+"""The station board: next arrivals per direction, approaching trains and predictions."""

@@ -1,0 +1,106 @@
+"""A station's arrivals board: recent arrivals and the trains approaching it in each
+direction. Selecting an approaching train follows it on the dashboard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Label
+
+from cta_tui.common.glyphs import AT, BROKEN, line_style
+from cta_tui.common.screen import CtaScreen
+from cta_tui.common.status_bar import StatusBar
+from cta_tui.state.model import DOWN, UP, DashboardState
+from cta_tui.station.arrivals_board import ArrivalsBoard
+from cta_tui.station.next_trains import NextTrainsTable
+from cta_tui.station.view import approaching, followed_stops
+
+if TYPE_CHECKING:
+    from cta_tui.app import CtaApp
+
+
+class ApproachingTable(DataTable[str | Text]):
+    def __init__(self, heading: str, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self.heading = heading
+
+    def _ensure_columns(self) -> None:
+        if not self.columns:
+            self.add_columns(f"{AT[self.heading]} train", "stops", "now at")
+
+    def show(self, state: DashboardState, station_id: int) -> None:
+        self._ensure_columns()
+        self.clear()
+        for item in approaching(state, station_id)[self.heading]:
+            train = item.train
+            glyph = BROKEN if train.broken else AT[self.heading]
+            self.add_row(
+                Text(f"{glyph} {train.train_id}", style=line_style(train.line)),
+                str(item.stops_away),
+                item.from_station,
+                key=train.train_id,
+            )
+
+
+class StationBoardScreen(CtaScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, station_id: int, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.station_id = station_id
+        self.read_only = read_only
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(read_only=self.read_only, id="status")
+        yield Label("", id="board-title")
+        with Horizontal(id="next-trains"):
+            with Vertical():
+                yield Label(f"next trains {AT[UP]}")
+                yield NextTrainsTable(UP, id="next-up")
+            with Vertical():
+                yield Label(f"next trains {AT[DOWN]}")
+                yield NextTrainsTable(DOWN, id="next-down")
+        yield Label("", id="followed-stops")
+        with Horizontal(id="approaching"):
+            with Vertical():
+                yield Label(f"approaching {AT[UP]}")
+                yield ApproachingTable(UP, id="approach-up")
+            with Vertical():
+                yield Label(f"approaching {AT[DOWN]}")
+                yield ApproachingTable(DOWN, id="approach-down")
+        yield Label("recent arrivals (select an approaching train to follow it)")
+        yield ArrivalsBoard(id="arrivals")
+        yield Footer()
+
+    def show_state(self, state: DashboardState, now: float, note: str = "") -> None:
+        self.query_one(StatusBar).show(state, note)
+        name = state.station_name(self.station_id)
+        lines = ", ".join(n for n, line in state.lines.items() if self.station_id in line.stations)
+        count = state.turnstile_counts.get(self.station_id)
+        entries = "no count yet" if count is None else f"{count:,} entries"
+        self.query_one("#board-title", Label).update(f"{name} ({self.station_id}) · {lines} · {entries}")
+        for table in self.query(ApproachingTable):
+            table.show(state, self.station_id)
+        # the predictions block shows once the station has predictions (the prediction job runs)
+        has_next = bool(state.predictions.next_at(self.station_id))
+        self.query_one("#next-trains").display = has_next
+        for upcoming in self.query(NextTrainsTable):
+            upcoming.show(state, self.station_id)
+        stops = followed_stops(state, getattr(self.app, "follow_train", None))
+        followed = self.query_one("#followed-stops", Label)
+        followed.display = bool(stops)
+        followed.update(stops)
+        self.query_one(ArrivalsBoard).show(state, self.station_id)
+
+    @on(DataTable.RowSelected, "NextTrainsTable")
+    @on(DataTable.RowSelected, "ApproachingTable")
+    def _follow(self, event: DataTable.RowSelected) -> None:
+        train_id = event.row_key.value
+        if train_id:
+            app: CtaApp = self.app  # type: ignore[assignment]
+            app.follow(train_id)

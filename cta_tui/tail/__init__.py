@@ -1,0 +1,1 @@
+"""The tail screen: any topic's records, decoded, newest last."""

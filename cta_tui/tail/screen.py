@@ -1,0 +1,291 @@
+"""Topic tail (``t``): any topic's newest records, decoded, live.
+
+Pick a topic; a thread worker reads it (:class:`~cta_tui.feeds.tail_source.TailSource`:
+Avro through the registry, JSON, text, else hex) and posts batches; the screen keeps
+the last ``ring`` records (:class:`~cta_tui.state.tail.TailRing`) and shows those
+matching the filter. ``space`` pauses (the worker stops reading), ``g`` / ``G``
+jump to the oldest record / back to the newest (as in ``less``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from cta_tui.state.tail import TailRecord
+from cta_tui.tail.view import TailRing
+
+#: Records kept on screen.
+RING_SIZE = 500
+#: Records per partition shown at once when a topic is opened.
+BACKLOG = 50
+#: Characters of a value shown in the table (the highlighted one is shown whole below).
+VALUE_WIDTH = 400
+
+
+class TailReader(Protocol):
+    """What the tail worker reads from (``TailSource``, or a list in tests)."""
+
+    def seek_start(self) -> None: ...
+
+    def seek_end(self, last: int | None = None) -> None: ...
+
+    def poll(self, max_records: int = 500, timeout: float = 0.2) -> list[TailRecord]: ...
+
+    def close(self) -> None: ...
+
+
+#: (topic) -> a reader; ``list_topics`` () -> names
+ReaderFactory = Callable[[str], TailReader]
+TopicLister = Callable[[], list[str]]
+
+
+class TopicTailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("space", "pause", "Pause"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("g", "jump('start')", "Oldest"),
+        Binding("G", "jump('end')", "Newest"),
+        # the app's simulator keys leave the footer to this screen's at 80 columns
+        Binding("plus,equals_sign", "app.do('faster')", "Faster", show=False),
+        Binding("minus", "app.do('slower')", "Slower", show=False),
+        Binding("p", "app.do('pipeline')", "Pipeline", show=False),
+    ]
+
+    @dataclass
+    class TopicsListed(Message):
+        names: list[str]
+
+    @dataclass
+    class RecordsRead(Message):
+        generation: int
+        records: list[TailRecord]
+
+    @dataclass
+    class TailFailed(Message):
+        error: str
+
+    def __init__(
+        self,
+        readers: ReaderFactory,
+        lister: TopicLister,
+        *,
+        topic: str | None = None,
+        ring: int = RING_SIZE,
+        backlog: int = BACKLOG,
+    ) -> None:
+        super().__init__()
+        self.readers = readers
+        self.lister = lister
+        self.topic = topic
+        self.ring = TailRing(ring)
+        self.backlog = backlog
+        self.paused = False
+        self.needle = ""
+        #: bumped on every (re)start so batches of an earlier reader are dropped
+        self.generation = 0
+        self._shown: set[tuple[int, int]] = set()
+        self._error = ""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="tail-bar"):
+            yield Select[str]([], prompt="topic", id="tail-topic", allow_blank=True)
+            yield Input(placeholder="filter (/)", id="tail-filter")
+        yield Static("", id="tail-info")
+        yield DataTable[str | Text](id="tail-table", cursor_type="row")
+        yield Static("", id="tail-value")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#tail-table", DataTable)
+        table.add_columns("time", "p", "offset", "key", "value")
+        self.list_topics()
+        if self.topic:
+            self.start(self.topic, "end")
+        self._info()
+
+    # ------------------------------------------------------------------ workers
+
+    @work(thread=True, exit_on_error=False, group="tail-topics")
+    def list_topics(self) -> None:
+        self.post_message(self.TopicsListed(self.lister()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tail")
+    def read(self, topic: str, where: str, generation: int) -> None:
+        worker = get_current_worker()
+        reader = self.readers(topic)
+        try:
+            if where == "start":
+                reader.seek_start()
+            else:
+                reader.seek_end(self.backlog)
+            while not worker.is_cancelled:
+                if self.paused:
+                    time.sleep(0.1)
+                    continue
+                records = reader.poll(500, 0.2)
+                if records and not worker.is_cancelled:
+                    self.post_message(self.RecordsRead(generation, records))
+        finally:
+            reader.close()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            event.stop()
+            self.post_message(self.TailFailed(str(event.worker.error)))
+
+    # ------------------------------------------------------------------ control
+
+    def start(self, topic: str, where: str) -> None:
+        self.topic = topic
+        self.generation += 1
+        self.ring.clear()
+        self._shown.clear()
+        self._error = ""
+        self.query_one("#tail-table", DataTable).clear()
+        self.read(topic, where, self.generation)
+        self._info()
+
+    def action_back(self) -> None:
+        if self.focused is self.query_one("#tail-filter", Input):
+            self.query_one("#tail-table", DataTable).focus()
+            return
+        self.app.pop_screen()
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self._info()
+
+    def action_filter(self) -> None:
+        self.query_one("#tail-filter", Input).focus()
+
+    def action_jump(self, where: str) -> None:
+        if self.topic is None:
+            self.notify("pick a topic first", severity="warning", timeout=3)
+            return
+        self.paused = False
+        self.start(self.topic, where)
+
+    # ------------------------------------------------------------------ messages
+
+    def on_topic_tail_screen_topics_listed(self, message: TopicsListed) -> None:
+        select = self.query_one("#tail-topic", Select)
+        names = list(message.names)
+        if self.topic and self.topic not in names:
+            names.append(self.topic)
+        with select.prevent(Select.Changed):
+            select.set_options((n, n) for n in names)
+            if self.topic:
+                select.value = self.topic
+
+    @on(Select.Changed, "#tail-topic")
+    def _topic_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.topic:
+            self.start(event.value, "end")
+            self.query_one("#tail-table", DataTable).focus()
+
+    @on(Input.Changed, "#tail-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
+        self._redraw()
+
+    @on(Input.Submitted, "#tail-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#tail-table", DataTable).focus()
+
+    def on_topic_tail_screen_records_read(self, message: RecordsRead) -> None:
+        if message.generation != self.generation:
+            return
+        table = self.query_one("#tail-table", DataTable)
+        follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        for old in self.ring.extend(message.records):
+            key = (old.partition, old.offset)
+            if key in self._shown:
+                self._shown.discard(key)
+                table.remove_row(_row_key(old))
+        kept = self._in_ring() if len(message.records) > self.ring.size else None
+        for record in message.records:
+            if kept is not None and (record.partition, record.offset) not in kept:
+                continue  # a batch larger than the ring: its first records fell out again
+            if record.matches(self.needle):
+                self._add(table, record)
+        if follow and table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+        self._info()
+
+    def _in_ring(self) -> set[tuple[int, int]]:
+        return {(r.partition, r.offset) for r in self.ring.records}
+
+    def on_topic_tail_screen_tail_failed(self, message: TailFailed) -> None:
+        self._error = message.error
+        self.notify(f"tail: {message.error}", severity="error", timeout=6)
+        self._info()
+
+    @on(DataTable.RowHighlighted, "#tail-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value
+        record = next((r for r in self.ring.records if _row_key(r) == key), None)
+        text = "" if record is None else f"key {record.key_text} · {record.value_format}: {record.value_text}"
+        self.query_one("#tail-value", Static).update(Text(text[:2000]))
+
+    # ------------------------------------------------------------------ drawing
+
+    def _add(self, table: DataTable[Any], record: TailRecord) -> None:
+        self._shown.add((record.partition, record.offset))
+        table.add_row(
+            record.time_text(),
+            str(record.partition),
+            str(record.offset),
+            record.key_text[:24],
+            record.value_text[:VALUE_WIDTH],
+            key=_row_key(record),
+        )
+
+    def _redraw(self) -> None:
+        table = self.query_one("#tail-table", DataTable)
+        table.clear()
+        self._shown.clear()
+        for record in self.ring.matching(self.needle):
+            self._add(table, record)
+        if table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+        self._info()
+
+    def _info(self) -> None:
+        text = Text()
+        if self.topic is None:
+            text.append("pick a topic (tab to the list, enter)", style="dim")
+        else:
+            text.append(f"{self.topic} ", style="bold")
+            text.append("⏸ paused" if self.paused else "▶ live", style="yellow" if self.paused else "green")
+            shown = len(self._shown)
+            text.append(f" · {shown}/{len(self.ring)} shown (last {self.ring.size} kept)")
+            if self.needle:
+                text.append(f" · filter {self.needle!r}")
+        if self._error:
+            text.append(f" · ✖ {self._error}", style="bold red")
+        self.query_one("#tail-info", Static).update(text)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """The table's cells as text (tests)."""
+        table = self.query_one("#tail-table", DataTable)
+        return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def _row_key(record: TailRecord) -> str:
+    return f"{record.partition}:{record.offset}"
