@@ -18,6 +18,7 @@ from cta_stack.errors import ServiceFailed
 from cta_stack.progress import ProgressReporter, progress_display
 from cta_stack.services import services_for
 from cta_stack.stack import Stack, StatusRow
+from cta_stack.summary import listed
 
 #: Every service a stack may have (brokers 2..N only in a cluster: `up --brokers N`).
 SERVICE_NAMES = [s.name for s in services_for(MAX_BROKERS)]
@@ -121,15 +122,12 @@ def up(stack: Stack, only: tuple[str, ...], brokers: int | None) -> None:
             progress.stop()
             console.print("interrupted: what started keeps running (`cta-stack down` stops it)")
             sys.exit(130)
-    parts = []
-    if result.started:
-        parts.append(f"started {', '.join(result.started)}")
-    if result.already_running:
-        parts.append(f"already running: {', '.join(result.already_running)}")
-    if result.external:
-        parts.append(f"external: {', '.join(result.external)}")
-    if result.skipped:
-        parts.append(f"not provided: {', '.join(result.skipped)}")
+    parts = listed(
+        ("started ", result.started),
+        ("already running: ", result.already_running),
+        ("external: ", result.external),
+        ("not provided: ", result.skipped),
+    )
     console.print(f"[green]stack healthy[/] in {result.seconds:.1f}s ({'; '.join(parts)})", highlight=False)
     console.print(f"[dim]state, logs and data: {stack.layout.root}[/]", highlight=False)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from cta_core.settings import Settings
 from cta_stack import jobs
+from cta_stack.summary import listed
 
 if TYPE_CHECKING:  # the stack, rich and httpx load when `launch` runs, not with `cta-tui --help`
     from rich.console import Console
@@ -101,14 +102,9 @@ def launch(
 def summary_lines(launched: Launched) -> list[str]:
     """What the stack and the jobs did, in two lines (rich markup)."""
     result, report = launched.stack, launched.jobs
-    services = f"stack: started {', '.join(result.started) or 'nothing'}"
-    if result.already_running:
-        services += f"; already running: {', '.join(result.already_running)}"
+    services = [f"started {', '.join(result.started) or 'nothing'}"]
+    services += listed(("already running: ", result.already_running))
     parts = [f"started {', '.join(report.started) or 'nothing'}"]
-    if report.already:
-        parts.append(f"already done or running: {', '.join(report.already)}")
-    if report.skipped:
-        parts.append(f"skipped: {', '.join(report.skipped)}")
-    if report.failed:
-        parts.append(f"[red]failed: {', '.join(report.failed)}[/] (logs in {launched.logs_dir})")
-    return [services, "jobs: " + "; ".join(parts)]
+    parts += listed(("already done or running: ", report.already), ("skipped: ", report.skipped))
+    parts += [f"[red]{line}[/] (logs in {launched.logs_dir})" for line in listed(("failed: ", report.failed))]
+    return ["stack: " + "; ".join(services), "jobs: " + "; ".join(parts)]

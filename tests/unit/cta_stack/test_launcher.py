@@ -38,3 +38,13 @@ def test_a_second_run_starts_nothing() -> None:
         "stack: started nothing",
         "jobs: started nothing; already done or running: stations, sim",
     ]
+
+
+def test_listed_names_only_the_groups_that_have_names() -> None:
+    from cta_stack.summary import listed
+
+    assert listed(("started ", ["kafka", "connect"]), ("skipped: ", []), ("failed: ", ["sim"])) == [
+        "started kafka, connect",
+        "failed: sim",
+    ]
+    assert listed() == []
