@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,21 @@ def cached_answer(request: web.Request, raw: bytes) -> web.Response | None:
     if hit is not None and hit[0] == request.app[STATE].generation:
         return web.Response(body=hit[1], content_type=CONTENT_TYPE)
     return None
+
+
+def answered_from_cache(
+    handler: Callable[[web.Request, bytes], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A route whose repeated requests :func:`cached_answer` serves; ``handler`` gets the
+    request and its body otherwise (and may :func:`remember` its answer)."""
+
+    @functools.wraps(handler)
+    async def route(request: web.Request) -> web.Response:
+        raw = await read_body(request)
+        cached = cached_answer(request, raw)
+        return cached if cached is not None else await handler(request, raw)
+
+    return route
 
 
 def remember(request: web.Request, raw: bytes, generation: int, data: Any) -> web.Response:
@@ -183,11 +199,8 @@ async def list_subjects(request: web.Request) -> web.Response:
 
 
 @routes.post("/subjects/{subject}")
-async def lookup(request: web.Request) -> web.Response:
-    raw = await read_body(request)
-    cached = cached_answer(request, raw)
-    if cached is not None:
-        return cached
+@answered_from_cache
+async def lookup(request: web.Request, raw: bytes) -> web.Response:
     state = request.app[STATE]
     generation = state.generation
     text, parsed = schema_of(request, parse_json(raw))
@@ -213,11 +226,8 @@ async def list_versions(request: web.Request) -> web.Response:
 
 
 @routes.post("/subjects/{subject}/versions")
-async def register(request: web.Request) -> web.Response:
-    raw = await read_body(request)
-    cached = cached_answer(request, raw)
-    if cached is not None:
-        return cached
+@answered_from_cache
+async def register(request: web.Request, raw: bytes) -> web.Response:
     body = parse_json(raw)
     text, parsed = schema_of(request, body)
     state = request.app[STATE]

@@ -112,3 +112,20 @@ async def test_mode_per_subject_with_the_global_default(registry: TestClient[Any
     assert await fallback.json(content_type=None) == {"mode": "IMPORT"}
     assert await (await registry.delete("/mode/s")).json(content_type=None) == {"mode": "READONLY"}
     assert (await registry.delete("/mode/s")).status == 404
+
+
+async def test_a_repeated_register_or_lookup_is_answered_from_the_cache(
+    registry: TestClient[Any, Any],
+) -> None:
+    from cta_servers.schema_registry.app import ANSWERS
+
+    schema = {"schema": '{"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}]}'}
+    first = await (await registry.post("/subjects/s/versions", json=schema)).json(content_type=None)
+    again = await (await registry.post("/subjects/s/versions", json=schema)).json(content_type=None)
+    assert first == again == {"id": 1}
+    found = await (await registry.post("/subjects/s", json=schema)).json(content_type=None)
+    assert (found["subject"], found["version"], found["id"]) == ("s", 1, 1)
+    answers = registry.app[ANSWERS]  # the repeated register and the lookup were remembered
+    assert {path for path, _body in answers} == {"/subjects/s/versions", "/subjects/s"}
+    missing = await registry.post("/subjects/t", json=schema)
+    assert missing.status == 404 and (await missing.json(content_type=None))["error_code"] == 40401
