@@ -78,7 +78,7 @@ def run() -> Section:
     target = check("registry", "lookup_rps", lookup)
     text = "\n".join(
         [
-            "## Schema Registry (cta_stack.schema_registry)",
+            "## Schema Registry (cta_servers.schema_registry)",
             "",
             f"Our own registry process on a spare port, {CLIENTS} keep-alive clients on loopback, "
             f"{SECONDS:.0f} s per run, median of {RUNS} runs (client and server share the machine).",

@@ -85,7 +85,7 @@ def run() -> Section:
     target = check("rest_proxy", "avro_rps", avro)
     text = "\n".join(
         [
-            "## REST Proxy (cta_stack.rest_proxy)",
+            "## REST Proxy (cta_servers.rest_proxy)",
             "",
             f"Our own proxy and registry processes on spare ports against the shared Kafka, {CLIENTS} "
             f"keep-alive clients on loopback, one record per request, {SECONDS:.0f} s per run, median of "

@@ -8,31 +8,20 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Column, Table
+from rich.table import Table
 
 from cta_core.errors import CtaError
 from cta_core.ports import MAX_BROKERS
 from cta_core.settings import Settings
 from cta_stack import apps
 from cta_stack.errors import ServiceFailed
+from cta_stack.progress import ProgressReporter, progress_display
 from cta_stack.services import services_for
 from cta_stack.stack import Stack, StatusRow
+from cta_stack.summary import listed
 
 #: Every service a stack may have (brokers 2..N only in a cluster: `up --brokers N`).
 SERVICE_NAMES = [s.name for s in services_for(MAX_BROKERS)]
-_STYLE = {
-    "healthy": "green",
-    "failed": "red",
-    "starting": "yellow",
-    "waiting": "dim",
-    "checking": "cyan",
-    "fetching": "cyan",
-    "fetched": "green",
-    "running": "green",
-    "done": "green",
-    "skipped": "dim",
-}
 
 
 def human_bytes(n: int | None) -> str:
@@ -55,51 +44,6 @@ def human_duration(seconds: float | None) -> str:
     if s < 3600:
         return f"{s // 60}m{s % 60:02d}s"
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
-
-
-class ProgressReporter:
-    """Renders :class:`cta_stack.stack.Reporter` events as one rich progress line per service."""
-
-    def __init__(self, progress: Progress):
-        self.progress = progress
-        self.tasks: dict[str, TaskID] = {}
-        self.downloads = 0
-
-    def _task(self, name: str) -> TaskID:
-        if name not in self.tasks:
-            self.tasks[name] = self.progress.add_task(name, total=1, state="", detail="")
-        return self.tasks[name]
-
-    def service(self, name: str, state: str, detail: str = "") -> None:
-        style = _STYLE.get(state, "white")
-        done = state in ("healthy", "fetched", "failed", "stopped", "running", "done", "skipped")
-        self.progress.update(
-            self._task(name),
-            state=f"[{style}]{state}[/]",
-            detail=detail[:90],
-            completed=1 if done else 0,
-        )
-
-    def fetch_line(self, jar_set: str, line: str) -> None:
-        """Maven's output, condensed: how many files it downloaded, and the latest one."""
-        if "Downloaded from" in line:
-            self.downloads += 1
-            name = line.rsplit("/", 1)[-1].split(" ", 1)[0]
-            self.progress.update(self._task("jars"), detail=f"{jar_set}: {self.downloads} files, {name}"[:90])
-
-
-def progress_display(console: Console) -> Progress:
-    return Progress(
-        SpinnerColumn(finished_text="•"),
-        TextColumn("[bold]{task.description}", table_column=Column(min_width=15, no_wrap=True)),
-        TextColumn("{task.fields[state]}", table_column=Column(min_width=8, no_wrap=True)),
-        TimeElapsedColumn(table_column=Column(min_width=7, no_wrap=True)),
-        TextColumn(
-            "[dim]{task.fields[detail]}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")
-        ),
-        console=console,
-        transient=False,
-    )
 
 
 def _fail(console: Console, exc: CtaError) -> None:
@@ -178,15 +122,12 @@ def up(stack: Stack, only: tuple[str, ...], brokers: int | None) -> None:
             progress.stop()
             console.print("interrupted: what started keeps running (`cta-stack down` stops it)")
             sys.exit(130)
-    parts = []
-    if result.started:
-        parts.append(f"started {', '.join(result.started)}")
-    if result.already_running:
-        parts.append(f"already running: {', '.join(result.already_running)}")
-    if result.external:
-        parts.append(f"external: {', '.join(result.external)}")
-    if result.skipped:
-        parts.append(f"not provided: {', '.join(result.skipped)}")
+    parts = listed(
+        ("started ", result.started),
+        ("already running: ", result.already_running),
+        ("external: ", result.external),
+        ("not provided: ", result.skipped),
+    )
     console.print(f"[green]stack healthy[/] in {result.seconds:.1f}s ({'; '.join(parts)})", highlight=False)
     console.print(f"[dim]state, logs and data: {stack.layout.root}[/]", highlight=False)
 

@@ -89,7 +89,7 @@ class ServiceProcess:
 
 def registry_process(bootstrap: str, topic: str, log_path: Path, port: int | None = None) -> ServiceProcess:
     return ServiceProcess(
-        "cta_stack.schema_registry",
+        "cta_servers.schema_registry",
         ["--bootstrap-servers", bootstrap, "--topic", topic],
         "/subjects",
         log_path,
@@ -101,7 +101,7 @@ def rest_proxy_process(
     bootstrap: str, registry_url: str, log_path: Path, port: int | None = None
 ) -> ServiceProcess:
     return ServiceProcess(
-        "cta_stack.rest_proxy",
+        "cta_servers.rest_proxy",
         ["--bootstrap-servers", bootstrap, "--schema-registry-url", registry_url],
         "/topics",
         log_path,

@@ -105,7 +105,7 @@ SCHEMA_REGISTRY = ServiceSpec(
     needs=("kafka",),
     start_timeout=60.0,
     stop_timeout=10.0,
-    module="cta_stack.schema_registry",
+    module="cta_servers.schema_registry",
     args=(
         "--port",
         "{port}",
@@ -133,7 +133,7 @@ REST_PROXY = ServiceSpec(
     needs=("kafka", "schema-registry"),
     start_timeout=60.0,
     stop_timeout=10.0,
-    module="cta_stack.rest_proxy",
+    module="cta_servers.rest_proxy",
     args=(
         "--port",
         "{port}",

@@ -6,7 +6,6 @@ subcommands (``cta-tui serve --ssh`` lives in :mod:`cta_tui.ssh`).
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import time
@@ -20,6 +19,7 @@ from cta_core import topics
 from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import CtaError
 from cta_tui.feeds.topic_names import ARRIVALS_PATTERN, TopicNames
+from cta_tui.run import dashboard_source, run_dashboard
 
 
 def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -178,41 +178,6 @@ def main(
     run_dashboard(settings, source, read_only=read_only, theme=theme)
 
 
-def dashboard_source(obj: dict[str, Any]) -> Any:
-    """The Kafka source of a dashboard in this terminal (``cta-tui``, ``--once``, ``cta-tui
-    up``), its logs sent to the dashboard's log file first: nothing may draw on its screen."""
-    from cta_tui.feeds.kafka_source import KafkaSource
-    from cta_tui.logs import default_log_file, log_to_file
-
-    log_to_file(obj["log_file"] or default_log_file(), obj["verbose"])
-    return KafkaSource(
-        obj["settings"], replay_minutes=obj["replay_minutes"], **obj["topic_names"].source_kwargs()
-    )
-
-
-def run_dashboard(settings: Any, source: Any, *, read_only: bool, theme: str | None) -> None:
-    """The dashboard in this terminal until the user quits (``cta-tui`` and ``cta-tui up``),
-    or SIGTERM/SIGHUP end it; exits with the app's status when it is not 0."""
-    from cta_tui.app import make_app
-    from cta_tui.feeds.health import HttpHealthProbe
-    from cta_tui.feeds.pipeline_probe import StackPipeline
-    from cta_tui.terminal import exit_cleanly_on_signals
-
-    chosen = theme or ("low" if os.environ.get("NO_COLOR") is not None else "default")
-    app = make_app(
-        settings,
-        source,
-        read_only=read_only,
-        health=HttpHealthProbe(settings),
-        theme=chosen,
-        pipeline=lambda: StackPipeline(settings),
-    )
-    exit_cleanly_on_signals(app)  # SIGTERM/SIGHUP end it as `q` does: terminal restored
-    app.run()
-    if app.return_code:
-        sys.exit(app.return_code)
-
-
 # `cta-tui serve --ssh`: the dashboard over SSH (cta_tui/ssh). Imported last so the
 # group exists; cta_tui.ssh.cli loads asyncssh only when `serve` runs.
 from cta_tui.ssh.cli import serve  # noqa: E402
@@ -222,6 +187,8 @@ main.add_command(serve)
 # `cta-tui tail TOPIC` (cta_tui/tail_cli.py) and `cta-tui up` (cta_tui/up_cli.py)
 from cta_tui.tail_cli import tail  # noqa: E402
 from cta_tui.up_cli import up  # noqa: E402
+
+__all__ = ["main"]
 
 main.add_command(tail)
 main.add_command(up)

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 import httpx
 
-from cta_core.errors import CtaError, ServiceUnavailable
+from cta_core.errors import CtaError
+from cta_core.http_client import HttpClient
 from stream_jobs.connector_config import same_config
 
 CONNECT_HINT = "start the local stack with `cta-stack up` (or `docker compose up -d connect`)"
@@ -52,32 +53,9 @@ class ConnectorStatus:
         return out
 
 
-class ConnectClient:
-    def __init__(self, url: str, timeout: float = 10.0, transport: httpx.BaseTransport | None = None):
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> ConnectClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        try:
-            return self._http.request(method, path, **kw)
-        except (
-            httpx.ConnectError,
-            httpx.ConnectTimeout,
-            httpx.ReadTimeout,
-            httpx.RemoteProtocolError,
-        ) as exc:
-            raise ServiceUnavailable(
-                "Kafka Connect", self.url, hint=CONNECT_HINT, cause=type(exc).__name__
-            ) from None
+class ConnectClient(HttpClient):
+    service = "Kafka Connect"
+    hint = CONNECT_HINT
 
     def _json(self, resp: httpx.Response) -> Any:
         if resp.status_code >= 400:

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 import httpx
 
-from cta_core.errors import CtaError, ServiceUnavailable
+from cta_core.errors import CtaError
+from cta_core.http_client import HttpClient
 from stream_jobs.ksql_statements import TABLE, KsqlObject, already_exists, listed_names, objects, queries
 
 KSQL_MEDIA = "application/vnd.ksql.v1+json"
@@ -23,21 +24,12 @@ class KsqlError(CtaError):
     pass
 
 
-class KsqlClient:
+class KsqlClient(HttpClient):
+    service = "ksqlDB"
+    hint = KSQL_HINT
+
     def __init__(self, url: str, timeout: float = 10.0):
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.url, timeout=timeout, headers={"Accept": KSQL_MEDIA, "Content-Type": KSQL_MEDIA}
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> KsqlClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().__init__(url, timeout, headers={"Accept": KSQL_MEDIA, "Content-Type": KSQL_MEDIA})
 
     def available(self) -> bool:
         try:
@@ -48,15 +40,7 @@ class KsqlClient:
 
     def run(self, statement: str, properties: dict[str, str] | None = None) -> tuple[int, Any]:
         body = {"ksql": statement, "streamsProperties": properties or {}}
-        try:
-            resp = self._http.post("/ksql", json=body)
-        except (
-            httpx.ConnectError,
-            httpx.ConnectTimeout,
-            httpx.ReadTimeout,
-            httpx.RemoteProtocolError,
-        ) as exc:
-            raise ServiceUnavailable("ksqlDB", self.url, hint=KSQL_HINT, cause=type(exc).__name__) from None
+        resp = self._request("POST", "/ksql", json=body)
         try:
             data = resp.json()
         except ValueError:

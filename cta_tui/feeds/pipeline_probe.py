@@ -16,8 +16,8 @@ import httpx
 
 from cta_core import topics
 from cta_core.settings import Settings
-from cta_stack import jobs as job_control
-from cta_stack.paths import StackLayout
+from cta_stack import api as job_control
+from cta_stack.api import StackLayout
 from cta_tui.feeds.errors import short_error
 from cta_tui.state.pipeline_jobs import (
     TP,

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from cta_stack.jobs import Outcome
+from cta_stack.api import Outcome
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
 from cta_tui.feeds.pipeline_probe import PipelineBackend

@@ -14,8 +14,8 @@ from pathlib import Path
 
 def run_on_shared_feed(path: str, read_only: bool) -> None:
     from cta_core.settings import Settings
-    from cta_tui.cli import run_dashboard
     from cta_tui.logs import default_log_file, log_to_file
+    from cta_tui.run import run_dashboard
     from cta_tui.ssh.hub import SocketSource
 
     env_log = os.environ.get("CTA_TUI_LOG_FILE")

@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-HEADLESS = ["cta_core", "cta_stack", "producers_sim", "stream_jobs"]
+HEADLESS = ["cta_core", "cta_stack", "cta_servers", "producers_sim", "stream_jobs"]
 
 
 def _modules(package: str) -> list[str]:
@@ -20,6 +20,9 @@ def _modules(package: str) -> list[str]:
         candidates += ["cta_core.kafka_clients", "cta_core.cli_options", "cta_core.settings"]
     if package == "cta_stack":
         candidates += ["cta_stack.stack", "cta_stack.health", "cta_stack.supervisor", "cta_stack.jobs"]
+        candidates += ["cta_stack.api", "cta_stack.up"]
+    if package == "cta_servers":
+        candidates += ["cta_servers.schema_registry.__main__", "cta_servers.rest_proxy.__main__"]
     out = []
     for name in candidates:
         try:
@@ -33,6 +36,7 @@ def _modules(package: str) -> list[str]:
 def test_headless_packages_do_not_import_textual() -> None:
     modules = [m for p in HEADLESS for m in _modules(p)]
     assert "cta_core" in modules and "cta_stack.cli" in modules
+    assert "cta_servers.rest_proxy.__main__" in modules
     code = (
         "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"

@@ -325,7 +325,7 @@ def test_trains_keep_running_when_the_rest_proxy_stops(
     """Runs a REST proxy of its own on a spare port and stops it (never the shared one)."""
     port = _free_port()
     proxy = subprocess.Popen(
-        [sys.executable, "-m", "cta_stack.rest_proxy", "--port", str(port),
+        [sys.executable, "-m", "cta_servers.rest_proxy", "--port", str(port),
          "--bootstrap-servers", stack.bootstrap_servers, "--schema-registry-url", stack.schema_registry_url],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip

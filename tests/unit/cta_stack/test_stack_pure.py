@@ -51,7 +51,7 @@ def test_python_slots_get_their_flags_from_the_settings() -> None:
 
     settings = Settings.from_env({"CTA_KAFKA_PORT": "19092", "CTA_SCHEMA_REGISTRY_PORT": "18081"})
     argv = BY_NAME["rest-proxy"].module_argv(settings)
-    assert argv[1:3] == ["-m", "cta_stack.rest_proxy"]
+    assert argv[1:3] == ["-m", "cta_servers.rest_proxy"]
     assert argv[3:] == [
         "--port",
         "8082",

@@ -3,5 +3,5 @@
 Pure parts: :mod:`.canonical` (schema parsing and identity), :mod:`.compatibility`
 (Avro schema resolution), :mod:`.state` (the in-memory model built from store
 records). IO: :mod:`.store` (Kafka) and :mod:`.app` (aiohttp routes).
-Run with ``python -m cta_stack.schema_registry --port 8081 --bootstrap-servers ...``.
+Run with ``python -m cta_servers.schema_registry --port 8081 --bootstrap-servers ...``.
 """

@@ -16,7 +16,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from cta_stack.rest_proxy.formats import KAFKA_ERROR, KAFKA_RETRIABLE_ERROR, TOPIC_NOT_FOUND, ProxyError
+from cta_servers.rest_proxy.formats import KAFKA_ERROR, KAFKA_RETRIABLE_ERROR, TOPIC_NOT_FOUND, ProxyError
 
 #: Producer settings: nothing acknowledged before all in-sync replicas have it.
 PRODUCER_DEFAULTS: dict[str, Any] = {

@@ -19,9 +19,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cta_stack.schema_registry import errors
-from cta_stack.schema_registry.canonical import identity_key, normalize
-from cta_stack.schema_registry.compatibility import DEFAULT_LEVEL, LEVELS, check_level
+from cta_servers.schema_registry import errors
+from cta_servers.schema_registry.canonical import identity_key, normalize
+from cta_servers.schema_registry.compatibility import DEFAULT_LEVEL, LEVELS, check_level
 
 #: a (key, value) record of the registry's ``_schemas`` store topic (value None: a tombstone)
 StoreRecord = tuple[dict[str, Any], dict[str, Any] | None]

@@ -29,8 +29,8 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from cta_stack.schema_registry import errors
-from cta_stack.schema_registry.state import RegistryState, StoreRecord
+from cta_servers.schema_registry import errors
+from cta_servers.schema_registry.state import RegistryState, StoreRecord
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import aiohttp
 import fastavro
 
-from cta_stack.rest_proxy.formats import (
+from cta_servers.rest_proxy.formats import (
     INVALID_SCHEMA,
     JSON_AVRO_CONVERSION,
     SCHEMA_FETCH_FAILED,
@@ -23,7 +23,7 @@ from cta_stack.rest_proxy.formats import (
     ProxyError,
     frame,
 )
-from cta_stack.schema_registry.canonical import InvalidSchema, parse_schema_text
+from cta_servers.schema_registry.canonical import InvalidSchema, parse_schema_text
 
 REGISTRY_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from cta_servers.errors import ConfluentError
+
 SUBJECT_NOT_FOUND = 40401
 VERSION_NOT_FOUND = 40402
 SCHEMA_NOT_FOUND = 40403
@@ -21,17 +23,8 @@ STORE_ERROR = 50001
 OPERATION_TIMEOUT = 50002
 
 
-class RegistryError(Exception):
-    """An answer in Confluent's error shape: HTTP ``status`` and ``error_code``."""
-
-    def __init__(self, status: int, error_code: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
-        self.message = message
-
-    def body(self) -> dict[str, object]:
-        return {"error_code": self.error_code, "message": self.message}
+class RegistryError(ConfluentError):
+    """An answer of the registry in Confluent's error shape."""
 
 
 def subject_not_found(subject: str) -> RegistryError:

@@ -11,8 +11,8 @@ import fastavro
 import pytest
 
 from cta_core.schemas import schema_dict
-from cta_stack.rest_proxy import formats
-from cta_stack.rest_proxy.formats import AvroJsonConverter, ProxyError, parse_produce_request
+from cta_servers.rest_proxy import formats
+from cta_servers.rest_proxy.formats import AvroJsonConverter, ProxyError, parse_produce_request
 
 
 @pytest.mark.parametrize(
@@ -163,7 +163,7 @@ def test_conversion_errors(value: Any, fragment: str) -> None:
 
 
 def test_deeply_nested_json_is_a_400_not_a_server_error() -> None:
-    from cta_stack.schema_registry.app import RegistryError, parse_json
+    from cta_servers.schema_registry.app import RegistryError, parse_json
 
     with pytest.raises(ProxyError) as proxy:
         parse_produce_request(b"[" * 100_000, "json")

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
-from cta_stack.rest_proxy import formats
-from cta_stack.rest_proxy.formats import PARTITION_NOT_FOUND, ProduceRequest, ProxyError
-from cta_stack.rest_proxy.kafka_io import KafkaBridge
-from cta_stack.rest_proxy.registry import AvroCodec, RegistryClient
-
-log = logging.getLogger(__name__)
+from cta_servers.rest_proxy import formats
+from cta_servers.rest_proxy.formats import PARTITION_NOT_FOUND, ProduceRequest, ProxyError
+from cta_servers.rest_proxy.kafka_io import KafkaBridge
+from cta_servers.rest_proxy.registry import AvroCodec, RegistryClient
+from cta_servers.web import Service, json_reply, make_web_app
 
 RESPONSE_TYPE = "application/vnd.kafka.v2+json"
 #: Confluent's default max request size is about 1 MB less than this; a 10 MB body gets 413.
@@ -25,48 +21,28 @@ MAX_BODY = 8 * 1024 * 1024
 BRIDGE: web.AppKey[KafkaBridge] = web.AppKey("bridge", KafkaBridge)
 REGISTRY: web.AppKey[RegistryClient] = web.AppKey("registry", RegistryClient)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 def reply(data: Any, status: int = 200, content_type: str = RESPONSE_TYPE) -> web.Response:
-    return web.Response(body=json.dumps(data).encode(), status=status, content_type=content_type)
+    return json_reply(data, content_type, status)
 
 
-@web.middleware
-async def confluent_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure in Confluent's shape ``{"error_code", "message"}``."""
-    try:
-        return await handler(request)
-    except ProxyError as exc:
-        return reply(exc.body(), exc.status)
-    except web.HTTPRequestEntityTooLarge as exc:
-        return reply({"error_code": 413, "message": f"Request body too large: {exc.text}"}, 413)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return reply({"error_code": exc.status, "message": f"HTTP {exc.status} {exc.reason}"}, exc.status)
-    except Exception:
-        log.exception("internal error on %s %s", request.method, request.path)
-        return reply({"error_code": 500, "message": "Internal Server Error"}, 500)
+def _accepted(request: web.Request) -> str:
+    """The answer type the request's ``Accept`` header asks for (406 when none fits)."""
+    return formats.negotiate(request.headers.get("Accept", ""))
 
 
 routes = web.RouteTableDef()
 
 
-@routes.get("/")
-async def root(request: web.Request) -> web.Response:
-    return reply({}, content_type=formats.negotiate(request.headers.get("Accept", "")))
-
-
 @routes.get("/topics")
 async def list_topics(request: web.Request) -> web.Response:
-    content_type = formats.negotiate(request.headers.get("Accept", ""))
+    content_type = _accepted(request)
     return reply(await request.app[BRIDGE].topic_names(), content_type=content_type)
 
 
 @routes.get("/topics/{topic}")
 async def get_topic(request: web.Request) -> web.Response:
-    content_type = formats.negotiate(request.headers.get("Accept", ""))
+    content_type = _accepted(request)
     topic = request.match_info["topic"]
     formats.check_topic_name(topic)
     return reply(await request.app[BRIDGE].describe(topic), content_type=content_type)
@@ -97,7 +73,7 @@ def _encode(codec: AvroCodec | None, datum: Any, where: str) -> bytes | None:
 
 @routes.get("/topics/{topic}/partitions")
 async def list_partitions(request: web.Request) -> web.Response:
-    content_type = formats.negotiate(request.headers.get("Accept", ""))
+    content_type = _accepted(request)
     topic = request.match_info["topic"]
     formats.check_topic_name(topic)
     return reply((await request.app[BRIDGE].describe(topic))["partitions"], content_type=content_type)
@@ -105,7 +81,7 @@ async def list_partitions(request: web.Request) -> web.Response:
 
 @routes.get("/topics/{topic}/partitions/{partition:[0-9]+}")
 async def get_partition(request: web.Request) -> web.Response:
-    content_type = formats.negotiate(request.headers.get("Accept", ""))
+    content_type = _accepted(request)
     topic = request.match_info["topic"]
     formats.check_topic_name(topic)
     wanted = int(request.match_info["partition"])
@@ -127,7 +103,7 @@ async def produce_to_partition(request: web.Request) -> web.Response:
 
 async def _produce(request: web.Request, partition: int | None) -> web.Response:
     """Validate and serialise every record first; produce only when all are good."""
-    content_type = formats.negotiate(request.headers.get("Accept", ""))
+    content_type = _accepted(request)
     fmt = formats.embedded_format(request.headers.get("Content-Type", ""))
     topic = request.match_info["topic"]
     formats.check_topic_name(topic)
@@ -187,9 +163,11 @@ async def _produce(request: web.Request, partition: int | None) -> web.Response:
     )
 
 
+SERVICE = Service("REST proxy", RESPONSE_TYPE, MAX_BODY, root_type=_accepted)
+
+
 def make_app(bridge: KafkaBridge, registry: RegistryClient) -> web.Application:
-    app = web.Application(middlewares=[confluent_errors], client_max_size=MAX_BODY)
+    app = make_web_app(SERVICE, routes)
     app[BRIDGE] = bridge
     app[REGISTRY] = registry
-    app.add_routes(routes)
     return app

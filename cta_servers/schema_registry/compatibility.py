@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cta_stack.schema_registry.canonical import NAMED, PRIMITIVES, named_types, normalize
+from cta_servers.schema_registry.canonical import NAMED, PRIMITIVES, named_types, normalize
 
 LEVELS = (
     "NONE",

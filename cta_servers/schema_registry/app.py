@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from cta_stack.schema_registry import errors
-from cta_stack.schema_registry.canonical import InvalidSchema, parse_schema_text
-from cta_stack.schema_registry.compatibility import check_level
-from cta_stack.schema_registry.errors import RegistryError
-from cta_stack.schema_registry.state import RegistryState, config_key, mode_key, parse_version
-from cta_stack.schema_registry.store import KafkaStore
-
-log = logging.getLogger(__name__)
+from cta_servers.schema_registry import errors
+from cta_servers.schema_registry.canonical import InvalidSchema, parse_schema_text
+from cta_servers.schema_registry.compatibility import check_level
+from cta_servers.schema_registry.errors import RegistryError
+from cta_servers.schema_registry.state import RegistryState, config_key, mode_key, parse_version
+from cta_servers.schema_registry.store import KafkaStore
+from cta_servers.web import Service, json_reply, make_web_app
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 ACCEPTED_TYPES = frozenset(
@@ -36,33 +36,9 @@ WRITE_LOCK: web.AppKey[asyncio.Lock] = web.AppKey("write_lock", asyncio.Lock)
 PARSED: web.AppKey[dict[str, Any]] = web.AppKey("parsed_schemas", dict)
 ANSWERS: web.AppKey[dict[tuple[str, bytes], tuple[int, bytes]]] = web.AppKey("answers", dict)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
 
 def reply(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=json.dumps(data).encode(), status=status, content_type=CONTENT_TYPE)
-
-
-def error_reply(status: int, code: int, message: str) -> web.Response:
-    return reply({"error_code": code, "message": message}, status)
-
-
-@web.middleware
-async def confluent_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure in Confluent's shape ``{"error_code", "message"}``."""
-    try:
-        return await handler(request)
-    except RegistryError as exc:
-        return reply(exc.body(), exc.status)
-    except web.HTTPRequestEntityTooLarge as exc:
-        return error_reply(413, 413, f"Request body too large ({exc.text})")
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return error_reply(exc.status, exc.status, f"HTTP {exc.status} {exc.reason}")
-    except Exception:
-        log.exception("internal error on %s %s", request.method, request.path)
-        return error_reply(500, 50001, "Internal Server Error")
+    return json_reply(data, CONTENT_TYPE, status)
 
 
 def flag(request: web.Request, name: str) -> bool:
@@ -99,6 +75,21 @@ def cached_answer(request: web.Request, raw: bytes) -> web.Response | None:
     if hit is not None and hit[0] == request.app[STATE].generation:
         return web.Response(body=hit[1], content_type=CONTENT_TYPE)
     return None
+
+
+def answered_from_cache(
+    handler: Callable[[web.Request, bytes], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A route whose repeated requests :func:`cached_answer` serves; ``handler`` gets the
+    request and its body otherwise (and may :func:`remember` its answer)."""
+
+    @functools.wraps(handler)
+    async def route(request: web.Request) -> web.Response:
+        raw = await read_body(request)
+        cached = cached_answer(request, raw)
+        return cached if cached is not None else await handler(request, raw)
+
+    return route
 
 
 def remember(request: web.Request, raw: bytes, generation: int, data: Any) -> web.Response:
@@ -146,11 +137,6 @@ def _positive_int(value: Any) -> int | None:
 
 
 routes = web.RouteTableDef()
-
-
-@routes.get("/")
-async def root(request: web.Request) -> web.Response:
-    return reply({})
 
 
 @routes.get("/schemas/types")
@@ -213,11 +199,8 @@ async def list_subjects(request: web.Request) -> web.Response:
 
 
 @routes.post("/subjects/{subject}")
-async def lookup(request: web.Request) -> web.Response:
-    raw = await read_body(request)
-    cached = cached_answer(request, raw)
-    if cached is not None:
-        return cached
+@answered_from_cache
+async def lookup(request: web.Request, raw: bytes) -> web.Response:
     state = request.app[STATE]
     generation = state.generation
     text, parsed = schema_of(request, parse_json(raw))
@@ -243,11 +226,8 @@ async def list_versions(request: web.Request) -> web.Response:
 
 
 @routes.post("/subjects/{subject}/versions")
-async def register(request: web.Request) -> web.Response:
-    raw = await read_body(request)
-    cached = cached_answer(request, raw)
-    if cached is not None:
-        return cached
+@answered_from_cache
+async def register(request: web.Request, raw: bytes) -> web.Response:
     body = parse_json(raw)
     text, parsed = schema_of(request, body)
     state = request.app[STATE]
@@ -328,107 +308,99 @@ async def compatibility_all(request: web.Request) -> web.Response:
     return await _compatibility(request, None)
 
 
-@routes.get("/config")
-async def get_global_config(request: web.Request) -> web.Response:
-    return reply({"compatibilityLevel": request.app[STATE].level()})
+@dataclass(frozen=True)
+class Setting:
+    """A setting kept per subject with a global default, served under ``/<path>`` and
+    ``/<path>/{subject}``: the compatibility level (``/config``) and the mode (``/mode``)."""
+
+    path: str
+    #: the answer's key to GET and DELETE (``compatibilityLevel`` for /config)
+    read_key: str
+    #: the request's and answer's key to PUT
+    write_key: str
+    #: error code and wording when a subject has none of its own
+    missing_code: int
+    missing_what: str
+    #: the subject-level values (the global one under ``None``) and the default of a subject
+    values: Callable[[RegistryState], dict[str | None, str]]
+    default: Callable[[RegistryState], str]
+    #: the store records setting a subject's value (``None``: the global one)
+    plan: Callable[[RegistryState, str | None, object], tuple[str, list[Any]]]
+    key: Callable[[str | None], dict[str, Any]]
+
+    def route_defs(self) -> list[web.RouteDef]:
+        """GET and PUT of the global value; GET, PUT and DELETE of a subject's."""
+        return [
+            web.get(f"/{self.path}", self.get),
+            web.put(f"/{self.path}", self.put),
+            web.get(f"/{self.path}/{{subject}}", self.get),
+            web.put(f"/{self.path}/{{subject}}", self.put),
+            web.delete(f"/{self.path}/{{subject}}", self.delete),
+        ]
+
+    async def get(self, request: web.Request) -> web.Response:
+        state = request.app[STATE]
+        subject = request.match_info.get("subject")
+        values = self.values(state)
+        if subject is not None and subject in values:
+            return reply({self.read_key: values[subject]})
+        if subject is None or flag(request, "defaultToGlobal"):
+            return reply({self.read_key: self.default(state)})
+        raise RegistryError(
+            404,
+            self.missing_code,
+            f"Subject '{subject}' does not have subject-level {self.missing_what} configured",
+        )
+
+    async def put(self, request: web.Request) -> web.Response:
+        body = await read_json(request)
+        state = request.app[STATE]
+        subject = request.match_info.get("subject")
+        value = await write(request, lambda: self.plan(state, subject, body.get(self.write_key)))
+        return reply({self.write_key: value})
+
+    async def delete(self, request: web.Request) -> web.Response:
+        values = self.values(request.app[STATE])
+        subject = request.match_info["subject"]
+        if subject not in values:
+            raise errors.subject_not_found(subject)
+        previous = values[subject]
+        await write(request, lambda: (None, [(self.key(subject), None)]))
+        return reply({self.read_key: previous})
 
 
-@routes.put("/config")
-async def put_global_config(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    state = request.app[STATE]
-    level = await write(request, lambda: state.plan_config(None, body.get("compatibility")))
-    return reply({"compatibility": level})
-
-
-@routes.get("/config/{subject}")
-async def get_config(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    subject = request.match_info["subject"]
-    if subject in state.configs:
-        return reply({"compatibilityLevel": state.configs[subject]})
-    if flag(request, "defaultToGlobal"):
-        return reply({"compatibilityLevel": state.level()})
-    raise RegistryError(
-        404,
-        errors.SUBJECT_COMPATIBILITY_NOT_CONFIGURED,
-        f"Subject '{subject}' does not have subject-level compatibility configured",
-    )
-
-
-@routes.put("/config/{subject}")
-async def put_config(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    state = request.app[STATE]
-    subject = request.match_info["subject"]
-    level = await write(request, lambda: state.plan_config(subject, body.get("compatibility")))
-    return reply({"compatibility": level})
-
-
-@routes.delete("/config/{subject}")
-async def delete_config(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    subject = request.match_info["subject"]
-    if subject not in state.configs:
-        raise errors.subject_not_found(subject)
-    previous = state.configs[subject]
-    await write(request, lambda: (None, [(config_key(subject), None)]))
-    return reply({"compatibilityLevel": previous})
-
-
-@routes.get("/mode")
-async def get_global_mode(request: web.Request) -> web.Response:
-    return reply({"mode": request.app[STATE].mode()})
-
-
-@routes.put("/mode")
-async def put_global_mode(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    state = request.app[STATE]
-    return reply({"mode": await write(request, lambda: state.plan_mode(None, body.get("mode")))})
-
-
-@routes.get("/mode/{subject}")
-async def get_mode(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    subject = request.match_info["subject"]
-    if subject in state.modes:
-        return reply({"mode": state.modes[subject]})
-    if flag(request, "defaultToGlobal"):
-        return reply({"mode": state.mode()})
-    raise RegistryError(
-        404,
-        errors.SUBJECT_MODE_NOT_CONFIGURED,
-        f"Subject '{subject}' does not have subject-level mode configured",
-    )
-
-
-@routes.put("/mode/{subject}")
-async def put_mode(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    state = request.app[STATE]
-    subject = request.match_info["subject"]
-    return reply({"mode": await write(request, lambda: state.plan_mode(subject, body.get("mode")))})
-
-
-@routes.delete("/mode/{subject}")
-async def delete_mode(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    subject = request.match_info["subject"]
-    if subject not in state.modes:
-        raise errors.subject_not_found(subject)
-    previous = state.modes[subject]
-    await write(request, lambda: (None, [(mode_key(subject), None)]))
-    return reply({"mode": previous})
+COMPATIBILITY = Setting(
+    "config",
+    "compatibilityLevel",
+    "compatibility",
+    errors.SUBJECT_COMPATIBILITY_NOT_CONFIGURED,
+    "compatibility",
+    lambda state: state.configs,
+    lambda state: state.level(),
+    RegistryState.plan_config,
+    config_key,
+)
+MODE = Setting(
+    "mode",
+    "mode",
+    "mode",
+    errors.SUBJECT_MODE_NOT_CONFIGURED,
+    "mode",
+    lambda state: state.modes,
+    lambda state: state.mode(),
+    RegistryState.plan_mode,
+    mode_key,
+)
+SERVICE = Service("schema registry", CONTENT_TYPE, MAX_BODY, internal_code=errors.STORE_ERROR)
 
 
 def make_app(state: RegistryState, store: KafkaStore) -> web.Application:
     """The aiohttp application over an opened store (see :func:`__main__.serve`)."""
-    app = web.Application(middlewares=[confluent_errors], client_max_size=MAX_BODY)
+    app = make_web_app(SERVICE, routes)
+    app.add_routes([*COMPATIBILITY.route_defs(), *MODE.route_defs()])
     app[STATE] = state
     app[STORE] = store
     app[WRITE_LOCK] = asyncio.Lock()
     app[PARSED] = {}
     app[ANSWERS] = {}
-    app.add_routes(routes)
     return app

@@ -3,5 +3,5 @@
 Pure parts in :mod:`.formats` (request parsing, Avro JSON conversion, wire
 framing); IO in :mod:`.kafka_io` (producer, metadata), :mod:`.registry`
 (schema lookups) and :mod:`.app` (aiohttp routes).
-Run with ``python -m cta_stack.rest_proxy --port 8082 --bootstrap-servers ... --schema-registry-url ...``.
+Run with ``python -m cta_servers.rest_proxy --port 8082 --bootstrap-servers ... --schema-registry-url ...``.
 """

@@ -1,28 +1,22 @@
-"""``python -m cta_stack.rest_proxy --port 8082 --bootstrap-servers ... --schema-registry-url ...``."""
+"""``python -m cta_servers.rest_proxy --port 8082 --bootstrap-servers ... --schema-registry-url ...``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 
 import aiohttp
 import click
-import uvloop
-from confluent_kafka import KafkaException
 
 from cta_core import ports
 from cta_core.cli_options import connection_options, settings_from_options
-from cta_core.errors import ServiceUnavailable
-from cta_core.ports import LOCALHOST
 from cta_core.settings import Settings
-from cta_stack.http_service import serve_until_signalled
-from cta_stack.rest_proxy.app import make_app
-from cta_stack.rest_proxy.kafka_io import KafkaBridge
-from cta_stack.rest_proxy.registry import RegistryClient
-from cta_stack.schema_registry import logs
+from cta_servers.rest_proxy.app import SERVICE, make_app
+from cta_servers.rest_proxy.kafka_io import KafkaBridge
+from cta_servers.rest_proxy.registry import RegistryClient
+from cta_servers.web import configure_logging, listen_options, run_server, serve_until_signalled
 
-log = logging.getLogger("cta_stack.rest_proxy")
+log = logging.getLogger("cta_servers.rest_proxy")
 
 
 async def serve(settings: Settings, host: str, port: int, kafka_log: logging.Logger) -> None:
@@ -52,31 +46,13 @@ async def serve(settings: Settings, host: str, port: int, kafka_log: logging.Log
 
 
 @click.command()
-@click.option("--host", default=LOCALHOST, show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    default=ports.REST_PROXY,
-    show_default=True,
-    envvar="CTA_REST_PROXY_PORT",
-    show_envvar=True,
-    help="Port to listen on.",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@listen_options(ports.REST_PROXY, "CTA_REST_PROXY_PORT")
 @connection_options
 def main(host: str, port: int, verbose: bool, **options: object) -> None:
     """Serve a Confluent-compatible Kafka REST Proxy (API v2)."""
-    kafka_log = logs.configure(verbose)
+    kafka_log = configure_logging(verbose)
     settings = settings_from_options(dict(options))
-    try:
-        # uvloop: about a fifth more requests per second than asyncio's own loop here
-        uvloop.run(serve(settings, host, port, kafka_log))
-    except KafkaException as exc:
-        print(ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=str(exc)), file=sys.stderr)
-        sys.exit(1)
-    except OSError as exc:
-        print(f"REST proxy cannot listen on {host}:{port}: {exc}", file=sys.stderr)
-        sys.exit(1)
+    run_server(serve(settings, host, port, kafka_log), SERVICE, host, port, settings.bootstrap_servers)
 
 
 if __name__ == "__main__":

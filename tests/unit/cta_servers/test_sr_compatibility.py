@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cta_core.schemas import schema_dict
-from cta_stack.schema_registry.compatibility import can_read, check_level, incompatibilities
+from cta_servers.schema_registry.compatibility import can_read, check_level, incompatibilities
 
 
 def record(*fields: dict[str, Any], name: str = "R", **extra: Any) -> dict[str, Any]:

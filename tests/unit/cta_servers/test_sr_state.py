@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from cta_stack.schema_registry import errors
-from cta_stack.schema_registry.canonical import InvalidSchema, identity_key, parse_schema_text
-from cta_stack.schema_registry.errors import RegistryError
-from cta_stack.schema_registry.state import RegistryState, config_key, parse_version
+from cta_servers.schema_registry import errors
+from cta_servers.schema_registry.canonical import InvalidSchema, identity_key, parse_schema_text
+from cta_servers.schema_registry.errors import RegistryError
+from cta_servers.schema_registry.state import RegistryState, config_key, parse_version
 
 V1 = '{"type":"record","name":"W","namespace":"org.x","fields":[{"name":"t","type":"float"}]}'
 V1_SPACED = """{ "namespace": "org.x", "name": "W", "type": "record",

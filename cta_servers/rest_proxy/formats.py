@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cta_core import wire
-from cta_stack.schema_registry.canonical import NAMED, PRIMITIVES, named_types, normalize
+from cta_servers.errors import ConfluentError
+from cta_servers.schema_registry.canonical import NAMED, PRIMITIVES, named_types, normalize
 
 TOPIC_NOT_FOUND = 40401
 PARTITION_NOT_FOUND = 40402
@@ -43,17 +44,8 @@ INT_RANGE = (-(2**31), 2**31 - 1)
 LONG_RANGE = (-(2**63), 2**63 - 1)
 
 
-class ProxyError(Exception):
-    """A reply in Confluent's error shape."""
-
-    def __init__(self, status: int, error_code: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_code = error_code
-        self.message = message
-
-    def body(self) -> dict[str, Any]:
-        return {"error_code": self.error_code, "message": self.message}
+class ProxyError(ConfluentError):
+    """An answer of the REST proxy in Confluent's error shape."""
 
 
 def embedded_format(content_type: str) -> str:

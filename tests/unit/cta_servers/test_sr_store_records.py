@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from cta_stack.schema_registry.logs import RepeatFilter
-from cta_stack.schema_registry.state import schema_key
-from cta_stack.schema_registry.store import decode_record, encode_key, encode_value
+from cta_servers.schema_registry.state import schema_key
+from cta_servers.schema_registry.store import decode_record, encode_key, encode_value
+from cta_servers.web import RepeatFilter
 
 
 def test_keys_use_confluent_layout() -> None:
