@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from cta_core import topics
 from cta_core.backoff import Backoff
+from cta_core.records.control import make_command
 from cta_core.settings import Settings
 from cta_tui.commands import CtaCommands
 from cta_tui.control import (
@@ -30,7 +31,6 @@ from cta_tui.control import (
     ControlPublisher,
     PendingAcks,
     default_sender,
-    make_command,
     next_speed,
 )
 from cta_tui.feeds.health import HealthProbe

@@ -6,8 +6,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from cta_core.records.prediction import Prediction as PredictionEntry
 from cta_tui.state.model import UP, DashboardState
-from cta_tui.state.predictions import NEXT_PER_DIRECTION, PredictionEntry
+from cta_tui.state.predictions import NEXT_PER_DIRECTION
 from cta_tui.widgets.arrivals_board import sim_clock
 from cta_tui.widgets.glyphs import BROKEN, DELAYED, line_style
 
