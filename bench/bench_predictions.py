@@ -39,8 +39,8 @@ from bench.targets import Section, check
 from cta_core import topics
 from cta_core.avro import AvroDecoder, RegistryLookup
 from cta_core.kafka_clients import make_admin, make_consumer
+from cta_core.records.arrival import Arrival
 from cta_core.settings import Settings
-from stream_jobs.predict.estimator import Arrival
 from stream_jobs.predict.job import JobCounters, JobOptions, PredictJob, ensure_job_topics, register
 from stream_jobs.predict.routes import packaged
 from stream_jobs.predict.scoring import Actuals, Bucket, bucket_of, compare, summarize
@@ -152,7 +152,7 @@ def _one_run(settings: Settings, disruptions: bool) -> tuple[list[str], dict[str
     finally:
         job.terminate()
         job.wait(timeout=30)
-    arrivals = [Arrival.from_record(v) for v in _read_all(settings, topics.ARRIVALS + suffix)]
+    arrivals = [Arrival.from_value(v) for v in _read_all(settings, topics.ARRIVALS + suffix)]
     arrivals.sort(key=lambda a: a.t)
     published = _read_all(settings, topics.PREDICTIONS + suffix)
     actual = Actuals(arrivals)

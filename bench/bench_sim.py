@@ -40,12 +40,13 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from bench.targets import Section, check, cores
 from cta_core import topics
 from cta_core.kafka_clients import RELIABLE_PRODUCER, make_admin, make_producer, make_registry_client
+from cta_core.records.arrival import Arrival as ArrivalEvent
 from cta_core.schemas import schema_text
 from cta_core.settings import Settings
 from producers_sim.clock import CHICAGO
 from producers_sim.encoding import ArrivalEncoder, TurnstileEncoder
 from producers_sim.engine import Engine
-from producers_sim.events import ArrivalEvent, TurnstileEvent, WeatherEvent
+from producers_sim.events import TurnstileEvent, WeatherEvent
 from producers_sim.network import load_network
 from producers_sim.publishers.kafka_publisher import THROUGHPUT, register_schemas
 from producers_sim.runner import CHUNK

@@ -197,7 +197,8 @@ def measure(settings: Settings, seconds: float = WINDOW_S) -> dict[str, float]:
 
 def _pause(settings: Settings, run_id: str) -> None:
     """The pause command, addressed to this benchmark's simulator run only."""
-    from cta_tui.control import KafkaControlPublisher, make_command
+    from cta_core.records.control import make_command
+    from cta_tui.control import KafkaControlPublisher
 
     publisher = KafkaControlPublisher(settings)
     try:

@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from cta_core import topics
 from cta_core.backoff import Backoff
+from cta_core.records.control import make_command
 from cta_core.settings import Settings
 from cta_tui.actions import app_bindings
 from cta_tui.actions import run as run_action
@@ -33,7 +34,6 @@ from cta_tui.control import (
     ControlPublisher,
     PendingAcks,
     default_sender,
-    make_command,
 )
 from cta_tui.feeds.health import HealthProbe
 from cta_tui.feeds.pipeline_probe import PipelineBackend

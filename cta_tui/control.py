@@ -1,5 +1,6 @@
-"""Simulator control: commands sent to ``SIM_CONTROL`` (docs/control-protocol.md) and
-tracking of which ones the simulator acknowledged (``last_command_id`` in its status).
+"""Simulator control: sending commands to ``SIM_CONTROL`` (built with
+:func:`cta_core.records.control.make_command`; docs/control-protocol.md) and tracking
+which ones the simulator acknowledged (``last_command_id`` in its status).
 
 :class:`ControlPublisher` is the interface; :class:`KafkaControlPublisher` sends with
 confluent-kafka, :class:`MemoryControlPublisher` records commands for tests.
@@ -10,16 +11,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cta_core import topics
 from cta_core.settings import Settings
-
-#: the simulator refuses longer senders (producers_sim.control.MAX_SENDER)
-MAX_SENDER = 200
 
 #: Seconds to wait for the simulator's acknowledgement before telling the user.
 ACK_TIMEOUT = 3.0
@@ -30,14 +27,6 @@ SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1200)
 
 #: set by ``cta-tui serve --ssh`` for each session's dashboard: who its commands come from
 SENDER_ENV = "CTA_TUI_SENDER"
-
-
-def make_command(command: str, *, sender: str | None = None, **fields: Any) -> dict[str, Any]:
-    """A control command with a fresh ``command_id`` (and ``sender``, when known)."""
-    cmd: dict[str, Any] = {"command_id": uuid.uuid4().hex, "command": command, **fields}
-    if sender:
-        cmd["sender"] = sender[:MAX_SENDER]
-    return cmd
 
 
 def default_sender(env: Mapping[str, str] | None = None) -> str:

@@ -21,9 +21,9 @@ import click
 
 from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import CtaError
+from cta_core.records.control import Command, Rejected, parse_speed
 from cta_core.topics import WEATHER
 from producers_sim.clock import CHICAGO, SimClock
-from producers_sim.control import Command, Rejected, parse_speed
 from producers_sim.engine import EngineOptions, new_seed
 from producers_sim.engine_pipe import EngineFailed, EnginePipe, EngineSpec, InlinePipe, ProcessPipe
 from producers_sim.movement import MovementOptions

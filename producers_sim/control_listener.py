@@ -1,4 +1,4 @@
-"""Reads control commands from Kafka in a background thread (format: :mod:`producers_sim.control`).
+"""Reads control commands from Kafka in a background thread (format: :mod:`cta_core.records.control`).
 
 The consumer has its own group id per run and starts at the end of each partition
 (offsets looked up and assigned explicitly, so a command sent once the simulator
@@ -15,8 +15,8 @@ from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 
 from cta_core import topics
 from cta_core.kafka_clients import make_consumer
+from cta_core.records.control import Command, Rejected, parse_command
 from cta_core.settings import Settings
-from producers_sim.control import Command, Rejected, parse_command
 
 log = logging.getLogger(__name__)
 

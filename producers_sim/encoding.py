@@ -16,8 +16,9 @@ import fastavro
 
 from cta_core import wire
 from cta_core.avro import zigzag_long
+from cta_core.records.arrival import FIELDS, Arrival
 from cta_core.schemas import schema_dict
-from producers_sim.events import ArrivalEvent, TurnstileEvent
+from producers_sim.events import TurnstileEvent
 
 wire_header = wire.header
 
@@ -74,23 +75,16 @@ class AvroWriter:
         return data
 
 
-#: the arrival_value fields, in schema order, that :meth:`ArrivalEncoder.value` writes by hand
-ARRIVAL_FIELDS = (
-    "station_id", "train_id", "direction", "line", "train_status", "prev_station_id",
-    "prev_direction", "sim_time", "branch", "delay_s", "seq",
-)  # fmt: skip
-
-
 class ArrivalEncoder:
     """Arrival keys via fastavro (cached per train); values written directly (fastavro's
     per-call overhead is ~10 us, the direct writer's ~2 us), falling back to fastavro
-    if the schema's fields ever differ from :data:`ARRIVAL_FIELDS`."""
+    if the schema's fields ever differ from :data:`cta_core.records.arrival.FIELDS`."""
 
     def __init__(self, key_id: int, value_id: int):
         self.key_writer = AvroWriter(schema_dict("arrival_key"), key_id)
         schema = schema_dict("arrival_value")
         self.value_writer = AvroWriter(schema, value_id)
-        self._direct = tuple(f["name"] for f in schema["fields"]) == ARRIVAL_FIELDS
+        self._direct = tuple(f["name"] for f in schema["fields"]) == FIELDS
         self._strings: dict[str, bytes] = {}
         self._ints: dict[int, bytes] = {}
 
@@ -109,10 +103,10 @@ class ArrivalEncoder:
                 self._ints[n] = b
         return b
 
-    def key(self, event: ArrivalEvent) -> bytes:
+    def key(self, event: Arrival) -> bytes:
         return self.key_writer.cached(event.train_id, event.key)
 
-    def value(self, event: ArrivalEvent) -> bytes:
+    def value(self, event: Arrival) -> bytes:
         if not self._direct:
             return self.value_writer.encode(event.value())
         # the encodings of strings and small ints come from per-encoder caches (a hit is one
@@ -120,6 +114,7 @@ class ArrivalEncoder:
         ss, s = self._strings.get, self._s
         ii, i = self._ints.get, self._i
         prev, prev_dir, branch = event.prev_station_id, event.prev_direction, event.branch
+        ms, delay, seq = event.sim_time, event.delay_s, event.seq
         return b"".join(
             (
                 self.value_writer.header,
@@ -130,10 +125,10 @@ class ArrivalEncoder:
                 ss(event.train_status) or s(event.train_status),
                 b"\x00" if prev is None else b"\x02" + (ii(prev) or i(prev)),
                 b"\x00" if prev_dir is None else b"\x02" + (ss(prev_dir) or s(prev_dir)),
-                b"\x02" + long_bytes(int(event.t * 1000)),
+                b"\x00" if ms is None else b"\x02" + long_bytes(ms),
                 b"\x00" if branch is None else b"\x02" + (ss(branch) or s(branch)),
-                b"\x02" + (ii(event.delay_s) or i(event.delay_s)),
-                b"\x02" + (ii(event.seq) or i(event.seq)),
+                b"\x00" if delay is None else b"\x02" + (ii(delay) or i(delay)),
+                b"\x00" if seq is None else b"\x02" + (ii(seq) or i(seq)),
             )
         )
 

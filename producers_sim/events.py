@@ -1,8 +1,10 @@
 """The events the simulator emits, shaped like the topic contract (cta_core/schemas/*.avsc).
 
-Times are simulated epoch seconds (float) in ``t``; the contract's ``sim_time`` is
-epoch milliseconds. Not frozen: hundreds of thousands are made per second and frozen
-dataclasses construct several times slower; nothing mutates them.
+Arrivals are the shared record :class:`cta_core.records.arrival.Arrival`; turnstile
+entries and weather readings are the simulator's own. Times are simulated epoch seconds
+(float) in ``t``; the contract's ``sim_time`` is epoch milliseconds. Not frozen:
+hundreds of thousands are made per second and frozen dataclasses construct several
+times slower; nothing mutates them.
 """
 
 from __future__ import annotations
@@ -12,50 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from cta_core import topics
-
-IN_SERVICE = "in_service"
-BROKEN_DOWN = "broken_down"
-OUT_OF_SERVICE = "out_of_service"
-
-
-@dataclass(slots=True)
-class ArrivalEvent:
-    """A train reached a station (key ``{train_id}``)."""
-
-    topic: ClassVar[str] = topics.ARRIVALS
-    t: float
-    station_id: int
-    train_id: str
-    direction: str
-    line: str
-    train_status: str
-    prev_station_id: int | None
-    prev_direction: str | None
-    branch: str | None
-    delay_s: int
-    seq: int
-
-    @property
-    def sim_time(self) -> int:
-        return int(self.t * 1000)
-
-    def key(self) -> dict[str, Any]:
-        return {"train_id": self.train_id}
-
-    def value(self) -> dict[str, Any]:
-        return {
-            "station_id": self.station_id,
-            "train_id": self.train_id,
-            "direction": self.direction,
-            "line": self.line,
-            "train_status": self.train_status,
-            "prev_station_id": self.prev_station_id,
-            "prev_direction": self.prev_direction,
-            "sim_time": self.sim_time,
-            "branch": self.branch,
-            "delay_s": self.delay_s,
-            "seq": self.seq,
-        }
+from cta_core.records.arrival import Arrival
 
 
 @dataclass(slots=True)
@@ -104,7 +63,7 @@ class WeatherEvent:
         return {"temperature": self.temperature, "status": self.status, "sim_time": self.sim_time}
 
 
-Event = ArrivalEvent | TurnstileEvent | WeatherEvent
+Event = Arrival | TurnstileEvent | WeatherEvent
 
 
 def to_json(event: Event) -> str:

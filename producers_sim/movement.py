@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import cast
 
-from producers_sim.events import BROKEN_DOWN, IN_SERVICE, OUT_OF_SERVICE, ArrivalEvent
+from cta_core.records.arrival import BROKEN_DOWN, IN_SERVICE, OUT_OF_SERVICE, Arrival
 from producers_sim.network import Network, Run, Service
 from producers_sim.schedule import HeadwayPlan
 
@@ -186,9 +186,9 @@ class Movement:
         for term in self.terminals.values():
             self._schedule_dispatch(term, t)
 
-    def advance(self, until: float) -> list[ArrivalEvent]:
+    def advance(self, until: float) -> list[Arrival]:
         """Process everything up to and including ``until``; return the arrivals, in time order."""
-        out: list[ArrivalEvent] = []
+        out: list[Arrival] = []
         heap = self._heap
         while heap and heap[0][0] <= until:
             t, _, kind, obj = heapq.heappop(heap)
@@ -231,15 +231,15 @@ class Movement:
         o = self.options
         return o.dwell_s + (self.rng.random() - 0.5) * o.dwell_jitter_s  # type: ignore[attr-defined]
 
-    def _emit(self, train: Train, t: float, out: list[ArrivalEvent], status: str | None = None) -> None:
+    def _emit(self, train: Train, t: float, out: list[Arrival], status: str | None = None) -> None:
         train.seq += 1
         svc, direction = train.service, train.direction
         station = svc.runs[direction].stations[train.idx]
-        # positional: t, station_id, train_id, direction, line, train_status, prev_station_id,
-        # prev_direction, branch, delay_s, seq (keywords cost a third more, per arrival)
+        # positional: t, sim_time, station_id, train_id, direction, line, train_status,
+        # prev_station_id, prev_direction, branch, delay_s, seq (keywords cost a third more)
         out.append(
-            ArrivalEvent(
-                t, station, train.train_id, direction, svc.line, status or train.status,
+            Arrival(
+                t, int(t * 1000), station, train.train_id, direction, svc.line, status or train.status,
                 train.prev_station, train.prev_direction, svc.branch, int(train.delay_s), train.seq,
             )
         )  # fmt: skip
@@ -253,7 +253,7 @@ class Movement:
             nxt = waiters.pop(0)
             self._push(t, _DEPART, nxt)
 
-    def _arrive(self, train: Train, t: float, out: list[ArrivalEvent]) -> None:
+    def _arrive(self, train: Train, t: float, out: list[Arrival]) -> None:
         train.state = TrainState.AT_PLATFORM
         train.sub = -1
         train.arrive_t = t
@@ -349,7 +349,7 @@ class Movement:
         term.token += 1
         self._push(t, _DISPATCH, (term, term.token))
 
-    def _dispatch(self, term: Terminal, t: float, out: list[ArrivalEvent]) -> None:
+    def _dispatch(self, term: Terminal, t: float, out: list[Arrival]) -> None:
         """Decide what the terminal does at ``t``; reschedules itself as needed."""
         group = term.group
         if len(group.members) > 1 and group.members[group.turn % len(group.members)] is not term:

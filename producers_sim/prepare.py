@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Protocol
 
 from cta_core import topics
+from cta_core.records.arrival import Arrival
 from producers_sim.encoding import _LOW, ArrivalEncoder, TurnstileEncoder, millis_suffix
 from producers_sim.engine import Minute
-from producers_sim.events import ArrivalEvent, Event, TurnstileEvent, WeatherEvent, to_json
+from producers_sim.events import Event, TurnstileEvent, WeatherEvent, to_json
 from producers_sim.records import SinkRecord
 from producers_sim.ridership import EntryBlock
 
@@ -57,7 +58,7 @@ class KafkaPreparer:
         if isinstance(event, TurnstileEvent):
             enc = self.turnstiles
             return (event.t, event.topic, enc.value(event), enc.key(event))
-        if isinstance(event, ArrivalEvent):
+        if isinstance(event, Arrival):
             return (event.t, event.topic, self.arrivals.value(event), self.arrivals.key(event))
         if isinstance(event, WeatherEvent):
             return (event.t, event.topic, event, None)
@@ -69,7 +70,7 @@ class KafkaPreparer:
         sim_time's varint from two table lookups (see ``encoding._LOW``)."""
         a_key, a_value, a_topic = self.arrivals.key, self.arrivals.value, topics.ARRIVALS
         out: list[SinkRecord] = [
-            (ev.t, a_topic, a_value(ev), a_key(ev)) if type(ev) is ArrivalEvent else self.prepare_one(ev)
+            (ev.t, a_topic, a_value(ev), a_key(ev)) if type(ev) is Arrival else self.prepare_one(ev)
             for ev in minute.events
         ]
         block = minute.entries

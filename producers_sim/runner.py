@@ -22,15 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cta_core.records.control import Command, Rejected
 from producers_sim.clock import CHICAGO, SimClock
-from producers_sim.control import (
-    Command,
-    ControlState,
-    Rejected,
-    TopicCounters,
-    apply_command,
-    status_document,
-)
+from producers_sim.control import ControlState, TopicCounters, apply_command, status_document
 from producers_sim.engine_pipe import EngineFailed, EnginePipe
 from producers_sim.publishers.base import EventSink, StatusSink
 from producers_sim.records import SinkRecord, record_time

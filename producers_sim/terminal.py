@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from cta_core.records.control import Command, Rejected
 from producers_sim.clock import SimClock
-from producers_sim.control import Command, Rejected
 
 _ids = itertools.count(1)
 

@@ -7,9 +7,10 @@ it (``{"timestamp": <hour in ms>}``), so the same hour always has the same key.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from cta_core.records.status import PAUSED, MalformedStatus, SimStatus
 
 HOUR_S = 3600.0
 #: readings published at most per step when the clock jumped far ahead (a week)
@@ -35,8 +36,8 @@ def due_hours(last: float | None, now: float) -> list[float]:
 
 
 @dataclass(frozen=True)
-class SimStatus:
-    """What ``cta-weather`` needs of a simulator status document (docs/control-protocol.md)."""
+class FollowedStatus:
+    """What ``cta-weather`` needs of the simulator's status (a :class:`SimStatus` record)."""
 
     run_id: str
     sim_time: float
@@ -46,19 +47,20 @@ class SimStatus:
     received: float  # wall clock (monotonic) when it was read
 
     @classmethod
-    def parse(cls, doc: Mapping[str, Any], received: float) -> SimStatus | None:
-        """None for a document without a usable simulated time."""
-        ms = doc.get("sim_time_ms")
-        if isinstance(ms, bool) or not isinstance(ms, int | float):
+    def parse(cls, doc: Any, received: float) -> FollowedStatus | None:
+        """None for a message that is not a status or has no simulated time."""
+        try:
+            status = SimStatus.from_json(doc)
+        except MalformedStatus:
             return None
-        speed = doc.get("speed")
-        state = str(doc.get("state") or "")
+        if status.sim_time_ms is None:
+            return None
         return cls(
-            run_id=str(doc.get("run_id") or ""),
-            sim_time=float(ms) / 1000.0,
-            speed=float(speed) if isinstance(speed, int | float) and not isinstance(speed, bool) else None,
-            paused=bool(doc.get("paused")) or state == "paused",
-            stopped=state == "stopped",
+            run_id=status.run_id or "",
+            sim_time=status.sim_time_ms / 1000.0,
+            speed=status.speed_factor,
+            paused=status.paused or status.state == PAUSED,
+            stopped=status.stopped,
             received=received,
         )
 

@@ -33,7 +33,7 @@ from cta_core.settings import Settings
 from producers_sim.cli import speed_cb, start_cb
 from producers_sim.clock import CHICAGO, SimClock
 from producers_sim.weather import Weather
-from producers_sim.weather_clock import SimStatus, due_hours
+from producers_sim.weather_clock import FollowedStatus, due_hours
 
 log = logging.getLogger("producers_sim.weather_job")
 
@@ -49,7 +49,7 @@ class StatusFollower:
     def __init__(self, settings: Settings, topic: str = topics.SIM_STATUS):
         self.settings = settings
         self.topic = topic
-        self.latest: SimStatus | None = None
+        self.latest: FollowedStatus | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="cta-weather-status", daemon=True)
 
@@ -93,10 +93,9 @@ class StatusFollower:
         except ValueError:
             log.warning("skipped a malformed status message on %s", self.topic)
             return
-        if isinstance(doc, dict):
-            status = SimStatus.parse(doc, time.monotonic())
-            if status is not None:
-                self.latest = status
+        status = FollowedStatus.parse(doc, time.monotonic())
+        if status is not None:
+            self.latest = status
 
 
 class WeatherJob:

@@ -12,6 +12,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from cta_core.records import status
+from cta_core.records.arrival import BROKEN_DOWN, OUT_OF_SERVICE
 from cta_tui.state.predictions import PredictionBook
 
 #: The lines in the order of the 1-8 keys.
@@ -35,10 +37,6 @@ PENDING_LIMIT = 20_000
 #: Minutes of entries-per-minute history kept per station (an hour: the network
 #: panels show entries in the last simulated hour).
 HISTORY_MINUTES = 60
-
-IN_SERVICE = "in_service"
-BROKEN_DOWN = "broken_down"
-OUT_OF_SERVICE = "out_of_service"
 
 UP = "up"  # towards the start of the line's station list (lower order)
 DOWN = "down"  # towards its end (higher order)
@@ -131,20 +129,11 @@ class Weather:
 
 
 @dataclass(frozen=True, slots=True)
-class SimStatus:
-    """The simulator's last status message (docs/control-protocol.md)."""
+class SimStatus(status.SimStatus):
+    """The simulator's last status message (:class:`cta_core.records.status.SimStatus`)
+    and when it was received (wall seconds)."""
 
-    run_id: str | None
-    state: str
-    sim_time: str | None
-    sim_time_ms: int | None
-    speed: float | str | None
-    paused: bool
-    last_command_id: str | None
-    trains: int | None
-    rejected_commands: int
-    last_rejected: dict[str, Any] | None
-    received_at: float
+    received_at: float = 0.0
 
 
 @dataclass

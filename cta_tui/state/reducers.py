@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cta_core import topics
+from cta_core.records.arrival import OUT_OF_SERVICE, Arrival, MalformedArrival
+from cta_core.records.status import MalformedStatus, as_int
 from cta_tui.state.model import (
     BOARD_SIZE,
     DOWN,
     HISTORY_MINUTES,
-    OUT_OF_SERVICE,
     UP,
     ArrivalEntry,
     DashboardState,
@@ -44,18 +45,6 @@ def _field(value: Mapping[str, Any], *names: str) -> Any:
     return None
 
 
-def _as_int(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
-
-
 # --------------------------------------------------------------------------- stations
 
 
@@ -74,9 +63,9 @@ def apply_stations(state: DashboardState, records: Iterable[Record], now: float)
         if not isinstance(value, Mapping):
             state.topic(record.topic).malformed += 1
             continue
-        station_id = _as_int(_field(value, "station_id", "stop_id"))
+        station_id = as_int(_field(value, "station_id", "stop_id"))
         line_name = _field(value, "line")
-        order = _as_int(_field(value, "order", "position"))
+        order = as_int(_field(value, "order", "position"))
         name = _field(value, "station_name", "name")
         if station_id is None or not isinstance(line_name, str) or order is None:
             state.topic(record.topic).malformed += 1
@@ -102,9 +91,9 @@ def _remove_station(state: DashboardState, key: Any) -> int:
     """A tombstone's key: ``"<line>:<station_id>"`` (docs/jobs.md) or ``{line, station_id}``."""
     if isinstance(key, str) and ":" in key:
         line_name, _, sid = key.partition(":")
-        station_id = _as_int(sid)
+        station_id = as_int(sid)
     elif isinstance(key, Mapping):
-        station_id = _as_int(_field(key, "station_id"))
+        station_id = as_int(_field(key, "station_id"))
         line_name = _field(key, "line")
     else:
         return 0
@@ -122,13 +111,7 @@ def _remove_station(state: DashboardState, key: Any) -> int:
 
 
 def apply_arrivals(state: DashboardState, records: Iterable[Record], now: float) -> int:
-    values = []
-    for record in records:
-        if isinstance(record.value, Mapping):
-            values.append(record.value)
-        else:
-            state.topic(record.topic).malformed += 1
-    return _apply_arrival_values(state, values, now)
+    return _apply_arrival_values(state, [record.value for record in records], now)
 
 
 def _heading(
@@ -164,80 +147,60 @@ def _another_run(last_ms: int | None, sim_time: Any) -> bool:
     return last_ms is not None and sim_time.__class__ is int and abs(sim_time - last_ms) > RUN_JUMP_MS
 
 
-def _apply_arrival_values(state: DashboardState, values: Iterable[Mapping[str, Any]], now: float) -> int:
+def _apply_arrival_values(state: DashboardState, values: Iterable[Any], now: float) -> int:
     """The hot path (tens of thousands of records a second): locals bound once. Malformed
     arrivals are counted, those at stations not known yet held back, stale ones skipped."""
     changed = 0
     trains = state.trains
     known = state.station_names
     pending = state.pending_arrivals
+    parse = Arrival.from_value
     for value in values:
-        get = value.get
-        station_id = get("station_id")
-        train_id = get("train_id")
-        line = get("line")
-        if station_id.__class__ is not int or train_id is None or line.__class__ is not str:
+        try:
+            arrival = parse(value)
+        except MalformedArrival:
             state.topic(topics.ARRIVALS).malformed += 1
             continue
-        if station_id not in known:
+        if arrival.station_id not in known:
             pending.append(dict(value))
             continue
-        seq = get("seq")
-        train = trains.get(train_id)
+        seq = arrival.seq
+        train = trains.get(arrival.train_id)
         if (
             train is not None
             and seq is not None
             and train.seq is not None
             and seq <= train.seq
-            and not _another_run(train.sim_time_ms, get("sim_time"))
+            and not _another_run(train.sim_time_ms, arrival.sim_time)
         ):
             state.stale_arrivals += 1
             continue
-        _apply_arrival(state, value, train, train_id, station_id, line.lower(), now)
+        _apply_arrival(state, arrival, train, now)
         changed += 1
     return changed
 
 
-def _sim_time_ms(sim_time: Any) -> int | None:
-    if sim_time is None or sim_time.__class__ is int:
-        return sim_time  # type: ignore[no-any-return]
-    # fastavro returns datetimes for timestamp-millis when logical types are kept
-    return int(sim_time.timestamp() * 1000) if hasattr(sim_time, "timestamp") else None
-
-
-def _apply_arrival(
-    state: DashboardState,
-    value: Mapping[str, Any],
-    train: Train | None,
-    train_id: Any,
-    station_id: int,
-    line: str,
-    now: float,
-) -> None:
+def _apply_arrival(state: DashboardState, a: Arrival, train: Train | None, now: float) -> None:
     """One valid, current arrival: the train moves there and the station's board shows it."""
-    get = value.get
-    direction = get("direction") or "a"
-    prev = get("prev_station_id")
-    status = get("train_status") or "in_service"
-    sim_time = _sim_time_ms(get("sim_time"))
+    line = a.line.lower()
+    station_id, direction, prev, status = a.station_id, a.direction, a.prev_station_id, a.train_status
+    sim_time, delay = a.sim_time, a.delay_s
     line_obj = state.lines.get(line)
     stations = line_obj.stations if line_obj is not None else _NO_STATIONS
     heading = _heading(state, stations, line, station_id, prev, direction)
-    delay = get("delay_s")
     if train is None:
-        train_id = str(train_id)
-        state.trains[train_id] = Train(
-            train_id=train_id,
+        state.trains[a.train_id] = Train(
+            train_id=a.train_id,
             line=line,
             station_id=station_id,
             direction=direction,
             heading=heading,
             status=status,
-            seq=get("seq"),
+            seq=a.seq,
             sim_time_ms=sim_time,
             received_at=now,
             prev_station_id=prev,
-            branch=get("branch"),
+            branch=a.branch,
             delay_s=delay,
         )
     else:
@@ -249,16 +212,16 @@ def _apply_arrival(
         train.direction = direction
         train.heading = heading
         train.status = status
-        train.seq = get("seq")
+        train.seq = a.seq
         train.sim_time_ms = sim_time
         train.received_at = now
         train.prev_station_id = prev
-        train.branch = get("branch")
+        train.branch = a.branch
         train.delay_s = delay
     board = state.boards.get(station_id)
     if board is None:
         board = state.boards[station_id] = deque(maxlen=BOARD_SIZE)
-    board.appendleft(ArrivalEntry(train_id, line, direction, heading, status, sim_time, now, delay))
+    board.appendleft(ArrivalEntry(a.train_id, line, direction, heading, status, sim_time, now, delay))
 
 
 #: run times outside this range (simulated ms) are not learned: a pause, a breakdown
@@ -289,19 +252,19 @@ def _average(old: float | None, new: int) -> float:
 def _summary_station(record: Record) -> int | None:
     value = record.value
     if isinstance(value, Mapping):
-        sid = _as_int(_field(value, "station_id"))
+        sid = as_int(_field(value, "station_id"))
         if sid is not None:
             return sid
     key = record.key
     if isinstance(key, Mapping):
-        return _as_int(_field(key, "station_id"))
-    return _as_int(key)
+        return as_int(_field(key, "station_id"))
+    return as_int(key)
 
 
 def _summary_count(value: Any) -> int | None:
     if isinstance(value, Mapping):
-        return _as_int(_field(value, "count", "entries", "total", "KSQL_COL_0"))
-    return _as_int(value)
+        return as_int(_field(value, "count", "entries", "total", "KSQL_COL_0"))
+    return as_int(value)
 
 
 def current_minute(state: DashboardState, now: float) -> int:
@@ -414,25 +377,11 @@ def _after(sim_time: int | None, clock: int | None) -> bool:
 def apply_sim_status(state: DashboardState, records: Iterable[Record], now: float) -> int:
     changed = 0
     for record in records:
-        v = record.value
-        if not isinstance(v, Mapping) or not isinstance(v.get("paused", False), bool):
+        try:
+            state.sim = SimStatus.from_json(record.value, received_at=now)
+        except MalformedStatus:
             state.topic(record.topic).malformed += 1
             continue
-        speed = v.get("speed")
-        rejected = v.get("last_rejected")
-        state.sim = SimStatus(
-            run_id=v.get("run_id"),
-            state=str(v.get("state") or ("paused" if v.get("paused") else "running")),
-            sim_time=v.get("sim_time"),
-            sim_time_ms=_as_int(v.get("sim_time_ms")),
-            speed=speed if isinstance(speed, int | float | str) else None,
-            paused=bool(v.get("paused", False)),
-            last_command_id=v.get("last_command_id"),
-            trains=_as_int(v.get("trains")),
-            rejected_commands=_as_int(v.get("rejected_commands")) or 0,
-            last_rejected=rejected if isinstance(rejected, dict) else None,
-            received_at=now,
-        )
         if state.weather is not None and _after(state.weather.sim_time_ms, state.sim.sim_time_ms):
             state.weather = None  # from another run: "no data yet" until this run's reading
         changed += 1

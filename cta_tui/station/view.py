@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from cta_core.records.prediction import Prediction
 from cta_tui.common.glyphs import FAULT_FLAG, PREDICTED_DELAY_FLAG, SCHEDULED_FLAG
 from cta_tui.state.model import DOWN, UP, DashboardState, Train
-from cta_tui.state.predictions import NEXT_PER_DIRECTION, PredictionEntry
+from cta_tui.state.predictions import NEXT_PER_DIRECTION
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -54,12 +55,12 @@ def approaching(state: DashboardState, station_id: int, limit: int = 5) -> dict[
     return out
 
 
-def heading_of(state: DashboardState, entry: PredictionEntry) -> str:
+def heading_of(state: DashboardState, entry: Prediction) -> str:
     """UP/DOWN as the line's arrivals taught the state; direction "a" is down before that."""
     return state.headings.get((entry.line, entry.direction), "down" if entry.direction == "a" else UP)
 
 
-def flags(entry: PredictionEntry) -> str:
+def flags(entry: Prediction) -> str:
     """A prediction's flags as glyphs: ✖ fault, ⚠ delayed, ◷ scheduled."""
     return (
         (FAULT_FLAG if entry.fault else "")
@@ -68,7 +69,7 @@ def flags(entry: PredictionEntry) -> str:
     )
 
 
-def next_trains(state: DashboardState, station_id: int, heading: str) -> list[PredictionEntry]:
+def next_trains(state: DashboardState, station_id: int, heading: str) -> list[Prediction]:
     entries = [e for e in state.predictions.next_at(station_id) if heading_of(state, e) == heading]
     return entries[:NEXT_PER_DIRECTION]
 

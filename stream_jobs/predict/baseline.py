@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from stream_jobs.predict.estimator import OUT_OF_SERVICE, Arrival, Position
+from cta_core.records.arrival import OUT_OF_SERVICE, Arrival
+from stream_jobs.predict.estimator import Position
 from stream_jobs.predict.routes import LOOP_LINES, LineMap
 
 LAST_N = 5
@@ -44,11 +45,11 @@ class CtaMethod:
             if dq is None:
                 dq = self.samples[key] = deque(maxlen=LAST_N)
             dq.append(a.t - prev.t)
-        if a.status == OUT_OF_SERVICE:
+        if a.train_status == OUT_OF_SERVICE:
             self.trains.pop(a.train_id, None)
         else:
             self.trains[a.train_id] = Position(
-                a.line, a.branch, a.direction, a.station_id, a.t, a.status, a.seq
+                a.line, a.branch, a.direction, a.station_id, a.t, a.train_status, a.seq
             )
 
     def etas(self, train_id: str, stops: set[tuple[int, str]]) -> dict[tuple[int, str], float]:

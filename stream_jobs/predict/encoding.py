@@ -9,7 +9,7 @@ byte). A unit test checks the bytes decode with fastavro to the same record.
 from __future__ import annotations
 
 from cta_core.avro import zigzag_long as _varint
-from stream_jobs.predict.estimator import Prediction
+from cta_core.records.prediction import Prediction
 
 _FLAGS = {
     (a, b, c, d): bytes((a, b, c, d))
@@ -46,7 +46,7 @@ class ValueWriter:
 
     def encode(self, p: Prediction) -> bytes:
         s = self._str
-        generated_ms = int(p.generated_t * 1000)
+        generated_ms = p.generated_ms
         last = self._last_generated
         if last[0] != generated_ms:  # a train's set shares one generated_at
             last = self._last_generated = (generated_ms, _varint(generated_ms))
@@ -58,7 +58,7 @@ class ValueWriter:
                 s(p.direction),
                 s(p.train_id),
                 s(p.destination),
-                _varint(int(p.predicted_t * 1000)),
+                _varint(p.predicted_ms),
                 last[1],
                 _FLAGS[(p.approaching, p.delayed, p.fault, p.scheduled)],
             )

@@ -37,13 +37,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cta_core.records.arrival import BROKEN_DOWN, OUT_OF_SERVICE, Arrival
+from cta_core.records.prediction import Prediction
 from stream_jobs.predict.routes import LOOP_LINES, LineMap, Stop
 
 CHICAGO = ZoneInfo("America/Chicago")
-
-IN_SERVICE = "in_service"
-BROKEN_DOWN = "broken_down"
-OUT_OF_SERVICE = "out_of_service"
 
 #: predictions are published up to this far ahead (simulated seconds), as the CTA does
 HORIZON_S = 15 * 60.0
@@ -72,78 +70,6 @@ QUEUED_GAP_S = 150.0
 NEW_RUN_S = 1800.0
 #: a train not heard from for this long is forgotten
 FORGET_S = 3600.0
-
-
-@dataclass(slots=True)
-class Arrival:
-    """The fields of an arrivals record the estimator reads (``t`` in epoch seconds).
-
-    Not frozen, like :class:`Prediction`: frozen dataclasses construct several times
-    slower, and these are made per record on the job's hot path; nothing mutates them."""
-
-    t: float
-    station_id: int
-    train_id: str
-    direction: str
-    line: str
-    status: str = IN_SERVICE
-    prev_station_id: int | None = None
-    prev_direction: str | None = None
-    branch: str | None = None
-    seq: int | None = None
-
-    @classmethod
-    def from_record(cls, value: dict[str, Any]) -> Arrival:
-        """From a decoded arrivals value; ``KeyError``/``TypeError``/``ValueError`` when malformed."""
-        sim_time = value["sim_time"]
-        if sim_time is None:
-            raise ValueError("arrival has no sim_time")
-        # fastavro decodes the timestamp-millis logical type to an aware datetime
-        t = sim_time.timestamp() if isinstance(sim_time, datetime) else float(sim_time) / 1000.0
-        return cls(
-            t,
-            int(value["station_id"]),
-            str(value["train_id"]),
-            str(value["direction"]),
-            str(value["line"]),
-            str(value.get("train_status") or IN_SERVICE),
-            value.get("prev_station_id"),
-            value.get("prev_direction"),
-            value.get("branch"),
-            value.get("seq"),
-        )
-
-
-@dataclass(slots=True)
-class Prediction:
-    """One (station, train) prediction, shaped like the predictions topic's value."""
-
-    station_id: int
-    line: str
-    direction: str
-    train_id: str
-    destination: str
-    predicted_t: float
-    generated_t: float
-    approaching: bool = False
-    delayed: bool = False
-    fault: bool = False
-    scheduled: bool = False
-
-    def value(self) -> dict[str, Any]:
-        return {
-            "station_id": self.station_id,
-            "line": self.line,
-            "direction": self.direction,
-            "train_id": self.train_id,
-            "destination": self.destination,
-            "predicted_arrival": int(self.predicted_t * 1000),
-            "generated_at": int(self.generated_t * 1000),
-            "approaching": self.approaching,
-            "delayed": self.delayed,
-            "fault": self.fault,
-            "scheduled": self.scheduled,
-        }
 
 
 @dataclass(slots=True)
@@ -327,13 +253,15 @@ class Estimator:
             elif dt > 0:
                 self._learn_segment(seg, prev.t, dt)
         self._learn_gap(a)
-        if a.status == OUT_OF_SERVICE:
+        if a.train_status == OUT_OF_SERVICE:
             self.trains.pop(a.train_id, None)
             self._plan.pop(a.train_id, None)
             self._published.pop(a.train_id, None)
             self.dirty.add(_train_key(a.train_id))
             return []
-        self.trains[a.train_id] = Position(a.line, a.branch, a.direction, a.station_id, a.t, a.status, a.seq)
+        self.trains[a.train_id] = Position(
+            a.line, a.branch, a.direction, a.station_id, a.t, a.train_status, a.seq
+        )
         self.dirty.add(_train_key(a.train_id))
         self._occupant[(a.line, a.direction, a.station_id)] = a.train_id
         # as of the arrival's own time: arrivals of other partitions may be read ahead of it
@@ -425,6 +353,7 @@ class Estimator:
         estimates = self._estimates
         gaps = self._gap_estimates
         horizon = now + self.horizon_s
+        now_ms = int(now * 1000)
         lookahead = now + LOOKAHEAD_S
         for i, stop in enumerate(route):
             sid, d = stop
@@ -451,8 +380,11 @@ class Estimator:
             plan[stop] = eta
             if eta <= horizon:
                 near = i == 0 and eta - now <= APPROACHING_S
+                ms = int(eta * 1000)
                 out.append(
-                    Prediction(sid, line, d, train_id, destination, eta, now, near, delayed, fault, scheduled)
+                    Prediction(
+                        sid, line, d, train_id, destination, ms, now_ms, near, delayed, fault, scheduled
+                    )
                 )
             prev = sid
         return out
@@ -622,7 +554,7 @@ def _low(values: deque[float]) -> float:
 
 
 def _signature(preds: list[Prediction]) -> tuple[tuple[int, float, bool, bool, bool], ...]:
-    return tuple((p.station_id, p.predicted_t, p.delayed, p.fault, p.scheduled) for p in preds)
+    return tuple((p.station_id, p.predicted_ms / 1000.0, p.delayed, p.fault, p.scheduled) for p in preds)
 
 
 def _changed(

@@ -36,10 +36,12 @@ from cta_core.kafka_clients import (
     register_key_value,
     spec_for,
 )
+from cta_core.records.arrival import Arrival
+from cta_core.records.prediction import Prediction
 from cta_core.schemas import PREDICTION_KEY, PREDICTION_VALUE, schema_dict
 from cta_core.settings import Settings
 from stream_jobs.predict.encoding import ValueWriter
-from stream_jobs.predict.estimator import Arrival, Estimator, Prediction
+from stream_jobs.predict.estimator import Estimator
 from stream_jobs.predict.routes import packaged
 
 log = logging.getLogger("stream_jobs.predict")
@@ -190,7 +192,9 @@ class PredictJob:
     def _handle(self, producer: Producer, msg: Message) -> None:
         try:
             value = self.decoder.decode(msg.value())
-            arrival = Arrival.from_record(value)
+            arrival = Arrival.from_value(value)
+            if arrival.sim_time is None:
+                raise ValueError("arrival has no sim_time")
         except (NotAvro, KeyError, TypeError, ValueError) as exc:
             self.counters.skipped_malformed += 1
             log.warning("arrival at %s[%s]@%s skipped: %s", msg.topic(), msg.partition(), msg.offset(), exc)

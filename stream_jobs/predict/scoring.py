@@ -11,8 +11,10 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from cta_core.records.arrival import Arrival
+from cta_core.records.prediction import Prediction
 from stream_jobs.predict.baseline import CtaMethod
-from stream_jobs.predict.estimator import Arrival, Estimator, Prediction
+from stream_jobs.predict.estimator import Estimator
 from stream_jobs.predict.routes import LineMap
 
 BUCKETS: tuple[tuple[str, float, float], ...] = (
@@ -139,13 +141,14 @@ def compare(arrivals: list[Arrival], line_map: LineMap, tick_s: float = 30.0) ->
     for kind, _, preds, etas in replay(arrivals, line_map, tick_s):
         published += len(preds)
         for p in preds:
-            t = actual.next_arrival(p.train_id, p.station_id, p.direction, p.generated_t)
+            generated_t, predicted_t = p.generated_ms / 1000.0, p.predicted_ms / 1000.0
+            t = actual.next_arrival(p.train_id, p.station_id, p.direction, generated_t)
             if t is None:
                 continue
-            name = bucket_of(p.predicted_t - p.generated_t)
+            name = bucket_of(predicted_t - generated_t)
             if name is None:
                 continue
-            err = abs(t - p.predicted_t)
+            err = abs(t - predicted_t)
             ours_all.setdefault(name, []).append(err)
             if kind == "arrival":
                 ours.setdefault(name, []).append(err)

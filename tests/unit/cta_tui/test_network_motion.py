@@ -27,7 +27,13 @@ SIM_MS = 1_795_950_000_000
 
 def sim(paused: bool = False, speed: float = 60.0, received_at: float = NOW) -> SimStatus:
     return SimStatus(
-        "run", "paused" if paused else "running", None, SIM_MS, speed, paused, None, 1, 0, None, received_at
+        run_id="run",
+        state="paused" if paused else "running",
+        sim_time_ms=SIM_MS,
+        speed=speed,
+        paused=paused,
+        trains=1,
+        received_at=received_at,
     )
 
 

@@ -11,7 +11,8 @@ import pytest
 from cta_core import schemas
 from cta_core.avro import MALFORMED, AvroDecoder, DecodeError
 from cta_core.errors import ServiceUnavailable
-from cta_tui.control import PendingAcks, make_command, next_speed
+from cta_core.records.control import make_command
+from cta_tui.control import PendingAcks, next_speed
 from cta_tui.feeds.decode import decode_json, decode_key, decode_value
 from cta_tui.feeds.memory_source import MemorySource
 from cta_tui.state.records import Record

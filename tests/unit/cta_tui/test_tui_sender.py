@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from cta_tui.control import MAX_SENDER, SENDER_ENV, default_sender, make_command
+from cta_core.records.control import MAX_SENDER, make_command
+from cta_tui.control import SENDER_ENV, default_sender
 from cta_tui.ssh.session import SessionInfo
 
 

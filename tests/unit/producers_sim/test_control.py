@@ -8,16 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from cta_core import topics
+from cta_core.records.control import Command, Rejected, parse_command
 from producers_sim.clock import SimClock
-from producers_sim.control import (
-    Command,
-    ControlState,
-    Rejected,
-    TopicCounters,
-    apply_command,
-    parse_command,
-    status_document,
-)
+from producers_sim.control import ControlState, TopicCounters, apply_command, status_document
 
 
 class FakeWall:

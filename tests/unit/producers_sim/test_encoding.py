@@ -12,6 +12,7 @@ import fastavro
 import pytest
 
 from cta_core.avro import zigzag_long
+from cta_core.records.arrival import Arrival
 from cta_core.schemas import schema_dict
 from producers_sim.encoding import (
     _LOW,
@@ -20,7 +21,7 @@ from producers_sim.encoding import (
     long_bytes,
     millis_suffix,
 )
-from producers_sim.events import ArrivalEvent, TurnstileEvent
+from producers_sim.events import TurnstileEvent
 
 
 def _decode(data: bytes, schema: str, schema_id: int) -> dict:
@@ -67,16 +68,14 @@ def test_turnstile_encoding_round_trips() -> None:
 
 def test_arrival_encoding_round_trips() -> None:
     enc = ArrivalEncoder(key_id=1, value_id=2)
-    e = ArrivalEvent(
-        1_795_950_001.5, 40380, "brown-0001", "a", "brown", "in_service", None, None, "main", 0, 1
-    )
+    e = Arrival.at(1_795_950_001.5, 40380, "brown-0001", "a", "brown", "in_service", None, None, "main", 0, 1)
     assert _decode(enc.key(e), "arrival_key", 1) == {"train_id": "brown-0001"}
     assert _decode(enc.value(e), "arrival_value", 2) == e.value()
-    e2 = ArrivalEvent(
+    e2 = Arrival.at(
         1_795_950_100.0, 40260, "brown-0001", "b", "brown", "broken_down", 40380, "a", "main", 75, 2
     )
     assert _decode(enc.value(e2), "arrival_value", 2) == e2.value()
-    e3 = ArrivalEvent(
+    e3 = Arrival.at(
         1_795_950_100.0, 40260, "grün-0001", "b", "green", "in_service", None, "a", None, 0, 10**12
     )
     assert _decode(enc.value(e3), "arrival_value", 2) == e3.value()
@@ -94,7 +93,7 @@ def test_direct_arrival_values_equal_fastavro_for_a_simulated_hour() -> None:
     for ev in engine.events():
         if ev.t > 1_796_140_800.0 + 3600:
             break
-        assert isinstance(ev, ArrivalEvent)
+        assert isinstance(ev, Arrival)
         buf = io.BytesIO()
         fastavro.schemaless_writer(buf, parsed, ev.value())
         assert enc.value(ev)[5:] == buf.getvalue()

@@ -9,8 +9,8 @@ from collections import defaultdict
 
 from sim_helpers import arrivals, chicago
 
+from cta_core.records.arrival import BROKEN_DOWN, IN_SERVICE, OUT_OF_SERVICE, Arrival
 from producers_sim.engine import Engine, EngineOptions
-from producers_sim.events import BROKEN_DOWN, IN_SERVICE, OUT_OF_SERVICE, ArrivalEvent
 from producers_sim.movement import MovementOptions
 from producers_sim.network import LOOP_LINES, LOOP_STATIONS, Network
 from producers_sim.schedule import HeadwayPlan
@@ -20,16 +20,14 @@ def _runs(network: Network) -> dict[tuple[str, str, str], tuple[int, ...]]:
     return {(s.line, s.branch, d): r.stations for s in network.services for d, r in s.runs.items()}
 
 
-def _by_train(events: list[ArrivalEvent]) -> dict[str, list[ArrivalEvent]]:
-    out: dict[str, list[ArrivalEvent]] = defaultdict(list)
+def _by_train(events: list[Arrival]) -> dict[str, list[Arrival]]:
+    out: dict[str, list[Arrival]] = defaultdict(list)
     for e in events:
         out[e.train_id].append(e)
     return out
 
 
-def test_every_train_visits_stations_in_path_order(
-    network: Network, midday_arrivals: list[ArrivalEvent]
-) -> None:
+def test_every_train_visits_stations_in_path_order(network: Network, midday_arrivals: list[Arrival]) -> None:
     runs = _runs(network)
     trains = _by_train(midday_arrivals)
     assert len(trains) > 80
@@ -54,7 +52,7 @@ def test_every_train_visits_stations_in_path_order(
     assert turnbacks > 50
 
 
-def test_headways_stay_within_bounds(network: Network, midday_arrivals: list[ArrivalEvent]) -> None:
+def test_headways_stay_within_bounds(network: Network, midday_arrivals: list[Arrival]) -> None:
     plan = HeadwayPlan()
     start = chicago(2026, 12, 1, 10, 0)
     for svc in network.services:
@@ -110,7 +108,7 @@ def test_no_two_trains_share_a_platform(network: Network) -> None:
     assert checked > 50_000
 
 
-def test_trains_never_overtake(midday_arrivals: list[ArrivalEvent]) -> None:
+def test_trains_never_overtake(midday_arrivals: list[Arrival]) -> None:
     """On each track section the order of trains entering equals the order leaving."""
     sections: dict[tuple[str, str, int, int], list[tuple[float, float, str]]] = defaultdict(list)
     for evs in _by_train(midday_arrivals).values():
@@ -135,7 +133,7 @@ LOOP_ORDER = {
 }
 
 
-def test_loop_lines_circulate_the_loop(midday_arrivals: list[ArrivalEvent]) -> None:
+def test_loop_lines_circulate_the_loop(midday_arrivals: list[Arrival]) -> None:
     for line, order in LOOP_ORDER.items():
         rounds = 0
         for evs in _by_train([e for e in midday_arrivals if e.line == line]).values():
@@ -154,7 +152,7 @@ def test_loop_lines_circulate_the_loop(midday_arrivals: list[ArrivalEvent]) -> N
         assert rounds >= 10, line
 
 
-def test_both_green_branches_are_served(midday_arrivals: list[ArrivalEvent]) -> None:
+def test_both_green_branches_are_served(midday_arrivals: list[Arrival]) -> None:
     ashland = [e for e in midday_arrivals if e.station_id == 40290]
     cottage = [e for e in midday_arrivals if e.station_id == 40720]
     assert {e.branch for e in ashland} == {"ashland63"}

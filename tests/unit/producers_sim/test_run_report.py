@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from cta_core import topics
+from cta_core.records.arrival import Arrival
 from producers_sim.control import TopicCounters
 from producers_sim.encoding import ArrivalEncoder, TurnstileEncoder
-from producers_sim.events import ArrivalEvent, TurnstileEvent
+from producers_sim.events import TurnstileEvent
 from producers_sim.publishers.stdout_publisher import StdoutPublisher
 from producers_sim.records import SinkRecord
 from producers_sim.run_report import StationTally, write_report
@@ -22,7 +23,7 @@ def test_tally_counts_turnstile_keys_per_station_and_passes_everything_on(tmp_pa
     for i, sid in enumerate([40900, 40900, 41400, 40900, 40380]):
         e = TurnstileEvent(1_795_950_000.0 + i, sid, f"S{sid}", "red")
         records.append((e.t, topics.TURNSTILES, turnstiles.value(e), turnstiles.key(e)))
-    a = ArrivalEvent(1_795_950_001.0, 41400, "red-1", "a", "red", "in_service", None, None, None, 0, 1)
+    a = Arrival.at(1_795_950_001.0, 41400, "red-1", "a", "red", "in_service", None, None, None, 0, 1)
     records.append((a.t, topics.ARRIVALS, arrivals.value(a), arrivals.key(a)))
     out = io.StringIO()
     tally = StationTally(StdoutPublisher(out))

@@ -10,8 +10,8 @@ import time
 
 from sim_helpers import chicago
 
+from cta_core.records.control import Command, Rejected
 from producers_sim.clock import SimClock
-from producers_sim.control import Command, Rejected
 from producers_sim.engine import Engine
 from producers_sim.engine_pipe import InlinePipe
 from producers_sim.network import Network

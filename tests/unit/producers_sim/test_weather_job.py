@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from producers_sim.clock import CHICAGO, SimClock
 from producers_sim.weather import Weather
-from producers_sim.weather_clock import HOUR_S, MAX_CATCH_UP, SimStatus, due_hours, hour_of
+from producers_sim.weather_clock import HOUR_S, MAX_CATCH_UP, FollowedStatus, due_hours, hour_of
 from producers_sim.weather_job import WeatherJob, main
 
 T0 = datetime(2026, 7, 1, 5, 0, tzinfo=CHICAGO).timestamp()
@@ -28,14 +28,16 @@ def test_due_hours_one_reading_per_hour_boundary() -> None:
 
 def test_status_parse_and_extrapolation() -> None:
     doc = {"run_id": "r", "state": "running", "sim_time_ms": int(T0 * 1000), "speed": 60, "paused": False}
-    st = SimStatus.parse(doc, received=100.0)
+    st = FollowedStatus.parse(doc, received=100.0)
     assert st is not None and st.now(102.0) == T0 + 120.0
-    paused = SimStatus.parse({**doc, "state": "paused", "paused": True}, received=100.0)
+    paused = FollowedStatus.parse({**doc, "state": "paused", "paused": True}, received=100.0)
     assert paused is not None and paused.now(500.0) == T0  # pause applies
-    at_max = SimStatus.parse({**doc, "speed": "max"}, received=100.0)
+    at_max = FollowedStatus.parse({**doc, "speed": "max"}, received=100.0)
     assert at_max is not None and at_max.speed is None and at_max.now(500.0) == T0
-    assert SimStatus.parse({"run_id": "r"}, 0.0) is None
-    stopped = SimStatus.parse({**doc, "state": "stopped"}, 0.0)
+    assert FollowedStatus.parse({"run_id": "r"}, 0.0) is None
+    assert FollowedStatus.parse({**doc, "paused": "yes"}, 0.0) is None  # not a status
+    assert FollowedStatus.parse([doc], 0.0) is None
+    stopped = FollowedStatus.parse({**doc, "state": "stopped"}, 0.0)
     assert stopped is not None and stopped.stopped
 
 
@@ -49,13 +51,13 @@ class Recorder:
 
 class Follower:
     def __init__(self) -> None:
-        self.latest: SimStatus | None = None
+        self.latest: FollowedStatus | None = None
 
 
 def _status(
     run: str, t: float, speed: float | None = 60.0, state: str = "running", received: float = 0.0
-) -> SimStatus:
-    return SimStatus(run, t, speed, state == "paused", state == "stopped", received=received)
+) -> FollowedStatus:
+    return FollowedStatus(run, t, speed, state == "paused", state == "stopped", received=received)
 
 
 def test_job_follows_the_simulator_once_it_runs_and_restarts_hours_on_a_new_run(monkeypatch: Any) -> None:

@@ -7,17 +7,17 @@ import io
 import fastavro
 import pytest
 
+from cta_core.records.prediction import Prediction
 from cta_core.schemas import PREDICTION_VALUE, schema_dict
 from stream_jobs.predict.encoding import ValueWriter
-from stream_jobs.predict.estimator import Prediction
 
 
 @pytest.mark.parametrize(
     "pred",
     [
-        Prediction(40900, "red", "a", "red-0001", "95th/Dan Ryan", 1796130000.123, 1796129900.0),
-        Prediction(41320, "brown", "b", "brown-0042", "Kimball", 1.5, 0.0, True, True, True, True),
-        Prediction(-3, "ë", "a", "x" * 300, "", 4102444800.0, 4102444799.999, scheduled=True),
+        Prediction(40900, "red", "a", "red-0001", "95th/Dan Ryan", 1796130000123, 1796129900000),
+        Prediction(41320, "brown", "b", "brown-0042", "Kimball", 1500, 0, True, True, True, True),
+        Prediction(-3, "ë", "a", "x" * 300, "", 4102444800000, 4102444799999, scheduled=True),
     ],
 )
 def test_encoded_values_decode_with_fastavro(pred: Prediction) -> None:
@@ -37,5 +37,5 @@ def test_encoded_values_decode_with_fastavro(pred: Prediction) -> None:
 
 
 def test_the_header_comes_first() -> None:
-    pred = Prediction(1, "red", "a", "t", "d", 0.0, 0.0)
+    pred = Prediction(1, "red", "a", "t", "d", 0, 0)
     assert ValueWriter(b"\x00\x00\x00\x00\x07").encode(pred).startswith(b"\x00\x00\x00\x00\x07")
