@@ -13,6 +13,7 @@ from rich.table import Table
 from cta_core.errors import CtaError
 from cta_core.ports import MAX_BROKERS
 from cta_core.settings import Settings
+from cta_core.units import human_bytes, human_duration
 from cta_stack import apps
 from cta_stack.errors import ServiceFailed
 from cta_stack.progress import ProgressReporter, progress_display
@@ -22,28 +23,6 @@ from cta_stack.summary import listed
 
 #: Every service a stack may have (brokers 2..N only in a cluster: `up --brokers N`).
 SERVICE_NAMES = [s.name for s in services_for(MAX_BROKERS)]
-
-
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"  # pragma: no cover
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
 def _fail(console: Console, exc: CtaError) -> None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from cta_core import topics
+from cta_core.units import human_bytes, human_duration
 from cta_tui.state.model import DashboardState
+
+#: what a figure not known yet shows as
+MISSING = "—"
 
 #: Seconds without a message after which a topic is shown "stale" (None: never).
 STALE_AFTER: dict[str, float | None] = {
-    "org.chicago.cta.station.arrivals.v1": 10.0,
-    "TURNSTILE_SUMMARY": 15.0,
-    "org.chicago.cta.sim.status.v1": 5.0,
-    "org.chicago.cta.weather.v1": 300.0,
-    "org.chicago.cta.stations.table.v1": None,
+    topics.ARRIVALS: 10.0,
+    topics.TURNSTILE_SUMMARY: 15.0,
+    topics.SIM_STATUS: 5.0,
+    topics.WEATHER: 300.0,
+    topics.STATIONS_TABLE: None,
 }
 
 
@@ -28,7 +33,7 @@ def topic_freshness(state: DashboardState, topic: str, now: float) -> str:
 
 def format_rate(rate: float | None) -> str:
     if rate is None:
-        return "—"
+        return MISSING
     if rate >= 1000:
         return f"{rate / 1000:.1f}k/s"
     return f"{rate:.0f}/s" if rate >= 10 else f"{rate:.1f}/s"
@@ -36,7 +41,7 @@ def format_rate(rate: float | None) -> str:
 
 def format_catch_up(rate: float | None) -> str:
     if rate is None:
-        return "—"
+        return MISSING
     if abs(rate) < 0.05:
         return "steady"
     word = "catching up" if rate > 0 else "falling behind"
@@ -44,22 +49,8 @@ def format_catch_up(rate: float | None) -> str:
 
 
 def format_uptime(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return human_duration(seconds, missing=MISSING)
 
 
 def format_bytes(n: int | None) -> str:
-    if n is None:
-        return "—"
-    size = float(n)
-    for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+    return human_bytes(n, missing=MISSING)
