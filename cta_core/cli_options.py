@@ -3,7 +3,9 @@ flag, one environment variable and one documented default everywhere."""
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -105,3 +107,12 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
     overrides = {k: options.pop(k) for k in list(options) if k in fields}
     kafka_config = options.pop("kafka_config", None) or None
     return Settings.from_env(**overrides, kafka_config=kafka_config)
+
+
+def log_to_stderr(verbosity: int) -> None:
+    """A command's logging on stderr: warnings by default, ``-v`` info, ``-vv`` debug."""
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(verbosity, 2),
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.cli_options import connection_options, log_to_stderr, settings_from_options
 from cta_core.errors import CtaError
 from cta_core.records.control import Command, Rejected, parse_speed
 from cta_core.topics import WEATHER
@@ -210,11 +210,7 @@ def main(**kwargs: Any) -> None:
     """Simulate the Chicago 'L': train arrivals and turnstile entries to Kafka (Avro),
     hourly weather through the REST Proxy, controlled from the dashboard."""
     verbose = kwargs.pop("verbose")
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(verbose, 2),
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    log_to_stderr(verbose)
     settings = settings_from_options(kwargs)
     if verbose < 2:
         # librdkafka logs every failed connection attempt to stderr; -vv shows them

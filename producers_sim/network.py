@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import csv
 import itertools
-import math
 from dataclasses import dataclass, field
 from functools import cache
 
 from cta_core import data
+from cta_core.geo import track_length_m
 
 #: All eight lines, in the order used for display and defaults.
 LINES: tuple[str, ...] = ("red", "blue", "green", "brown", "purple", "yellow", "pink", "orange")
@@ -25,9 +25,6 @@ LOOP_STATIONS: frozenset[int] = frozenset({40380, 40260, 40200, 40640, 40680, 40
 
 #: Lines that circulate the Loop one way and return.
 LOOP_LINES: frozenset[str] = frozenset({"brown", "purple", "pink", "orange"})
-
-#: Track is longer than the straight line between stations.
-TRACK_FACTOR = 1.15
 
 
 @dataclass(frozen=True)
@@ -85,19 +82,10 @@ class Network:
         return out
 
 
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
-
-
 def _run(direction: str, stations: list[int], coords: dict[int, tuple[float, float]]) -> Run:
     dists = []
     for a, b in itertools.pairwise(stations):
-        d = haversine_m(*coords[a], *coords[b]) * TRACK_FACTOR
-        dists.append(max(d, 300.0))
+        dists.append(track_length_m(coords[a], coords[b]))
     return Run(direction, tuple(stations), tuple(dists))
 
 

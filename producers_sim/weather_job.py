@@ -27,7 +27,7 @@ from typing import Any
 import click
 
 from cta_core import topics
-from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.cli_options import connection_options, log_to_stderr, settings_from_options
 from cta_core.errors import CtaError, ServiceUnavailable
 from cta_core.settings import Settings
 from producers_sim.cli import speed_cb, start_cb
@@ -213,11 +213,7 @@ def _until_signal(stop: threading.Event) -> Iterator[None]:
 def main(**kwargs: Any) -> None:
     """Publish hourly weather readings to the weather topic through the REST Proxy."""
     verbose = kwargs.pop("verbose")
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(verbose, 2),
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    log_to_stderr(verbose)
     settings = settings_from_options(kwargs)
     if kwargs["speed"] is None and not kwargs["follow_sim"]:
         raise click.BadParameter("an own clock needs a finite speed", param_hint="'--speed'")

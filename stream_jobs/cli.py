@@ -7,7 +7,6 @@ unreachable service prints one line naming its URL and what to start (exit 1).
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ import click
 from rich.progress import Progress
 
 from cta_core import topics
-from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.cli_options import connection_options, log_to_stderr, settings_from_options
 from cta_core.errors import CtaError
 from cta_core.settings import Settings
 from stream_jobs.progress import progress_display
@@ -43,9 +42,7 @@ def one_line_errors(func: F) -> F:
 @click.option("-v", "--verbose", is_flag=True, help="More logging.")
 def main(verbose: bool) -> None:
     """Stream jobs: stations into PostgreSQL, Kafka Connect, the Faust worker, ksqlDB."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    log_to_stderr(int(verbose))
 
 
 # ---------------------------------------------------------------- load-stations

@@ -28,7 +28,8 @@ LINE_FLAG_COLUMNS: dict[str, tuple[str, ...]] = {
     "orange": ("O",),
 }
 
-STATION_COLUMNS = (
+#: the columns every `stations` table starts with, then one flag column per line
+STOP_COLUMNS = (
     "stop_id",
     "direction_id",
     "stop_name",
@@ -36,8 +37,8 @@ STATION_COLUMNS = (
     "station_descriptive_name",
     "station_id",
     "order",
-    *LINES,
 )
+STATION_COLUMNS = (*STOP_COLUMNS, *LINES)
 LINE_STATION_COLUMNS = ("line", "branch", "position", "station_id", "station_name")
 
 
@@ -134,18 +135,8 @@ def packaged() -> StationData:
 
 
 #: columns of the course project's `stations` table (cta_stations.csv), in order
-COURSE_STATION_COLUMNS = (
-    "stop_id",
-    "direction_id",
-    "stop_name",
-    "station_name",
-    "station_descriptive_name",
-    "station_id",
-    "order",
-    "red",
-    "blue",
-    "green",
-)
+COURSE_LINES = ("red", "blue", "green")
+COURSE_STATION_COLUMNS = (*STOP_COLUMNS, *COURSE_LINES)
 
 
 def course_station_rows(text: str | None = None) -> list[dict[str, Any]]:
@@ -160,7 +151,7 @@ def course_station_rows(text: str | None = None) -> list[dict[str, Any]]:
         row: dict[str, Any] = {c: rec[c].strip() for c in COURSE_STATION_COLUMNS}
         for c in ("stop_id", "station_id", "order"):
             row[c] = _int(rec[c], where)
-        for c in ("red", "blue", "green"):
+        for c in COURSE_LINES:
             row[c] = _flag(rec[c], where)
         rows.append(row)
     return rows

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import csv
 import itertools
-import math
 from dataclasses import dataclass
 from functools import cache
 
 from cta_core import data
+from cta_core.geo import track_length_m
 
 #: Stations of the Union Loop elevated (map ids).
 LOOP_STATIONS: frozenset[int] = frozenset({40380, 40260, 40200, 40640, 40680, 40850, 40160, 40040, 40730})
@@ -25,18 +25,9 @@ LOOP_LINES: frozenset[str] = frozenset({"brown", "purple", "pink", "orange"})
 #: acceleration (m/s) over 1.15x the straight-line distance, plus a station stop (s).
 SCHEDULE_SPEED_MPS = 11.0
 SCHEDULE_STOP_S = 30.0
-TRACK_FACTOR = 1.15
 
 #: (station_id, direction the train has when it arrives there)
 Stop = tuple[int, str]
-
-
-def _haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 @dataclass(frozen=True)
@@ -116,8 +107,8 @@ def parse(text: str) -> LineMap:
         routes[(line, branch, "b")] = tuple(run_b)
         for run in (run_a, run_b):
             for (p, _), (s, _) in itertools.pairwise(run):
-                d = _haversine_m(*coords[(line, p)], *coords[(line, s)]) * TRACK_FACTOR
-                scheduled[(line, p, s)] = max(d, 300.0) / SCHEDULE_SPEED_MPS + SCHEDULE_STOP_S
+                d = track_length_m(coords[(line, p)], coords[(line, s)])
+                scheduled[(line, p, s)] = d / SCHEDULE_SPEED_MPS + SCHEDULE_STOP_S
     index: dict[tuple[str, str, str, int], int] = {}
     for key, route in routes.items():
         for i, (sid, _) in enumerate(route):
