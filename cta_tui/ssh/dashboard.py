@@ -1,14 +1,11 @@
-"""``python -m cta_tui.ssh.dashboard ARGS``: what a session runs.
-
-With the shared feed (``CTA_TUI_SSH_FEED`` names the server's socket) the dashboard
-reads its records from the SSH server instead of consuming Kafka itself; otherwise
-this is exactly ``cta-tui ARGS``.
+"""An SSH session's dashboard on the shared feed: it reads its records from the SSH
+server's socket (``CTA_TUI_SSH_FEED``) instead of consuming Kafka itself. A session runs
+``python -m cta_tui`` (:mod:`cta_tui.__main__`), which comes here when that variable is set.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 
@@ -23,19 +20,3 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
     settings = Settings.from_env()
     source = SocketSource(path, settings.bootstrap_servers)
     run_dashboard(settings, source, read_only=read_only, theme=os.environ.get("CTA_TUI_THEME") or None)
-
-
-def main() -> None:
-    from cta_tui.ssh.hub import FEED_ENV
-
-    feed = os.environ.get(FEED_ENV)
-    if feed:
-        run_on_shared_feed(feed, read_only="--read-only" in sys.argv[1:])
-        return
-    from cta_tui.cli import main as cli_main
-
-    cli_main(prog_name="cta-tui")
-
-
-if __name__ == "__main__":
-    main()

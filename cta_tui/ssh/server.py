@@ -43,7 +43,7 @@ def dashboard_argv(info: SessionInfo) -> list[str]:
     """The dashboard of one session: ``cta-tui`` with this interpreter, read-only
     unless the session's key controls the simulator. Connection settings reach
     it through its environment (``CTA_*``), see :func:`session.child_environment`."""
-    argv = [sys.executable, "-m", "cta_tui.ssh.dashboard"]
+    argv = [sys.executable, "-m", "cta_tui"]
     if not info.control:
         argv.append(READ_ONLY_FLAG)
     return argv

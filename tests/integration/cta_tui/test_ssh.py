@@ -520,7 +520,7 @@ async def test_serve_command_logs_fingerprint_and_stops_on_sigterm(tmp_path: Pat
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cta_tui.ssh.dashboard",
+        "cta_tui",
         "serve",
         "--ssh",
         "127.0.0.1:0",
@@ -678,7 +678,7 @@ async def test_serve_stopped_with_two_sessions_restores_both_terminals(tmp_path:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cta_tui.ssh.dashboard",
+        "cta_tui",
         "serve",
         "--ssh",
         "127.0.0.1:0",

@@ -63,7 +63,7 @@ def test_winsize_never_zero() -> None:
 def test_dashboard_is_read_only_unless_control() -> None:
     ro = dashboard_argv(SessionInfo("u", "SHA256:x", control=False, peer="p"))
     rw = dashboard_argv(SessionInfo("u", "SHA256:x", control=True, peer="p"))
-    assert ro[1:3] == ["-m", "cta_tui.ssh.dashboard"] and READ_ONLY_FLAG in ro
+    assert ro[1:3] == ["-m", "cta_tui"] and READ_ONLY_FLAG in ro
     assert READ_ONLY_FLAG not in rw
 
 
