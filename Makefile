@@ -45,7 +45,7 @@ lock:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy cta_core cta_stack cta_servers producers_sim stream_jobs cta_tui
+	$(BIN)/mypy cta_core cta_stack cta_servers producers_sim stream_jobs cta_tui bench
 	$(BIN)/lint-imports
 	$(BIN)/python tools/function_length.py
 

@@ -39,7 +39,7 @@ from bench.targets import Section, check
 from cta_core import topics
 from cta_core.avro import AvroDecoder, RegistryLookup
 from cta_core.kafka_clients import make_admin, make_consumer
-from cta_core.records.arrival import Arrival
+from cta_core.records.arrival import BROKEN_DOWN, Arrival
 from cta_core.settings import Settings
 from stream_jobs.predict.job import JobCounters, JobOptions, PredictJob, ensure_job_topics, register
 from stream_jobs.predict.routes import packaged
@@ -159,7 +159,7 @@ def _one_run(settings: Settings, disruptions: bool) -> tuple[list[str], dict[str
     comp = compare(arrivals, packaged())
     ours, cta = summarize(comp.ours), summarize(comp.cta)
     label = "with `--disruptions`" if disruptions else "without disruptions"
-    broken = sum(1 for a in arrivals if a.status == "broken_down")
+    broken = sum(1 for a in arrivals if a.train_status == BROKEN_DOWN)
     lines = [
         f"#### {label}",
         "",

@@ -92,11 +92,11 @@ def read_back(settings: Settings, topic_suffix: str, timeout: float = 120.0) -> 
             for msg in consumer.consume(5000, 1.0):
                 if msg.error() is not None:
                     continue
-                physical = msg.topic()
+                physical, partition = msg.topic() or "", msg.partition() or 0
                 topic = physical[: len(physical) - len(topic_suffix)] if topic_suffix else physical
-                if msg.offset() + 1 >= ends[(physical, msg.partition())]:
-                    done.add((physical, msg.partition()))
-                value = fastavro.schemaless_reader(io.BytesIO(msg.value()[5:]), readers[topic])
+                if (msg.offset() or 0) + 1 >= ends[(physical, partition)]:
+                    done.add((physical, partition))
+                value = fastavro.schemaless_reader(io.BytesIO((msg.value() or b"")[5:]), readers[topic])
                 out[canonical(topic, value)] += 1  # type: ignore[arg-type]
         return out
     finally:
@@ -173,10 +173,10 @@ def read_summary(settings: Settings, topic: str, timeout: float = 10) -> tuple[d
             for msg in consumer.consume(5000, 0.5):
                 if msg.error() is not None:
                     continue
-                seen[msg.partition()] = msg.offset() + 1
+                seen[msg.partition()] = (msg.offset() or 0) + 1
                 records += 1
                 with contextlib.suppress(ValueError, KeyError, TypeError, struct.error):
-                    value = json.loads(msg.value())
+                    value = json.loads(msg.value() or b"")
                     out[summary_station(value, msg.key())] = int(value["COUNT"])
         return out, records
     finally:
