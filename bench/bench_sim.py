@@ -40,7 +40,7 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from bench.targets import Section, check, cores
 from cta_core import topics
 from cta_core.kafka_clients import RELIABLE_PRODUCER, make_admin, make_producer, make_registry_client
-from cta_core.records.arrival import Arrival as ArrivalEvent
+from cta_core.records.arrival import Arrival
 from cta_core.schemas import schema_text
 from cta_core.settings import Settings
 from producers_sim.clock import CHICAGO
@@ -100,9 +100,9 @@ def _vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def _events(n: int) -> list[ArrivalEvent | TurnstileEvent]:
+def _events(n: int) -> list[Arrival | TurnstileEvent]:
     engine = Engine(load_network(), START.timestamp(), SEED)
-    out: list[ArrivalEvent | TurnstileEvent] = []
+    out: list[Arrival | TurnstileEvent] = []
     for ev in engine.events():
         if isinstance(ev, WeatherEvent):
             continue
@@ -295,7 +295,7 @@ def run() -> Section:
 
 
 def _encode(
-    registry: Any, settings: Settings, suffix: str, events: list[ArrivalEvent | TurnstileEvent]
+    registry: Any, settings: Settings, suffix: str, events: list[Arrival | TurnstileEvent]
 ) -> list[tuple[str, bytes, bytes]]:
     """The events as the simulator sends them (topic, key, value), encoded ahead of time."""
     ids = register_schemas(registry, settings.schema_registry_url, suffix)
@@ -303,7 +303,7 @@ def _encode(
     turnstiles = TurnstileEncoder(*ids[topics.TURNSTILES])
     return [
         (ev.topic + suffix, arrivals.key(ev), arrivals.value(ev))
-        if isinstance(ev, ArrivalEvent)
+        if isinstance(ev, Arrival)
         else (ev.topic + suffix, turnstiles.key(ev), turnstiles.value(ev))
         for ev in events
     ]
