@@ -61,6 +61,20 @@ class Ports:
         """Every local broker, so a client starts even when one of them is down."""
         return ",".join(f"{LOCALHOST}:{port}" for port in self.kafka_broker_ports())
 
+    def to_env(self) -> dict[str, str]:
+        """The ``CTA_<SERVICE>_PORT`` variables (and ``CTA_KAFKA_BROKERS``) that
+        :meth:`from_env` reads back as these ports."""
+        return {
+            "CTA_KAFKA_PORT": str(self.kafka),
+            "CTA_KAFKA_CONTROLLER_PORT": str(self.kafka_controller),
+            "CTA_SCHEMA_REGISTRY_PORT": str(self.schema_registry),
+            "CTA_REST_PROXY_PORT": str(self.rest_proxy),
+            "CTA_CONNECT_PORT": str(self.connect),
+            "CTA_KSQL_PORT": str(self.ksql),
+            "CTA_POSTGRES_PORT": str(self.postgres),
+            "CTA_KAFKA_BROKERS": str(self.kafka_brokers),
+        }
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Ports:
         env = os.environ if env is None else env

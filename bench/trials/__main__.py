@@ -8,7 +8,7 @@ import json
 import sys
 
 import bench.trials
-from bench.trials.harness import TrialStack
+from cta_stack.scratch import ScratchStack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +57,7 @@ def _faust_kill(args: argparse.Namespace) -> None:
         steady = SteadyWorkload(Settings.from_env(), args.events or 60_000, args.rate)
         print(faust_kill(steady, args.workers, steady.dir).json(), flush=True)
         return
-    with TrialStack.running(1) as trial:
+    with ScratchStack.running(1) as trial:
         sim = SimWorkload(trial, args.events or 600_000)
         print(faust_kill(sim, args.workers, trial.root, wait=240).json(), flush=True)
 
@@ -73,12 +73,12 @@ def _run(args: argparse.Namespace) -> None:
     elif args.trial == "cluster-pipeline":
         from bench.trials.cluster_pipeline import cluster_pipeline
 
-        with TrialStack.running(3) as trial:
+        with ScratchStack.running(3) as trial:
             print(cluster_pipeline(trial, args.events).json(), flush=True)
     elif args.trial == "inputs":
         from bench.trials.inputs import bad_http, malformed_records
 
-        with TrialStack.running(1) as trial:
+        with ScratchStack.running(1) as trial:
             print(json.dumps({"malformed": malformed_records(trial)}), flush=True)
             for row in bad_http(trial):
                 print(json.dumps(row), flush=True)
@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace) -> None:
     else:
         from bench.trials.broker_kill import broker_kill
 
-        with TrialStack.running(args.brokers, args.port_base) as trial:
+        with ScratchStack.running(args.brokers, args.port_base) as trial:
             result = broker_kill(trial, args.events, down=args.down)
         print(result.row())
         print(result.json())

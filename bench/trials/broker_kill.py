@@ -17,7 +17,6 @@ from bench.trials.harness import (
     EVENT_TOPICS,
     SEED,
     TrialResult,
-    TrialStack,
     WatermarkGauge,
     all_in_sync,
     leader_of,
@@ -25,6 +24,7 @@ from bench.trials.harness import (
     start_sim,
     suffix,
 )
+from cta_stack.scratch import ScratchStack
 
 
 @dataclass
@@ -58,7 +58,7 @@ class KillResult(TrialResult):
 
 
 def _kill_during_sim(
-    trial: TrialStack,
+    trial: ScratchStack,
     result: KillResult,
     sim: subprocess.Popen[str],
     names: list[str],
@@ -97,7 +97,7 @@ def _kill_during_sim(
 
 
 def broker_kill(
-    trial: TrialStack,
+    trial: ScratchStack,
     events: int,
     *,
     victim: int | None = None,

@@ -22,17 +22,9 @@ from bench.trials.checks import (
     wait_for_summary,
 )
 from bench.trials.faust import start_worker
-from bench.trials.harness import (
-    BIN,
-    TrialResult,
-    TrialStack,
-    WatermarkGauge,
-    leader_of,
-    sim_failed,
-    start_sim,
-    stop,
-)
+from bench.trials.harness import BIN, TrialResult, WatermarkGauge, leader_of, sim_failed, start_sim, stop
 from cta_core import topics
+from cta_stack.scratch import ScratchStack
 
 #: a librdkafka log line (``%3|1700000000.123|FAIL|...``) drawn on the dashboard's screen
 _RDKAFKA_LINE = re.compile(rb"%[0-7]\|\d+\.\d+\|[A-Z_]+\|")
@@ -89,7 +81,7 @@ class PipelineResult(TrialResult):
     faust_alive: bool = False
 
 
-def _kill_during_sim(trial: TrialStack, result: PipelineResult, events: int) -> tuple[float, float]:
+def _kill_during_sim(trial: ScratchStack, result: PipelineResult, events: int) -> tuple[float, float]:
     """The simulator; kill -9 of the turnstiles' leader when a quarter of the events is
     in; when the kill happened and when the simulator ended."""
     settings = trial.settings
@@ -111,7 +103,7 @@ def _kill_during_sim(trial: TrialStack, result: PipelineResult, events: int) -> 
     return killed, ended
 
 
-def cluster_pipeline(trial: TrialStack, events: int, faust_wait: float = 180) -> PipelineResult:
+def cluster_pipeline(trial: ScratchStack, events: int, faust_wait: float = 180) -> PipelineResult:
     """The trial on ``trial``'s cluster (three brokers)."""
     settings = trial.settings
     expected = expected_events(trial.env, events)

@@ -20,9 +20,10 @@ from typing import Protocol
 
 from bench.trials.checks import SummaryFigures, expected_events, turnstiles_per_station, wait_for_summary
 from bench.trials.faust import STATIONS, OwnTopics, per_station, produce_turnstiles, start_worker, wait_ready
-from bench.trials.harness import TrialResult, TrialStack, WatermarkGauge, start_sim, stop
+from bench.trials.harness import TrialResult, WatermarkGauge, start_sim, stop
 from cta_core import topics
 from cta_core.settings import Settings
+from cta_stack.scratch import ScratchStack
 
 
 @dataclass
@@ -75,7 +76,7 @@ class SimWorkload:
 
     name, poll_s = "sim", 2.0
 
-    def __init__(self, trial: TrialStack, events: int):
+    def __init__(self, trial: ScratchStack, events: int):
         self.trial, self.events, self.settings = trial, events, trial.settings
         self.turnstiles, self.summary = topics.TURNSTILES, topics.TURNSTILE_SUMMARY
         self.expected = turnstiles_per_station(expected_events(trial.env, events))

@@ -1,4 +1,4 @@
-"""What every fault trial runs on: a throw-away local stack, the simulator and other
+"""What every fault trial runs on: a scratch stack (:class:`cta_stack.scratch.ScratchStack`), the simulator and other
 processes started and stopped, topics with a suffix, a high-watermark gauge for timing,
 and the result type whose fields a trial prints as one JSON line."""
 
@@ -6,23 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from cta_core import topics
-from cta_core.ports import BROKER_PORT_STEP
 from cta_core.settings import Settings
 
 EVENT_TOPICS = (topics.ARRIVALS, topics.TURNSTILES)
@@ -41,111 +34,6 @@ class TrialResult:
 def suffix(kind: str) -> str:
     """A topic suffix no earlier run used, e.g. ``.fault123456789``."""
     return f".{kind}{time.time_ns() % 10**9}"
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port_base(brokers: int = 3) -> int:
-    """A port base whose every port (services and all brokers) is free on 127.0.0.1."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 100)
-        wanted = [base + i for i in range(6)] + [
-            base + BROKER_PORT_STEP * i + j for i in range(brokers) for j in (0, 1)
-        ]
-        if all(_free(p) for p in wanted):
-            return base
-    raise RuntimeError("no free port range found")
-
-
-def stack_env(base: int, stack_dir: Path) -> dict[str, str]:
-    """Environment of a separate stack: its own directory and ports from ``base`` up."""
-    return {
-        **os.environ,
-        "CTA_STACK_DIR": str(stack_dir),
-        "CTA_KAFKA_PORT": str(base),
-        "CTA_KAFKA_CONTROLLER_PORT": str(base + 1),
-        "CTA_SCHEMA_REGISTRY_PORT": str(base + 2),
-        "CTA_REST_PROXY_PORT": str(base + 3),
-        "CTA_CONNECT_PORT": str(base + 4),
-        "CTA_POSTGRES_PORT": str(base + 5),
-        # every client reads the broker count the stack records; nothing inherited
-        "CTA_KAFKA_BROKERS": "",
-        "CTA_BOOTSTRAP_SERVERS": "",
-        "CTA_SCHEMA_REGISTRY_URL": "",
-        "CTA_REST_PROXY_URL": "",
-        "CTA_CONNECT_URL": "",
-    }
-
-
-@dataclass
-class TrialStack:
-    """A throw-away local stack for one trial."""
-
-    env: dict[str, str]
-    brokers: int
-    only: tuple[str, ...] = ()
-
-    @classmethod
-    @contextlib.contextmanager
-    def running(
-        cls, brokers: int, base: int | None = None, only: tuple[str, ...] = ("rest-proxy",)
-    ) -> Iterator[TrialStack]:
-        """``cta-stack up`` of a new stack (ports from ``base``, default a free range),
-        ``cta-stack down --purge`` and its directory deleted afterwards."""
-        root = Path(tempfile.mkdtemp(prefix="cta-faults-"))
-        port_base = free_port_base(brokers) if base is None else base
-        trial = cls(stack_env(port_base, root / "stack"), brokers, only)
-        try:
-            trial.cli("up", "--brokers", str(brokers), *trial.only_args())
-            yield trial
-        finally:
-            with contextlib.suppress(Exception):
-                trial.cli("down", "--purge")
-            shutil.rmtree(root, ignore_errors=True)
-
-    def only_args(self) -> list[str]:
-        return [a for name in self.only for a in ("--only", name)]
-
-    def up(self) -> float:
-        """``cta-stack up`` of what this trial runs (starts what is down, e.g. a killed
-        broker); the seconds it took."""
-        started = time.monotonic()
-        self.cli("up", *self.only_args())
-        return time.monotonic() - started
-
-    @property
-    def root(self) -> Path:
-        return Path(self.env["CTA_STACK_DIR"])
-
-    @property
-    def settings(self) -> Settings:
-        return Settings.from_env(self.env)
-
-    def cli(self, *args: str, timeout: float = 300) -> str:
-        proc = subprocess.run(
-            [str(BIN / "cta-stack"), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"cta-stack {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
-            )
-        return proc.stderr
-
-    def broker_pid(self, node: int) -> int:
-        name = "kafka" if node == 1 else f"kafka-{node}"
-        record = json.loads((self.root / "run" / f"{name}.json").read_text())
-        return int(record["pid"])
 
 
 def sim_args(

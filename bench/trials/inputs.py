@@ -9,8 +9,9 @@ import os
 import subprocess
 from typing import Any
 
-from bench.trials.harness import BIN, TrialStack, sim_args
+from bench.trials.harness import BIN, sim_args
 from cta_core import topics
+from cta_stack.scratch import ScratchStack
 
 #: Bad payloads written to every topic the dashboard reads (a framed Avro record with an
 #: unknown schema id, a truncated frame, broken JSON, random bytes, an empty value).
@@ -25,7 +26,7 @@ DASHBOARD_TOPICS = (
 )
 
 
-def malformed_records(trial: TrialStack) -> dict[str, Any]:
+def malformed_records(trial: ScratchStack) -> dict[str, Any]:
     """Good events from a short simulator run, then :data:`GARBAGE` on every topic the
     dashboard reads; ``cta-tui --once --json`` must read the rest and count the bad ones."""
     from cta_core.kafka_clients import make_producer
@@ -156,7 +157,7 @@ BAD_HTTP: tuple[tuple[str, str, str, str, bytes, str], ...] = (
 )
 
 
-def bad_http(trial: TrialStack) -> list[dict[str, Any]]:
+def bad_http(trial: ScratchStack) -> list[dict[str, Any]]:
     """Each request of :data:`BAD_HTTP`: its status, Confluent error code, and whether the
     service still answers afterwards."""
     import httpx

@@ -10,9 +10,10 @@ import time
 from dataclasses import dataclass, field
 
 from bench.trials.checks import compare, count_records, expected_events, read_back, wait_for_bytes
-from bench.trials.harness import BIN, TrialResult, TrialStack, start_sim, suffix, topic_lines
+from bench.trials.harness import BIN, TrialResult, start_sim, suffix, topic_lines
 from cta_core import topics
 from cta_core.settings import Settings
+from cta_stack.scratch import ScratchStack
 
 SERVICES = ("schema-registry", "rest-proxy", "connect", "postgres")
 
@@ -47,7 +48,7 @@ def insert_station(settings: Settings, stop_id: int) -> None:
         )
 
 
-def _outage(trial: TrialStack, result: RestartResult, down: float, stop_id: int) -> None:
+def _outage(trial: ScratchStack, result: RestartResult, down: float, stop_id: int) -> None:
     """``cta-stack down --only`` the service, what the dashboard's probe sees halfway,
     ``cta-stack up``, and for Connect and PostgreSQL when the new row reached Kafka."""
     from cta_tui.feeds.health import HttpHealthProbe
@@ -70,7 +71,7 @@ def _outage(trial: TrialStack, result: RestartResult, down: float, stop_id: int)
 
 
 def service_restart(
-    trial: TrialStack, service: str, *, down: float = 8.0, events: int = 400_000, speed: int = 1500
+    trial: ScratchStack, service: str, *, down: float = 8.0, events: int = 400_000, speed: int = 1500
 ) -> RestartResult:
     """Stop ``service`` for ``down`` seconds while the simulator runs at ``speed``, then
     ``cta-stack up``; count the events and weather read back, and for Connect and
@@ -101,7 +102,7 @@ def service_restart(
 def restarts(services: list[str], down: float) -> list[RestartResult]:
     """Every restart trial on one full stack (stations loaded, connector running)."""
     results = []
-    with TrialStack.running(1, only=()) as trial:
+    with ScratchStack.running(1, only=()) as trial:
         subprocess.run([str(BIN / "cta-jobs"), "setup"], env=trial.env, check=True, capture_output=True)
         for service in services:
             result = service_restart(trial, service, down=down)

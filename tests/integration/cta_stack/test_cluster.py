@@ -15,9 +15,9 @@ import pytest
 from confluent_kafka.admin import ConfigResource
 
 from bench.trials.broker_kill import broker_kill
-from bench.trials.harness import TrialStack, free_port_base
 from cta_core import topics
 from cta_core.kafka_clients import make_admin
+from cta_stack.scratch import ScratchStack
 
 pytestmark = pytest.mark.integration
 
@@ -25,12 +25,12 @@ EVENTS = 300_000
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[TrialStack]:
-    with TrialStack.running(3, free_port_base(3), only=("rest-proxy",)) as trial:
+def cluster() -> Iterator[ScratchStack]:
+    with ScratchStack.running(3, only=("rest-proxy",)) as trial:
         yield trial
 
 
-def test_clients_get_every_broker_and_the_stack_records_three(cluster: TrialStack) -> None:
+def test_clients_get_every_broker_and_the_stack_records_three(cluster: ScratchStack) -> None:
     settings = cluster.settings
     assert settings.ports.kafka_brokers == 3
     assert settings.bootstrap_servers.count(",") == 2
@@ -41,7 +41,7 @@ def test_clients_get_every_broker_and_the_stack_records_three(cluster: TrialStac
 
 
 def test_kill_one_of_three_brokers_during_the_simulator_loses_and_duplicates_nothing(
-    cluster: TrialStack,
+    cluster: ScratchStack,
 ) -> None:
     result = broker_kill(cluster, EVENTS)
     assert result.sim_exit == 0 and result.sim_failed == 0, result

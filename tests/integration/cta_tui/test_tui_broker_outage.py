@@ -4,7 +4,7 @@ and nothing else ever reaches its terminal: librdkafka's log lines (``%3|...|FAI
 go to the dashboard's log file.
 
 The broker is stopped on a separate one-broker stack (own CTA_STACK_DIR and ports,
-bench.trials.harness.TrialStack), never the shared one.
+cta_stack.scratch.ScratchStack), never the shared one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import pyte
 import pytest
 
-from bench.trials.harness import TrialStack, free_port_base
+from cta_stack.scratch import ScratchStack
 from cta_tui.ssh.session import PtyProcess
 
 pytestmark = pytest.mark.integration
@@ -31,8 +31,8 @@ LIBRDKAFKA_LINE = re.compile(rb"%[0-7]\|\d+\.\d+\|[A-Z_]+\|")
 
 
 @pytest.fixture(scope="module")
-def one_broker() -> Iterator[TrialStack]:
-    with TrialStack.running(1, free_port_base(1), only=("kafka",)) as trial:
+def one_broker() -> Iterator[ScratchStack]:
+    with ScratchStack.running(1, only=("kafka",)) as trial:
         yield trial
 
 
@@ -79,7 +79,7 @@ class PtyScreen:
 
 
 async def test_broker_stopped_and_started_shows_on_the_status_bar_and_no_log_line_on_screen(
-    one_broker: TrialStack, tmp_path: Path
+    one_broker: ScratchStack, tmp_path: Path
 ) -> None:
     log_file = tmp_path / "cta-tui.log"
     env = {**one_broker.env, "CTA_TUI_LOG_FILE": str(log_file), "TERM": "xterm-256color"}

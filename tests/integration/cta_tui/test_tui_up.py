@@ -4,60 +4,25 @@ never touched): everything comes up, and a second run starts nothing twice."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from cta_stack.scratch import ScratchStack
 
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 @pytest.fixture
 def own_stack() -> Iterator[dict[str, str]]:
-    # not pytest's tmp_path: run as root, PostgreSQL's server runs as another user and
-    # must be able to reach its data directory (pytest's directories are 0700)
-    root = Path(tempfile.mkdtemp(prefix="cta-tui-up-test-"))
-    root.chmod(0o755)
-    kafka, controller, registry, proxy, connect, ksql, postgres = _free_ports(7)
-    env = {
-        **os.environ,
-        "CTA_STACK_DIR": str(root / "stack"),
-        "CTA_KAFKA_PORT": str(kafka),
-        "CTA_KAFKA_CONTROLLER_PORT": str(controller),
-        "CTA_SCHEMA_REGISTRY_PORT": str(registry),
-        "CTA_REST_PROXY_PORT": str(proxy),
-        "CTA_CONNECT_PORT": str(connect),
-        "CTA_KSQL_PORT": str(ksql),
-        "CTA_POSTGRES_PORT": str(postgres),
-        "CTA_SIM_SPEED": "10",
-    }
-    for name in ("CTA_BOOTSTRAP_SERVERS", "CTA_SCHEMA_REGISTRY_URL", "CTA_REST_PROXY_URL", "CTA_CONNECT_URL"):
-        env.pop(name, None)
-    env.pop("CTA_POSTGRES_DSN", None)
-    try:
-        yield env
-    finally:
-        subprocess.run([str(BIN / "cta-stack"), "down", "--purge"], env=env, capture_output=True, timeout=120)
-        shutil.rmtree(root, ignore_errors=True)
+    """A scratch stack's environment, nothing started: ``cta-tui up`` starts it."""
+    with ScratchStack.running(start=False) as stack:
+        yield {**stack.env, "CTA_SIM_SPEED": "10"}
 
 
 def _up(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -19,46 +19,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from cta_core import topics
 from cta_core.avro import AvroDecoder, RegistryLookup
 from cta_core.kafka_clients import make_consumer
 from cta_core.settings import Settings
-from cta_stack.cli import cli
-from cta_stack.net import free_ports
-from cta_stack.stack import Stack
+from cta_stack.scratch import ScratchStack
 from cta_tui.state.model import DashboardState
 from cta_tui.state.records import Record
 from cta_tui.state.reducers import apply_records
 
 pytestmark = pytest.mark.integration
 
-PORTS = ("KAFKA", "KAFKA_CONTROLLER", "SCHEMA_REGISTRY", "REST_PROXY", "CONNECT", "POSTGRES")
-
 
 @pytest.fixture
-def own_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    for name, port in zip(PORTS, free_ports(len(PORTS)), strict=True):
-        monkeypatch.setenv(f"CTA_{name}_PORT", str(port))
-    monkeypatch.setenv("CTA_STACK_DIR", str(tmp_path / "stack"))
-    for var in ("CTA_BOOTSTRAP_SERVERS", "CTA_SCHEMA_REGISTRY_URL", "CTA_REST_PROXY_URL"):
-        monkeypatch.delenv(var, raising=False)
-    settings = Settings.from_env()
-    try:
-        up = CliRunner().invoke(cli, ["up", "--only", "rest-proxy"])
-        assert up.exit_code == 0, up.output
-        yield settings
-    finally:
-        Stack(settings).down(purge=True)
-
-
-def _kafka_pid(settings: Settings) -> int:
-    rows = {r.name: r for r in Stack(settings).status()}
-    pid = rows["kafka"].pid
-    assert pid, rows
-    return pid
+def own_stack() -> Iterator[ScratchStack]:
+    """A scratch stack with the REST Proxy and what it needs."""
+    with ScratchStack.running(only=("rest-proxy",)) as stack:
+        yield stack
 
 
 def _read_weather(settings: Settings, topic: str) -> list[Record]:
@@ -80,9 +59,9 @@ def _read_weather(settings: Settings, topic: str) -> list[Record]:
     return out
 
 
-def test_one_visible_reading_per_hour_through_a_broker_kill(own_stack: Settings, tmp_path: Path) -> None:
+def test_one_visible_reading_per_hour_through_a_broker_kill(own_stack: ScratchStack, tmp_path: Path) -> None:
     log = (tmp_path / "weather.log").open("wb")
-    env = {**os.environ}
+    env = own_stack.env
     weather = subprocess.Popen(
         [sys.executable, "-m", "producers_sim.weather_job", "--no-follow-sim", "--speed", "1800",
          "--start", "2026-07-01T05:00", "--seed", "4", "-v"],
@@ -90,10 +69,9 @@ def test_one_visible_reading_per_hour_through_a_broker_kill(own_stack: Settings,
     )  # fmt: skip
     try:
         time.sleep(8)
-        os.kill(_kafka_pid(own_stack), signal.SIGKILL)  # mid-run, POSTs in flight
+        os.kill(own_stack.broker_pid(1), signal.SIGKILL)  # mid-run, POSTs in flight
         time.sleep(12)
-        again = CliRunner().invoke(cli, ["up", "--only", "rest-proxy"])
-        assert again.exit_code == 0, again.output
+        own_stack.up()
         time.sleep(12)
     finally:
         weather.send_signal(signal.SIGTERM)
@@ -101,7 +79,7 @@ def test_one_visible_reading_per_hour_through_a_broker_kill(own_stack: Settings,
         log.close()
     text = (tmp_path / "weather.log").read_text(errors="replace")
     published = text.count("producers_sim.weather_job: weather for ")
-    records = _read_weather(own_stack, topics.WEATHER)
+    records = _read_weather(own_stack.settings, topics.WEATHER)
     hours = sorted({r.key["timestamp"] for r in records})
     state = DashboardState()
     visible = sum(apply_records(state, topics.WEATHER, [r], time.time()) for r in records)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,6 @@ from bench.trials.harness import (
     longest_stall,
     sim_args,
     sim_failed,
-    stack_env,
     suffix,
     topic_lines,
 )
@@ -90,13 +88,6 @@ def test_longest_stall_is_the_longest_time_without_growth_in_the_window() -> Non
     # no growth after the last sample counts up to the end of the window
     assert longest_stall(samples, 0.0, 9.0) == pytest.approx(4.0)
     assert longest_stall([], 1.0, 2.0) == pytest.approx(1.0)
-
-
-def test_a_separate_stack_moves_every_port_and_inherits_no_address(tmp_path: Path) -> None:
-    env = stack_env(30000, tmp_path)
-    assert env["CTA_STACK_DIR"] == str(tmp_path)
-    assert [env[k] for k in ("CTA_KAFKA_PORT", "CTA_POSTGRES_PORT")] == ["30000", "30005"]
-    assert env["CTA_BOOTSTRAP_SERVERS"] == "" and env["CTA_SCHEMA_REGISTRY_URL"] == ""
 
 
 def test_suffixes_differ_and_results_print_as_json() -> None:
