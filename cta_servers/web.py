@@ -69,7 +69,7 @@ def confluent_errors(service: Service) -> Any:
     """The middleware answering every failure in Confluent's shape."""
 
     def answer(status: int, code: int, message: str) -> web.Response:
-        return json_reply({"error_code": code, "message": message}, service.content_type, status)
+        return json_reply(ConfluentError(status, code, message).body(), service.content_type, status)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from bench.trials.harness import delete_topics
@@ -54,10 +55,8 @@ def wait_ready(log: Path, timeout: float = 90) -> None:
 
 
 def per_station(sids: list[int]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for s in sids:
-        out[s] = out.get(s, 0) + 1
-    return out
+    """Entries per station id."""
+    return dict(Counter(sids))
 
 
 def produce_turnstiles(settings: Settings, topic: str, sids: list[int], rate: float | None = None) -> None:

@@ -45,12 +45,16 @@ class Rejected:
     reason: str
 
 
+def _unknown_command(name: object) -> str:
+    return f"unknown command {name!r}; expected one of {', '.join(COMMANDS)}"
+
+
 def make_command(command: str, *, sender: str | None = None, **fields: Any) -> dict[str, Any]:
     """A command's JSON object with a fresh ``command_id`` (and ``sender``, when known, cut
     to :data:`MAX_SENDER`); ``fields`` are the command's own (``speed``, ``seconds``,
     ``run_id``)."""
     if command not in COMMANDS:
-        raise ValueError(f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
+        raise ValueError(_unknown_command(command))
     cmd: dict[str, Any] = {"command_id": uuid.uuid4().hex, "command": command, **fields}
     if sender:
         cmd["sender"] = sender[:MAX_SENDER]
@@ -92,7 +96,7 @@ def parse_command(raw: bytes | str | None) -> Command | Rejected:
         return Rejected(cid, f"sender must be a string of at most {MAX_SENDER} characters")
     name = doc.get("command")
     if name not in COMMANDS:
-        return Rejected(cid, f"unknown command {name!r}; expected one of {', '.join(COMMANDS)}")
+        return Rejected(cid, _unknown_command(name))
     if name == "set_speed":
         try:
             return Command(cid, name, speed=parse_speed(doc.get("speed")), run_id=run_id, sender=sender)

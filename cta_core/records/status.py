@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Self, TypeGuard
 
 from cta_core.records.control import Rejected
 
@@ -61,8 +61,7 @@ class SimStatus:
     @property
     def speed_factor(self) -> float | None:
         """The speed as a number; None at "max" (or when unknown)."""
-        speed = self.speed
-        return float(speed) if isinstance(speed, int | float) and not isinstance(speed, bool) else None
+        return float(self.speed) if _number(self.speed) else None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object the simulator publishes (docs/control-protocol.md's field order)."""
@@ -135,7 +134,7 @@ def as_int(value: Any) -> int | None:
     return None
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
