@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from cta_core.cli_base import CtaGroup
 from cta_core.errors import CtaError
 from cta_core.ports import MAX_BROKERS
 from cta_core.settings import Settings
@@ -26,14 +27,14 @@ SERVICE_NAMES = [s.name for s in services_for(MAX_BROKERS)]
 
 
 def _fail(console: Console, exc: CtaError) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    console.print(f"cta-stack: [bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     if isinstance(exc, ServiceFailed) and exc.log_tail:
         console.print(f"[dim]--- last lines of {exc.log_file} ---[/]", highlight=False, soft_wrap=True)
         console.print(exc.log_tail, markup=False, highlight=False, soft_wrap=True)
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("cta-stack", cls=CtaGroup)
 @click.option(
     "--stack-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -99,7 +100,9 @@ def up(stack: Stack, only: tuple[str, ...], brokers: int | None) -> None:
             return
         except KeyboardInterrupt:
             progress.stop()
-            console.print("interrupted: what started keeps running (`cta-stack down` stops it)")
+            console.print(
+                "cta-stack: error: interrupted; what started keeps running (`cta-stack down` stops it)"
+            )
             sys.exit(130)
     parts = listed(
         ("started ", result.started),
@@ -197,7 +200,7 @@ def logs(stack: Stack, service: str | None, lines: int, follow: bool) -> None:
     files = [(n, stack.layout.log_file(n)) for n in names]
     existing = [(n, f) for n, f in files if f.exists()]
     if not existing:
-        raise click.ClickException(f"no logs yet in {stack.layout.logs_dir} (run `cta-stack up`)")
+        raise CtaError(f"no logs yet in {stack.layout.logs_dir}; start the stack with `cta-stack up`")
     for name, path in existing:
         if len(existing) > 1:
             click.echo(f"==> {name} ({path}) <==")

@@ -17,7 +17,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-KAFKA_LOGGER = "cta_tui.librdkafka"
+#: the same logger as every command's (cta_core.cli_base.LIBRDKAFKA_LOGGER)
+KAFKA_LOGGER = "cta.librdkafka"
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 

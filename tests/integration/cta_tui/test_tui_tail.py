@@ -1,6 +1,6 @@
 """The topic tail against the real local stack: records produced with known contents
 come back decoded, in order, per format (Avro through the registry, JSON, bytes), and
-`cta-tui tail --json` prints them as JSON lines and exits on --max."""
+`cta-tui tail --json` prints them as JSON lines and exits on -c."""
 
 from __future__ import annotations
 
@@ -100,9 +100,10 @@ def test_cli_prints_json_lines_and_exits_on_max(stack: Settings, topic: str) -> 
             stack.bootstrap_servers,
             "tail",
             topic,
-            "--from-beginning",
+            "-o",
+            "beginning",
             "--json",
-            "--max",
+            "-c",
             "3",
         ],
     )
@@ -118,6 +119,6 @@ def test_cli_prints_json_lines_and_exits_on_max(stack: Settings, topic: str) -> 
 
 
 def test_cli_names_a_missing_topic(stack: Settings) -> None:
-    result = CliRunner().invoke(main, ["tail", f"cta-tui-no-such-topic-{uuid.uuid4().hex[:6]}", "--max", "1"])
+    result = CliRunner().invoke(main, ["tail", f"cta-tui-no-such-topic-{uuid.uuid4().hex[:6]}", "-c", "1"])
     assert result.exit_code == 1
     assert "does not exist" in result.output

@@ -47,7 +47,7 @@ def stations_worker(
     worker = FaustWorker(
         stack,
         tmp,
-        "--app-id",
+        "--group-id",
         unique("test-stations"),
         "--no-turnstile-summary",
         "--stations-table-topic",
@@ -173,7 +173,7 @@ def test_the_course_table_alone_gives_one_record_per_line_and_station(
     worker = FaustWorker(
         stack,
         tmp_path,
-        "--app-id",
+        "--group-id",
         unique("test-course"),
         "--no-turnstile-summary",
         "--stations-topic",

@@ -39,7 +39,7 @@ def test_records_go_to_the_file_not_stderr(
     for handler in logging.getLogger().handlers:
         handler.flush()
     text = path.read_text()
-    assert "cta_tui.librdkafka: FAIL" in text
+    assert "cta.librdkafka: FAIL" in text
     assert "not at the default level" not in text
     assert capfd.readouterr().err == ""
 
