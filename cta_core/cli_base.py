@@ -115,7 +115,9 @@ def one_line(text: str) -> str:
 
 def print_error(prog: str, what: str) -> None:
     """The one error form: ``cta-X: error: <what>; <what to do>``."""
-    click.echo(f"{prog}: error: {one_line(what)}", err=True)
+    from cta_core.troubles import with_fix
+
+    click.echo(f"{prog}: error: {with_fix(one_line(what))}", err=True)
 
 
 def _usage_message(exc: click.UsageError) -> str:

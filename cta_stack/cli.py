@@ -9,11 +9,13 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from cta_core.cli_base import CtaGroup
+from cta_core.cli_base import CtaGroup, one_line
 from cta_core.errors import CtaError
 from cta_core.ports import MAX_BROKERS
 from cta_core.settings import Settings
+from cta_core.troubles import with_fix
 from cta_core.units import human_bytes, human_duration
 from cta_stack import apps
 from cta_stack.errors import ServiceFailed
@@ -27,7 +29,8 @@ SERVICE_NAMES = [s.name for s in services_for(MAX_BROKERS)]
 
 
 def _fail(console: Console, exc: CtaError) -> None:
-    console.print(f"cta-stack: [bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    message = with_fix(one_line(str(exc)))
+    console.print(Text.assemble("cta-stack: ", ("error:", "bold red"), f" {message}"), soft_wrap=True)
     if isinstance(exc, ServiceFailed) and exc.log_tail:
         console.print(f"[dim]--- last lines of {exc.log_file} ---[/]", highlight=False, soft_wrap=True)
         console.print(exc.log_tail, markup=False, highlight=False, soft_wrap=True)
@@ -260,5 +263,5 @@ def stop_app(stack: Stack, names: tuple[str, ...]) -> None:
     click.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 
-def main() -> None:
-    cli(prog_name="cta-stack")
+#: the console script (pyproject's [project.scripts]): the group itself
+main = cli

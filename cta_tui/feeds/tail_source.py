@@ -54,6 +54,11 @@ def decode_bytes(data: bytes | None, avro: AvroDecoder | None) -> tuple[Any, str
     return data.hex(" "), BYTES
 
 
+def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
+    """A message's headers as (name, text) pairs (``Message.headers()``: a list or None)."""
+    return tuple((str(k), _header_text(v)) for k, v in raw or ())
+
+
 def _header_text(value: bytes | str | None) -> str:
     if value is None:
         return ""
@@ -167,7 +172,7 @@ class TailSource:
                     value,
                     fmt,
                     key_fmt,
-                    tuple((k, _header_text(v)) for k, v in m.headers() or ()),
+                    _headers(m.headers()),
                 )
             )
         return out
