@@ -152,7 +152,11 @@ def main(
         raise click.UsageError("--json needs --once")
     source = dashboard_source(ctx.obj)
     if once:
+        from cta_core.http_client import require_service
         from cta_tui.once import read_once
+
+        # without the registry every Avro record (arrivals, predictions) would be skipped
+        require_service("Schema Registry", settings.schema_registry_url, "/subjects")
         from cta_tui.state.snapshot import snapshot_json
 
         state = read_once(source, timeout=once_timeout)

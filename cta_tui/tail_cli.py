@@ -79,7 +79,7 @@ def tail(ctx: click.Context, topic: str | None, **opts: Any) -> None:
     if opts["fmt"] is not None and opts["as_json"]:
         raise click.UsageError("-f and --json are alternatives: give one", ctx=ctx)
     spec: OffsetSpec = opts["offset"]
-    source = TailSource(settings, topic)
+    source = TailSource(settings, topic, strict=True)
     try:
         ends = source.start_at(spec, None if opts["partition"] is None else [opts["partition"]])
         _print_records(source, ends, opts)

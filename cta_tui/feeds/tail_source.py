@@ -31,14 +31,20 @@ class UnknownTopic(CtaError):
     pass
 
 
-def decode_bytes(data: bytes | None, avro: AvroDecoder | None) -> tuple[Any, str]:
+def decode_bytes(data: bytes | None, avro: AvroDecoder | None, strict: bool = False) -> tuple[Any, str]:
     """(decoded value, format): Avro when framed and the registry knows the schema,
-    JSON, printable UTF-8 text, else the bytes in hex."""
+    JSON, printable UTF-8 text, else the bytes in hex. ``strict``: a registry that does
+    not answer raises :class:`RegistryUnavailable` instead."""
     if data is None:
         return None, NULL
     if avro is not None and len(data) >= 5 and data[0] == 0:
-        with contextlib.suppress(DecodeError, RegistryUnavailable):
+        try:
             return avro.decode(data), AVRO
+        except RegistryUnavailable:
+            if strict:
+                raise
+        except DecodeError:
+            pass
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -73,8 +79,13 @@ def _header_text(value: bytes | str | None) -> str:
 class TailSource:
     """One topic's records from ``last`` before the end (or the beginning) onwards."""
 
-    def __init__(self, settings: Settings, topic: str, *, last: int = 100, timeout: float = 5.0) -> None:
+    def __init__(
+        self, settings: Settings, topic: str, *, last: int = 100, timeout: float = 5.0, strict: bool = False
+    ) -> None:
+        """``strict``: a Schema Registry that does not answer is an error (``cta-tui tail``),
+        not a reason to show framed Avro as hex (the tail screen)."""
         self.settings = settings
+        self.strict = strict
         self.topic = topic
         self.last = last
         self.timeout = timeout
@@ -158,8 +169,13 @@ class TailSource:
             if m.error():
                 log.debug("tail consume error: %s", m.error())
                 continue
-            value, fmt = decode_bytes(m.value(), self.avro)
-            key, key_fmt = decode_bytes(m.key(), self.avro)
+            try:
+                value, fmt = decode_bytes(m.value(), self.avro, self.strict)
+                key, key_fmt = decode_bytes(m.key(), self.avro, self.strict)
+            except RegistryUnavailable as exc:
+                raise ServiceUnavailable(
+                    "Schema Registry", self.settings.schema_registry_url, cause=str(exc)[:200]
+                ) from None
             ts_type, ts = m.timestamp()
             self.positions[m.partition() or 0] = (m.offset() or 0) + 1
             out.append(

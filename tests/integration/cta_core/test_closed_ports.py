@@ -103,6 +103,7 @@ REGISTRY_CLOSED = [
     ["cta-sim", "-c", "1", "--no-weather", "--no-control"],
     ["cta-jobs", "predict"],
     ["cta-jobs", "faust", "--no-stations"],
+    ["cta-tui", "--once"],
 ]
 
 

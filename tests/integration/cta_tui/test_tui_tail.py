@@ -177,3 +177,14 @@ def test_kcat_unknown_partition_is_one_line_and_exit_1(stack: Settings, kcat_top
     result = CliRunner().invoke(main, ["tail", kcat_topic, "-p", "5", "-e"])
     assert result.exit_code == 1
     assert "has no partition 5" in result.output and len(result.output.splitlines()) == 1
+
+
+def test_an_unreachable_registry_is_one_line_and_exit_1(stack: Settings, topic: str) -> None:
+    """Framed Avro with no registry to decode it: an error naming the registry, not hex."""
+    closed = stack.with_overrides(schema_registry_url="http://127.0.0.1:9")
+    result = CliRunner().invoke(
+        main, ["tail", topic, "-o", "beginning", "-e", "--schema-registry-url", closed.schema_registry_url]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("cta-tui: error: Schema Registry at http://127.0.0.1:9 is not reachable")
+    assert len(result.output.splitlines()) == 1
