@@ -41,39 +41,33 @@ KAFKA, REGISTRY, REST_PROXY, CONNECT, KSQL, POSTGRES = (
 )
 ALL_SERVICES = (KAFKA, REGISTRY, REST_PROXY, CONNECT, KSQL, POSTGRES)
 
-#: (service, flag, Settings field, environment variable, help)
-_CONNECTION_OPTIONS: list[tuple[str, str, str, str, str]] = [
-    (KAFKA, "--bootstrap-servers", "bootstrap_servers", "CTA_BOOTSTRAP_SERVERS", "Kafka bootstrap servers."),
-    (
-        REGISTRY,
-        "--schema-registry-url",
-        "schema_registry_url",
-        "CTA_SCHEMA_REGISTRY_URL",
-        "Schema Registry URL.",
-    ),
-    (REST_PROXY, "--rest-proxy-url", "rest_proxy_url", "CTA_REST_PROXY_URL", "Kafka REST Proxy URL."),
-    (CONNECT, "--connect-url", "connect_url", "CTA_CONNECT_URL", "Kafka Connect REST URL."),
-    (KSQL, "--ksql-url", "ksql_url", "CTA_KSQL_URL", "ksqlDB server URL."),
-    (POSTGRES, "--postgres-dsn", "postgres_dsn", "CTA_POSTGRES_DSN", "PostgreSQL DSN."),
-    (
-        KAFKA,
-        "--security-protocol",
-        "security_protocol",
-        "CTA_SECURITY_PROTOCOL",
-        "Kafka security.protocol (SASL_SSL, ...).",
-    ),
-    (
-        KAFKA,
-        "--sasl-mechanism",
-        "sasl_mechanism",
-        "CTA_SASL_MECHANISM",
-        "Kafka sasl.mechanism (PLAIN, SCRAM-SHA-512, ...).",
-    ),
-    (KAFKA, "--sasl-username", "sasl_username", "CTA_SASL_USERNAME", "Kafka SASL user name."),
-    (KAFKA, "--sasl-password", "sasl_password", "CTA_SASL_PASSWORD", "Kafka SASL password."),
-    (KAFKA, "--ssl-ca-location", "ssl_ca_location", "CTA_SSL_CA_LOCATION", "CA certificate file for TLS."),
+#: (service, flag, help); the Settings field is the flag's name with underscores, the
+#: environment variable ``CTA_`` and the field upper-cased (one rule for every setting)
+_CONNECTION_OPTIONS: list[tuple[str, str, str]] = [
+    (KAFKA, "--bootstrap-servers", "Kafka bootstrap servers."),
+    (REGISTRY, "--schema-registry-url", "Schema Registry URL."),
+    (REST_PROXY, "--rest-proxy-url", "Kafka REST Proxy URL."),
+    (CONNECT, "--connect-url", "Kafka Connect REST URL."),
+    (KSQL, "--ksql-url", "ksqlDB server URL."),
+    (POSTGRES, "--postgres-dsn", "PostgreSQL DSN."),
+    (KAFKA, "--security-protocol", "Kafka security.protocol (SASL_SSL, ...)."),
+    (KAFKA, "--sasl-mechanism", "Kafka sasl.mechanism (PLAIN, SCRAM-SHA-512, ...)."),
+    (KAFKA, "--sasl-username", "Kafka SASL user name."),
+    (KAFKA, "--sasl-password", "Kafka SASL password."),
+    (KAFKA, "--ssl-ca-location", "CA certificate file for TLS."),
 ]
-_FIELDS = {name for _, _, name, _, _ in _CONNECTION_OPTIONS}
+
+
+def field_of(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def envvar_of(flag: str) -> str:
+    """``--broker-wait`` -> ``CTA_BROKER_WAIT``: a setting's variable is its flag's name."""
+    return "CTA_" + field_of(flag).upper()
+
+
+_FIELDS = {field_of(flag) for _, flag, _ in _CONNECTION_OPTIONS}
 
 
 def masked(dsn: str) -> str:
@@ -119,9 +113,10 @@ def connection_options(*services: str) -> Callable[[F], F]:
                 "CTA_KAFKA_CONFIG takes comma-separated pairs.",
             )(func)
         defaults = _defaults()
-        for service, flag, field_name, envvar, text in reversed(_CONNECTION_OPTIONS):
+        for service, flag, text in reversed(_CONNECTION_OPTIONS):
             if service not in services:
                 continue
+            field_name, envvar = field_of(flag), envvar_of(flag)
             default = getattr(defaults, field_name)
             shown: bool | str = False
             if default and field_name != "sasl_password":
@@ -171,7 +166,7 @@ def topic_suffix_option(func: F) -> F:
     return click.option(
         "--topic-suffix",
         default="",
-        envvar="CTA_TOPIC_SUFFIX",
+        envvar=envvar_of("--topic-suffix"),
         show_envvar=True,
         help="Append this to the data topics' names (arrivals, turnstiles, weather, stations "
         "table, TURNSTILE_SUMMARY, predictions and their state; never control, status or "
@@ -186,7 +181,7 @@ def broker_wait_option(func: F) -> F:
         type=click.FloatRange(min=0),
         default=15.0,
         show_default=True,
-        envvar="CTA_BROKER_WAIT",
+        envvar=envvar_of("--broker-wait"),
         show_envvar=True,
         help="Seconds to wait for Kafka at start before giving up.",
     )(func)

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from cta_core.settings import DEV_DB_PASSWORD
 from cta_core.troubles import TROUBLES, find, with_fix
+from tests.support.ports import closed_port
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
@@ -58,6 +59,23 @@ def test_every_command_has_help_version_verbose_and_quiet(path: str, command: cl
     assert {"-v", "--verbose", "-q", "--quiet", "--version"} <= flags, path
 
 
+def test_one_variable_per_flag_and_one_flag_per_variable() -> None:
+    """A setting has one name and one CTA_* variable, the same in every command."""
+    var_of: dict[str, set[str]] = {}
+    flag_of: dict[str, set[str]] = {}
+    for _path, command in COMMANDS:
+        for param in command.params:
+            envvar = getattr(param, "envvar", None)
+            if isinstance(param, click.Option) and envvar:
+                flag = max(param.opts, key=len)
+                var_of.setdefault(flag, set()).add(str(envvar))
+                flag_of.setdefault(str(envvar), set()).add(flag)
+    assert {f: v for f, v in var_of.items() if len(v) > 1} == {}
+    assert {v: f for v, f in flag_of.items() if len(f) > 1} == {}
+    assert all(v.startswith("CTA_") for v in flag_of)
+    assert var_of["--broker-wait"] == {"CTA_BROKER_WAIT"} and var_of["--topic-suffix"] == {"CTA_TOPIC_SUFFIX"}
+
+
 def test_help_never_shows_a_password() -> None:
     for path, command in COMMANDS:
         ctx = click.Context(command, info_name=path)
@@ -72,18 +90,10 @@ def test_version_names_librdkafka_and_kafka() -> None:
     assert re.fullmatch(r"cta-stack \(cta-live [\w.]+\), librdkafka [\d.]+, Kafka [\d.]+\n", out.output)
 
 
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_verbose_after_the_subcommand_and_the_one_error_form() -> None:
     from stream_jobs.cli import main
 
-    servers = f"127.0.0.1:{_closed_port()}"
+    servers = f"127.0.0.1:{closed_port()}"
     result = CliRunner().invoke(
         main, ["faust", "-v", "-q", "--bootstrap-servers", servers, "--broker-wait", "0"]
     )

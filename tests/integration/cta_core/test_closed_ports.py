@@ -8,7 +8,6 @@ shared stack and the Schema Registry at a closed port."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,17 +17,11 @@ from pathlib import Path
 import pytest
 
 from cta_core.settings import Settings
+from tests.support.ports import closed_port
 
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
-
-
-def _closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -36,12 +29,12 @@ def closed_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CTA_")}
     env.update(
         {
-            "CTA_BOOTSTRAP_SERVERS": f"127.0.0.1:{_closed_port()}",
-            "CTA_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{_closed_port()}",
-            "CTA_REST_PROXY_URL": f"http://127.0.0.1:{_closed_port()}",
-            "CTA_CONNECT_URL": f"http://127.0.0.1:{_closed_port()}",
-            "CTA_KSQL_URL": f"http://127.0.0.1:{_closed_port()}",
-            "CTA_POSTGRES_DSN": f"postgresql://cta:secret@127.0.0.1:{_closed_port()}/cta",
+            "CTA_BOOTSTRAP_SERVERS": f"127.0.0.1:{closed_port()}",
+            "CTA_SCHEMA_REGISTRY_URL": f"http://127.0.0.1:{closed_port()}",
+            "CTA_REST_PROXY_URL": f"http://127.0.0.1:{closed_port()}",
+            "CTA_CONNECT_URL": f"http://127.0.0.1:{closed_port()}",
+            "CTA_KSQL_URL": f"http://127.0.0.1:{closed_port()}",
+            "CTA_POSTGRES_DSN": f"postgresql://cta:secret@127.0.0.1:{closed_port()}/cta",
             "CTA_BROKER_WAIT": "1",
             "CTA_STACK_DIR": str(tmp_path / "stack"),
             "CTA_LOG_FILE": str(tmp_path / "cta-tui.log"),
