@@ -121,7 +121,7 @@ def print_error(prog: str, what: str) -> None:
 
 
 def _usage_message(exc: click.UsageError) -> str:
-    text = one_line(exc.format_message())
+    text = re.sub(r"\s+Did you mean (.+?)\?$", r" (did you mean \1?)", one_line(exc.format_message()))
     if text[1:2].islower():  # "No such option" -> "no such option"; "CTA_..." kept
         text = text[:1].lower() + text[1:]
     path = exc.ctx.command_path if exc.ctx is not None else None
