@@ -97,7 +97,7 @@ def _faust_run(settings: Settings, n: int) -> tuple[float, int]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-faust-"))
     log = tmp / "worker.log"
     app_id = f"bench-summary-{uuid.uuid4().hex[:8]}"
-    args = ["--app-id", app_id, "--no-stations", "--turnstiles-topic", topic, "--summary-topic", summary]
+    args = ["--group-id", app_id, "--no-stations", "--turnstiles-topic", topic, "--summary-topic", summary]
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "stream_jobs", "faust", *args, "--data-dir", str(tmp)],
@@ -162,7 +162,7 @@ def _keep_up(settings: Settings, seconds: float = 30.0) -> list[tuple[float, int
     app_id = f"bench-keepup-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "CTA_BOOTSTRAP_SERVERS": settings.bootstrap_servers}
     log = (tmp / "worker.log").open("wb")
-    args = ["--app-id", app_id, "--no-stations", "--turnstiles-topic", topic, "--summary-topic", summary]
+    args = ["--group-id", app_id, "--no-stations", "--turnstiles-topic", topic, "--summary-topic", summary]
     worker = subprocess.Popen(
         [sys.executable, "-m", "stream_jobs", "faust", *args, "--data-dir", str(tmp)],
         stdout=log,

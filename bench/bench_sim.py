@@ -1,6 +1,6 @@
 """cta-sim at --speed max into the local broker, side by side with two baselines.
 
-1. the simulator itself (``cta-sim --speed max --max-events N`` in a subprocess; its own
+1. the simulator itself (``cta-sim --speed max --count N`` in a subprocess; its own
    summary gives events / (run loop + final flush), so start-up is excluded), and its
    peak resident memory (VmHWM from /proc, sampled every 50 ms, summed over the simulator
    and its engine process); also, for reference, ``--no-engine-process`` (simulating,
@@ -62,7 +62,7 @@ SEED = 1
 def _sim_once(settings: Settings, suffix: str, *extra: str) -> tuple[float, float]:
     """(events/s, peak RSS in MB of the simulator's processes together) of one cta-sim run."""
     cmd = [
-        sys.executable, "-m", "producers_sim", "--speed", "max", "--max-events", str(SIM_EVENTS),
+        sys.executable, "-m", "producers_sim", "--speed", "max", "--count", str(SIM_EVENTS),
         "--start", START.isoformat(), "--seed", str(SEED), "--topic-suffix", suffix, "--no-control",
         "--bootstrap-servers", settings.bootstrap_servers,
         "--schema-registry-url", settings.schema_registry_url,

@@ -3,15 +3,17 @@ flag, one environment variable and one documented default everywhere."""
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
+from cta_core.cli_base import log_to_stderr
 from cta_core.settings import Settings, parse_kafka_config
+
+__all__ = ["log_to_stderr"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,30 +30,54 @@ def _defaults() -> Settings:
         return Settings.from_env({})
 
 
-#: (flag, Settings field, environment variable, help)
-_CONNECTION_OPTIONS: list[tuple[str, str, str, str]] = [
-    ("--bootstrap-servers", "bootstrap_servers", "CTA_BOOTSTRAP_SERVERS", "Kafka bootstrap servers."),
-    ("--schema-registry-url", "schema_registry_url", "CTA_SCHEMA_REGISTRY_URL", "Schema Registry URL."),
-    ("--rest-proxy-url", "rest_proxy_url", "CTA_REST_PROXY_URL", "Kafka REST Proxy URL."),
-    ("--connect-url", "connect_url", "CTA_CONNECT_URL", "Kafka Connect REST URL."),
-    ("--ksql-url", "ksql_url", "CTA_KSQL_URL", "ksqlDB server URL."),
-    ("--postgres-dsn", "postgres_dsn", "CTA_POSTGRES_DSN", "PostgreSQL DSN (default: the local stack's)."),
-    (
-        "--security-protocol",
-        "security_protocol",
-        "CTA_SECURITY_PROTOCOL",
-        "Kafka security.protocol (SASL_SSL, ...).",
-    ),
-    (
-        "--sasl-mechanism",
-        "sasl_mechanism",
-        "CTA_SASL_MECHANISM",
-        "Kafka sasl.mechanism (PLAIN, SCRAM-SHA-512, ...).",
-    ),
-    ("--sasl-username", "sasl_username", "CTA_SASL_USERNAME", "Kafka SASL user name."),
-    ("--sasl-password", "sasl_password", "CTA_SASL_PASSWORD", "Kafka SASL password."),
-    ("--ssl-ca-location", "ssl_ca_location", "CTA_SSL_CA_LOCATION", "CA certificate file for TLS."),
+#: The services a command may talk to; each has its own connection flags.
+KAFKA, REGISTRY, REST_PROXY, CONNECT, KSQL, POSTGRES = (
+    "kafka",
+    "registry",
+    "rest_proxy",
+    "connect",
+    "ksql",
+    "postgres",
+)
+ALL_SERVICES = (KAFKA, REGISTRY, REST_PROXY, CONNECT, KSQL, POSTGRES)
+
+#: (service, flag, help); the Settings field is the flag's name with underscores, the
+#: environment variable ``CTA_`` and the field upper-cased (one rule for every setting)
+_CONNECTION_OPTIONS: list[tuple[str, str, str]] = [
+    (KAFKA, "--bootstrap-servers", "Kafka bootstrap servers."),
+    (REGISTRY, "--schema-registry-url", "Schema Registry URL."),
+    (REST_PROXY, "--rest-proxy-url", "Kafka REST Proxy URL."),
+    (CONNECT, "--connect-url", "Kafka Connect REST URL."),
+    (KSQL, "--ksql-url", "ksqlDB server URL."),
+    (POSTGRES, "--postgres-dsn", "PostgreSQL DSN."),
+    (KAFKA, "--security-protocol", "Kafka security.protocol (SASL_SSL, ...)."),
+    (KAFKA, "--sasl-mechanism", "Kafka sasl.mechanism (PLAIN, SCRAM-SHA-512, ...)."),
+    (KAFKA, "--sasl-username", "Kafka SASL user name."),
+    (KAFKA, "--sasl-password", "Kafka SASL password."),
+    (KAFKA, "--ssl-ca-location", "CA certificate file for TLS."),
 ]
+
+
+def field_of(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def envvar_of(flag: str) -> str:
+    """``--broker-wait`` -> ``CTA_BROKER_WAIT``: a setting's variable is its flag's name."""
+    return "CTA_" + field_of(flag).upper()
+
+
+_FIELDS = {field_of(flag) for _, flag, _ in _CONNECTION_OPTIONS}
+
+
+def masked(dsn: str) -> str:
+    """A DSN with its password shown as ``***`` (help texts never show a password)."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _validate_kafka_config(
@@ -63,38 +89,50 @@ def _validate_kafka_config(
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
-def connection_options(func: F) -> F:
-    """Add the connection flags and ``-c key=value`` to a click command.
+def connection_options(*services: str) -> Callable[[F], F]:
+    """Add the connection flags of ``services`` (``KAFKA`` adds the security flags and
+    ``-X key=value``) to a click command: a command lists only the services it uses.
 
     The command receives them as keyword arguments; pass them to
     :func:`settings_from_options`.
     """
-    func = click.option(
-        "-c",
-        "--kafka-config",
-        "kafka_config",
-        multiple=True,
-        metavar="KEY=VALUE",
-        callback=_validate_kafka_config,
-        help="librdkafka setting passed through (repeatable); applied last. "
-        "CTA_KAFKA_CONFIG takes comma-separated pairs.",
-    )(func)
-    defaults = _defaults()
-    for flag, field_name, envvar, text in reversed(_CONNECTION_OPTIONS):
-        default = getattr(defaults, field_name)
-        shown: bool | str = False
-        if default and field_name not in ("sasl_password",):
-            shown = str(default)
-        func = click.option(
-            flag,
-            field_name,
-            envvar=envvar,
-            show_envvar=True,
-            default=None,
-            show_default=shown,
-            help=text,
-        )(func)
-    return func
+    unknown = set(services) - set(ALL_SERVICES)
+    if unknown:
+        raise ValueError(f"unknown services: {sorted(unknown)}")
+
+    def decorate(func: F) -> F:
+        if KAFKA in services:
+            func = click.option(
+                "-X",
+                "--kafka-config",
+                "kafka_config",
+                multiple=True,
+                metavar="KEY=VALUE",
+                callback=_validate_kafka_config,
+                help="librdkafka setting passed through (repeatable); applied last. "
+                "CTA_KAFKA_CONFIG takes comma-separated pairs.",
+            )(func)
+        defaults = _defaults()
+        for service, flag, text in reversed(_CONNECTION_OPTIONS):
+            if service not in services:
+                continue
+            field_name, envvar = field_of(flag), envvar_of(flag)
+            default = getattr(defaults, field_name)
+            shown: bool | str = False
+            if default and field_name != "sasl_password":
+                shown = masked(str(default)) if field_name == "postgres_dsn" else str(default)
+            func = click.option(
+                flag,
+                field_name,
+                envvar=envvar,
+                show_envvar=True,
+                default=None,
+                show_default=shown,
+                help=text,
+            )(func)
+        return func
+
+    return decorate
 
 
 def settings_from_options(options: dict[str, Any]) -> Settings:
@@ -103,16 +141,76 @@ def settings_from_options(options: dict[str, Any]) -> Settings:
     click has already resolved flag-over-environment for each option; values
     that are None fall back to :meth:`Settings.from_env`.
     """
-    fields = {name for _, name, _, _ in _CONNECTION_OPTIONS}
-    overrides = {k: options.pop(k) for k in list(options) if k in fields}
+    overrides = {k: options.pop(k) for k in list(options) if k in _FIELDS}
     kafka_config = options.pop("kafka_config", None) or None
     return Settings.from_env(**overrides, kafka_config=kafka_config)
 
 
-def log_to_stderr(verbosity: int) -> None:
-    """A command's logging on stderr: warnings by default, ``-v`` info, ``-vv`` debug."""
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(verbosity, 2),
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
+def merged_settings(ctx: click.Context, options: dict[str, Any]) -> Settings:
+    """A subcommand's settings: its group's (``cta-tui --bootstrap-servers X tail``) with
+    the subcommand's own flags on top (``cta-tui tail T --bootstrap-servers X``)."""
+    parent = ctx.obj if isinstance(ctx.obj, dict) else {}
+    base: Settings | None = parent.get("settings")
+    if base is None:
+        return settings_from_options(options)
+    overrides = {k: options.pop(k) for k in list(options) if k in _FIELDS}
+    kafka_config = options.pop("kafka_config", None) or None
+    return base.with_overrides(**{k: v for k, v in overrides.items() if v}, kafka_config=kafka_config)
+
+
+# ---------------------------------------------------------------- options of one idea
+
+
+def topic_suffix_option(func: F) -> F:
+    """``--topic-suffix``: the same set of topics renamed in every command."""
+    return click.option(
+        "--topic-suffix",
+        default="",
+        envvar=envvar_of("--topic-suffix"),
+        show_envvar=True,
+        help="Append this to the data topics' names (arrivals, turnstiles, weather, stations "
+        "table, TURNSTILE_SUMMARY, predictions and their state; never control, status or "
+        "Connect's rows): a run of its own beside the live one (benchmarks, trials).",
+    )(func)
+
+
+def broker_wait_option(func: F) -> F:
+    """``--broker-wait``: seconds to wait for Kafka at start."""
+    return click.option(
+        "--broker-wait",
+        type=click.FloatRange(min=0),
+        default=15.0,
+        show_default=True,
+        envvar=envvar_of("--broker-wait"),
+        show_envvar=True,
+        help="Seconds to wait for Kafka at start before giving up.",
+    )(func)
+
+
+def count_option(what: str) -> Callable[[F], F]:
+    """``-c/--count N``: stop after N ``what`` (events, readings, records), as kcat's ``-c``."""
+    return click.option(
+        "-c", "--count", "count", type=click.IntRange(min=1), default=None, help=f"Stop after N {what}."
     )
+
+
+def group_id_option(default: str, what: str) -> Callable[[F], F]:
+    """``--group-id``: a job's consumer group. No environment variable: one value
+    exported in a shell would put every job in the same group."""
+    return click.option("--group-id", default=default, show_default=True, help=what)
+
+
+def deprecated_alias(old: str, new: str, **kwargs: Any) -> Callable[[F], F]:
+    """A hidden old flag name that sets the new one's value (kept for old scripts)."""
+    dest = new.lstrip("-").replace("-", "_")
+
+    def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.meta[f"alias:{dest}"] = value
+
+    return click.option(old, hidden=True, expose_value=False, default=None, callback=store, **kwargs)
+
+
+def aliased(ctx: click.Context, name: str, value: Any) -> Any:
+    """The value of option ``name``, or what its deprecated alias gave."""
+    return ctx.meta.get(f"alias:{name}", value)

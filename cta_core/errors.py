@@ -1,4 +1,5 @@
-"""Errors every command reports the same way: one line naming the URL and what to start."""
+"""Errors every command reports the same way: one line, ``<what>; <what to do>``
+(``cta-X: error:`` in front), naming the URL and what to start."""
 
 from __future__ import annotations
 
@@ -22,4 +23,4 @@ class ServiceUnavailable(CtaError):
         self.hint = hint
         self.cause = cause
         detail = f" ({cause})" if cause else ""
-        super().__init__(f"{service} at {url} is not reachable{detail}: {hint}")
+        super().__init__(f"{service} at {url} is not reachable{detail}; {hint}")

@@ -51,3 +51,12 @@ class HttpClient:
             raise ServiceUnavailable(
                 self.service, self.url, hint=self.hint, cause=type(exc).__name__
             ) from None
+
+
+def require_service(service: str, url: str, path: str = "/", timeout: float = 5.0) -> None:
+    """Raise :class:`ServiceUnavailable` naming ``url`` unless the service answers (any
+    HTTP status) at ``url + path``: a command checks what it needs before it starts."""
+    try:
+        httpx.get(f"{url.rstrip('/')}{path}", timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(service, url, cause=type(exc).__name__) from None

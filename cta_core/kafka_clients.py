@@ -6,6 +6,7 @@ stay importable without it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from cta_core.cli_base import LIBRDKAFKA_LOGGER
 from cta_core.errors import ServiceUnavailable
 from cta_core.settings import Settings
 from cta_core.topics import SPECS, TopicSpec, replication_for
@@ -30,21 +32,29 @@ RELIABLE_PRODUCER: dict[str, Any] = {
 }
 
 
+def _logged(extra: dict[str, Any]) -> dict[str, Any]:
+    """librdkafka's log lines through a Python logger (``cta.librdkafka``), never straight
+    to stderr: a command shows them from ``-v`` on, a dashboard gives its own logger."""
+    return {"logger": logging.getLogger(LIBRDKAFKA_LOGGER), **extra}
+
+
 def make_producer(settings: Settings, **extra: Any) -> Producer:
-    conf = settings.librdkafka(**{**RELIABLE_PRODUCER, **extra})
+    conf = settings.librdkafka(**_logged({**RELIABLE_PRODUCER, **extra}))
     return Producer(conf)
 
 
 def make_consumer(settings: Settings, group_id: str, **extra: Any) -> Consumer:
     """A consumer; callers decide about commits (the dashboard never commits)."""
     conf = settings.librdkafka(
-        **{"group.id": group_id, "auto.offset.reset": "earliest", "enable.auto.commit": False, **extra}
+        **_logged(
+            {"group.id": group_id, "auto.offset.reset": "earliest", "enable.auto.commit": False, **extra}
+        )
     )
     return Consumer(conf)
 
 
 def make_admin(settings: Settings, **extra: Any) -> AdminClient:
-    return AdminClient(settings.librdkafka(**extra))
+    return AdminClient(settings.librdkafka(**_logged(extra)))
 
 
 def make_registry_client(settings: Settings) -> SchemaRegistryClient:
@@ -77,6 +87,12 @@ def register_key_value(
     return key_id, value_id
 
 
+def kafka_cause(exc: KafkaException) -> str:
+    """A KafkaException's text without its wrapping (``Failed to get metadata: ...``)."""
+    err = exc.args[0] if exc.args else exc
+    return str(err.str()) if hasattr(err, "str") else str(err)
+
+
 def wait_for_broker(settings: Settings, timeout: float = 15.0) -> AdminClient:
     """Return an admin client once the broker answers metadata, or raise
     :class:`ServiceUnavailable` naming the bootstrap servers after ``timeout``."""
@@ -89,7 +105,7 @@ def wait_for_broker(settings: Settings, timeout: float = 15.0) -> AdminClient:
             admin.list_topics(timeout=max(0.5, min(5.0, remaining)))
             return admin
         except KafkaException as exc:
-            last = str(exc.args[0]) if exc.args else str(exc)
+            last = kafka_cause(exc)
         if time.monotonic() >= deadline:
             raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=last)
         time.sleep(0.2)

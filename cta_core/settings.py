@@ -8,7 +8,7 @@ Precedence, highest first:
    moves a port, see :mod:`cta_core.ports`).
 
 librdkafka settings with no flag of their own are passed through with
-``-c key=value`` (repeatable) or ``CTA_KAFKA_CONFIG="key=value,key=value"``;
+``-X key=value`` (repeatable) or ``CTA_KAFKA_CONFIG="key=value,key=value"``;
 they are applied last, over anything derived from the typed settings.
 """
 
@@ -49,7 +49,7 @@ def default_postgres_dsn(port: int) -> str:
 def parse_kafka_config(items: Iterable[str], *, split_commas: bool = False) -> dict[str, str]:
     """Parse ``key=value`` pass-through items; raise ValueError naming a bad one.
 
-    ``-c`` flags carry one pair each (a value may contain commas, as in
+    ``-X`` flags carry one pair each (a value may contain commas, as in
     ``debug=broker,topic``); the environment variable separates pairs by commas.
     """
     out: dict[str, str] = {}

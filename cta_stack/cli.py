@@ -9,10 +9,13 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from cta_core.cli_base import CtaGroup, one_line
 from cta_core.errors import CtaError
 from cta_core.ports import MAX_BROKERS
 from cta_core.settings import Settings
+from cta_core.troubles import with_fix
 from cta_core.units import human_bytes, human_duration
 from cta_stack import apps
 from cta_stack.errors import ServiceFailed
@@ -26,14 +29,15 @@ SERVICE_NAMES = [s.name for s in services_for(MAX_BROKERS)]
 
 
 def _fail(console: Console, exc: CtaError) -> None:
-    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    message = with_fix(one_line(str(exc)))
+    console.print(Text.assemble("cta-stack: ", ("error:", "bold red"), f" {message}"), soft_wrap=True)
     if isinstance(exc, ServiceFailed) and exc.log_tail:
         console.print(f"[dim]--- last lines of {exc.log_file} ---[/]", highlight=False, soft_wrap=True)
         console.print(exc.log_tail, markup=False, highlight=False, soft_wrap=True)
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("cta-stack", cls=CtaGroup)
 @click.option(
     "--stack-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -99,7 +103,9 @@ def up(stack: Stack, only: tuple[str, ...], brokers: int | None) -> None:
             return
         except KeyboardInterrupt:
             progress.stop()
-            console.print("interrupted: what started keeps running (`cta-stack down` stops it)")
+            console.print(
+                "cta-stack: error: interrupted; what started keeps running (`cta-stack down` stops it)"
+            )
             sys.exit(130)
     parts = listed(
         ("started ", result.started),
@@ -197,7 +203,7 @@ def logs(stack: Stack, service: str | None, lines: int, follow: bool) -> None:
     files = [(n, stack.layout.log_file(n)) for n in names]
     existing = [(n, f) for n, f in files if f.exists()]
     if not existing:
-        raise click.ClickException(f"no logs yet in {stack.layout.logs_dir} (run `cta-stack up`)")
+        raise CtaError(f"no logs yet in {stack.layout.logs_dir}; start the stack with `cta-stack up`")
     for name, path in existing:
         if len(existing) > 1:
             click.echo(f"==> {name} ({path}) <==")
@@ -257,5 +263,5 @@ def stop_app(stack: Stack, names: tuple[str, ...]) -> None:
     click.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 
-def main() -> None:
-    cli(prog_name="cta-stack")
+#: the console script (pyproject's [project.scripts]): the group itself
+main = cli

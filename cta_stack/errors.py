@@ -15,7 +15,7 @@ class PortInUse(StackError):
         self.port = port
         who = f" by {holder}" if holder else ""
         super().__init__(
-            f"port {port} ({service}) is already in use{who}: stop that process or move "
+            f"port {port} ({service}) is already in use{who}; stop that process or move "
             f"{service} to another port with its CTA_*_PORT variable"
         )
 

@@ -141,15 +141,9 @@ def _job_argvs(
 ) -> dict[str, tuple[str, ...]]:
     """The long-running jobs' command lines; a topic suffix ``s`` puts them on copies of the topics."""
     jobs_cmd = str(b / "cta-jobs")
-    faust = [jobs_cmd, "faust", "--app-id", faust_app_id]
+    faust = [jobs_cmd, "faust", "--group-id", faust_app_id]
     if s:
-        faust += [
-            "--no-stations",
-            "--turnstiles-topic",
-            topics.TURNSTILES + s,
-            "--summary-topic",
-            topics.TURNSTILE_SUMMARY + s,
-        ]
+        faust += ["--no-stations", "--topic-suffix", s]
     # the weather job publishes the readings (and follows the simulator's clock)
     sim = [str(b / "cta-sim"), "--speed", sim_speed, "--no-weather"]
     weather = [str(b / "cta-weather"), "--speed", sim_speed]

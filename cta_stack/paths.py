@@ -13,6 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_cache_path
+
+#: the directory name under the user's cache, state and config directories
+APP_NAME = "cta-live"
+
 
 @dataclass(frozen=True)
 class StackLayout:
@@ -55,9 +60,9 @@ class StackLayout:
 
 
 def jar_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``CTA_JAR_CACHE``, else ``$XDG_CACHE_HOME/cta-live/jars``, else ``~/.cache/cta-live/jars``."""
+    """``CTA_JAR_CACHE``, else the user's cache directory's ``cta-live/jars``
+    (platformdirs: ``$XDG_CACHE_HOME``, else ``~/.cache`` on Linux)."""
     env = os.environ if env is None else env
     if env.get("CTA_JAR_CACHE"):
         return Path(env["CTA_JAR_CACHE"]).expanduser()
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "cta-live" / "jars"
+    return user_cache_path(APP_NAME, appauthor=False) / "jars"

@@ -7,17 +7,15 @@ subcommands (``cta-tui serve --ssh`` lives in :mod:`cta_tui.ssh`).
 from __future__ import annotations
 
 import re
-import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cta_core import topics
-from cta_core.cli_options import connection_options, settings_from_options
-from cta_core.errors import CtaError
+from cta_core.cli_base import CtaGroup
+from cta_core.cli_options import ALL_SERVICES, connection_options, settings_from_options, topic_suffix_option
 from cta_tui.feeds.topic_names import ARRIVALS_PATTERN, TopicNames
 from cta_tui.run import dashboard_source, run_dashboard
 
@@ -30,9 +28,14 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-@click.group(invoke_without_command=True)
-@connection_options
-@click.option("--read-only", is_flag=True, help="Disable the simulator control keys (space, +, -).")
+@click.group("cta-tui", cls=CtaGroup, invoke_without_command=True)
+@connection_options(*ALL_SERVICES)
+@click.option(
+    "--read-only",
+    is_flag=True,
+    help="Disable every key that changes something: the simulator's (space, +, -) and the "
+    "pipeline screen's job control (start, stop, restart).",
+)
 @click.option("--once", is_flag=True, help="Read the pipeline once, print the state and exit (no UI).")
 @click.option("--json", "as_json", is_flag=True, help="With --once: print the state as JSON.")
 @click.option(
@@ -47,22 +50,16 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
     type=click.FloatRange(min=0),
     default=5.0,
     show_default=True,
-    envvar="CTA_TUI_REPLAY_MINUTES",
+    envvar="CTA_REPLAY_MINUTES",
     show_envvar=True,
     help="Replay this many minutes of arrivals at start so trains show at once.",
 )
-@click.option(
-    "--topic-suffix",
-    default="",
-    help="Read the copies of the arrivals, weather, stations table and TURNSTILE_SUMMARY "
-    "topics named with this suffix (what `cta-sim --topic-suffix` and the jobs' topic "
-    "options write in trials and tests).",
-)
+@topic_suffix_option
 @click.option(
     "--theme",
     type=click.Choice(["default", "low"]),
     default=None,
-    envvar="CTA_TUI_THEME",
+    envvar="CTA_THEME",
     show_envvar=True,
     help="Colour theme; 'low' uses the 16 ANSI colours. Default: 'low' when NO_COLOR is set.",
 )
@@ -70,12 +67,11 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
     "--log-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    envvar="CTA_TUI_LOG_FILE",
+    envvar="CTA_LOG_FILE",
     show_envvar=True,
     help="Where the dashboard's logs (librdkafka's included) go; never its screen. "
     "[default: $XDG_STATE_HOME/cta-live/cta-tui.log]",
 )
-@click.option("-v", "--verbose", count=True, help="More in the log file (-vv for debug).")
 @click.option(
     "--arrivals-pattern",
     default=ARRIVALS_PATTERN,
@@ -108,7 +104,7 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
     "--status-topic",
     default=topics.SIM_STATUS,
     show_default=True,
-    envvar="CTA_SIM_STATUS_TOPIC",
+    envvar="CTA_STATUS_TOPIC",
     show_envvar=True,
 )
 @click.option(
@@ -122,7 +118,6 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
 def main(
     ctx: click.Context,
     log_file: Path | None,
-    verbose: int,
     read_only: bool,
     once: bool,
     as_json: bool,
@@ -138,9 +133,8 @@ def main(
     predictions_topic: str,
     **connection: Any,
 ) -> None:
-    """The cta-live dashboard: trains, stations, weather and the pipeline's health, live."""
-    # confluent-kafka's registry client imports authlib, which warns about its httpx module
-    warnings.filterwarnings("ignore", module="authlib.*")
+    """The cta-live dashboard: trains, stations, weather and the pipeline's health, live.
+    Its logs go to --log-file (-v: more, -q: less), never to its screen."""
     settings = settings_from_options(connection)
     ctx.ensure_object(dict)
     ctx.obj["settings"] = settings
@@ -152,21 +146,20 @@ def main(
     ).with_suffix(topic_suffix)
     ctx.obj["topic_names"] = names  # `up` and `serve` read the same topics
     ctx.obj["log_file"] = log_file
-    ctx.obj["verbose"] = verbose
     if ctx.invoked_subcommand is not None:
         return
     if as_json and not once:
         raise click.UsageError("--json needs --once")
     source = dashboard_source(ctx.obj)
     if once:
+        from cta_core.http_client import require_service
         from cta_tui.once import read_once
+
+        # without the registry every Avro record (arrivals, predictions) would be skipped
+        require_service("Schema Registry", settings.schema_registry_url, "/subjects")
         from cta_tui.state.snapshot import snapshot_json
 
-        try:
-            state = read_once(source, timeout=once_timeout)
-        except CtaError as exc:
-            click.echo(f"cta-tui: {exc}", err=True)
-            sys.exit(1)
+        state = read_once(source, timeout=once_timeout)
         if as_json:
             click.echo(snapshot_json(state, time.time()))
         else:

@@ -12,20 +12,20 @@ the dashboard itself (the status bar and notifications).
 from __future__ import annotations
 
 import logging
-import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
-KAFKA_LOGGER = "cta_tui.librdkafka"
+from platformdirs import user_state_path
+
+#: the same logger as every command's (cta_core.cli_base.LIBRDKAFKA_LOGGER)
+KAFKA_LOGGER = "cta.librdkafka"
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 
-def default_log_file(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_STATE_HOME/cta-live/cta-tui.log`` (``~/.local/state`` when unset)."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
-    return Path(base).expanduser() / "cta-live" / "cta-tui.log"
+def default_log_file() -> Path:
+    """``cta-tui.log`` in the user's state directory's ``cta-live`` (platformdirs:
+    ``$XDG_STATE_HOME``, else ``~/.local/state`` on Linux)."""
+    return user_state_path("cta-live", appauthor=False) / "cta-tui.log"
 
 
 def level_for(verbose: int) -> int:
@@ -48,6 +48,8 @@ def log_to_file(path: Path | None, verbose: int = 0) -> Path | None:
         if isinstance(old, logging.StreamHandler) and id(getattr(old, "stream", None)) in terminals:
             root.removeHandler(old)
     root.setLevel(level_for(verbose))
+    kafka_logger().setLevel(logging.NOTSET)  # a command's stderr logging silences it: not here
+    logging.getLogger("py.warnings").setLevel(logging.NOTSET)
     logging.captureWarnings(True)
     handler: logging.Handler = logging.NullHandler()
     if path is not None:

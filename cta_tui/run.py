@@ -12,10 +12,11 @@ from typing import Any
 def dashboard_source(obj: dict[str, Any]) -> Any:
     """The Kafka source of a dashboard in this terminal (``cta-tui``, ``--once``, ``cta-tui
     up``), its logs sent to the dashboard's log file first: nothing may draw on its screen."""
+    from cta_core.cli_base import verbosity
     from cta_tui.feeds.kafka_source import KafkaSource
     from cta_tui.logs import default_log_file, log_to_file
 
-    log_to_file(obj["log_file"] or default_log_file(), obj["verbose"])
+    log_to_file(obj["log_file"] or default_log_file(), obj.get("verbose", verbosity()))
     return KafkaSource(
         obj["settings"], replay_minutes=obj["replay_minutes"], **obj["topic_names"].source_kwargs()
     )

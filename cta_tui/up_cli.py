@@ -9,15 +9,14 @@ dashboard quits: ``make down`` (``cta-stack down``) stops it.
 from __future__ import annotations
 
 import sys
-import warnings
 
 import click
 
-from cta_core.errors import CtaError
+from cta_core.cli_base import OwnLoggingCommand
 from cta_stack import api as stack
 
 
-@click.command("up")
+@click.command("up", cls=OwnLoggingCommand)
 @click.option(
     "--only",
     "only",
@@ -50,7 +49,6 @@ def up(
     from cta_tui.control import default_sender
     from cta_tui.run import dashboard_source, run_dashboard
 
-    warnings.filterwarnings("ignore", module="authlib.*")
     settings = ctx.obj["settings"]
     bad = stack.unknown_services(only)
     if bad:
@@ -61,9 +59,6 @@ def up(
         launched = stack.launch(
             settings, console, default_sender(), only=only, chosen_jobs=job_names, sim_speed=sim_speed
         )
-    except CtaError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
     except KeyboardInterrupt:
         console.print("interrupted: what started keeps running (`make down` stops it)")
         sys.exit(130)

@@ -8,9 +8,7 @@ import logging
 import queue
 import re
 import signal
-import sys
 import uuid
-import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import time as dtime
@@ -19,7 +17,19 @@ from typing import Any
 
 import click
 
-from cta_core.cli_options import connection_options, log_to_stderr, settings_from_options
+from cta_core.cli_base import CtaCommand, verbosity
+from cta_core.cli_options import (
+    KAFKA,
+    REGISTRY,
+    REST_PROXY,
+    aliased,
+    broker_wait_option,
+    connection_options,
+    count_option,
+    deprecated_alias,
+    settings_from_options,
+    topic_suffix_option,
+)
 from cta_core.errors import CtaError
 from cta_core.records.control import Command, Rejected, parse_speed
 from cta_core.topics import WEATHER
@@ -104,7 +114,7 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(str(exc)) from None
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("cta-sim", cls=CtaCommand)
 @click.option(
     "--lines",
     default=",".join(LINES),
@@ -131,7 +141,8 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
     callback=_duration_cb,
     help="Stop after this much simulated time (30m, 2h, 90s).  [default: run until stopped]",
 )
-@click.option("--max-events", type=click.IntRange(min=1), default=None, help="Stop after N events.")
+@count_option("events")
+@deprecated_alias("--max-events", "--count", type=click.IntRange(min=1))
 @click.option("--seed", type=int, default=None, help="Random seed; the same seed and options repeat a run.")
 @click.option("--dry-run", is_flag=True, help="Write events to stdout as JSON lines; no Kafka.")
 @click.option("--disruptions", is_flag=True, help="Trains may break down and hold the trains behind them.")
@@ -167,16 +178,8 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
     default=None,
     help="Minutes between trains overnight on every line.  [default: per line, 15-20]",
 )
-@click.option(
-    "--broker-wait",
-    type=click.FloatRange(min=0),
-    default=15.0,
-    show_default=True,
-    help="Seconds to wait for Kafka at start before giving up.",
-)
-@click.option(
-    "--topic-suffix", default="", help="Append this to the event topics' names (benchmarks, trials)."
-)
+@broker_wait_option
+@topic_suffix_option
 @click.option(
     "--control/--no-control",
     default=True,
@@ -204,16 +207,15 @@ def _duration_cb(ctx: click.Context, param: click.Parameter, value: str | None) 
     help="Publish hourly weather through the REST Proxy (off: `cta-weather` runs it as its own job).",
 )
 @click.option("--run-id", default=None, help="Id of this run in status messages.  [default: random]")
-@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
-@connection_options
-def main(**kwargs: Any) -> None:
+@connection_options(KAFKA, REGISTRY, REST_PROXY)
+@click.pass_context
+def main(ctx: click.Context, **kwargs: Any) -> None:
     """Simulate the Chicago 'L': train arrivals and turnstile entries to Kafka (Avro),
     hourly weather through the REST Proxy, controlled from the dashboard."""
-    verbose = kwargs.pop("verbose")
-    log_to_stderr(verbose)
+    kwargs["count"] = aliased(ctx, "count", kwargs["count"])
     settings = settings_from_options(kwargs)
-    if verbose < 2:
-        # librdkafka logs every failed connection attempt to stderr; -vv shows them
+    if verbosity(ctx) < 2:
+        # librdkafka logs every failed connection attempt; -vv shows them
         settings = settings.with_overrides(kafka_config={"log_level": "0", **settings.kafka_config})
     start: datetime = kwargs["start"]
     duration: float | None = kwargs["duration"]
@@ -232,12 +234,11 @@ def main(**kwargs: Any) -> None:
     in_process = not kwargs["engine_process"]
     try:
         if kwargs["dry_run"]:
-            summary = _run_dry(spec, in_process, clock, end_t, kwargs["max_events"], commands, run_id)
+            summary = _run_dry(spec, in_process, clock, end_t, kwargs["count"], commands, run_id)
         else:
             summary = _run_kafka(settings, spec, in_process, clock, end_t, kwargs, commands, run_id)
-    except (CtaError, EngineFailed) as exc:
-        click.echo(f"cta-sim: {exc}", err=True)
-        sys.exit(1)
+    except EngineFailed as exc:
+        raise CtaError(f"the simulation failed: {exc}; run again with -vv and report the log") from None
     for line in summary.lines():
         click.echo(line, err=True)
     if kwargs["report"] is not None:
@@ -315,13 +316,11 @@ def _run_kafka(
     commands: queue.Queue[Command | Rejected],
     run_id: str,
 ) -> RunSummary:
-    # confluent-kafka's registry client imports authlib's deprecated httpx module, which warns
-    with warnings.catch_warnings(record=True):
-        from cta_core.kafka_clients import make_registry_client, wait_for_broker
-        from producers_sim.control_listener import ControlListener
-        from producers_sim.publishers.kafka_publisher import KafkaPublisher, create_topics, register_schemas
+    from cta_core.kafka_clients import make_registry_client, wait_for_broker
+    from producers_sim.control_listener import ControlListener
     from producers_sim.prepare import KafkaPreparer
     from producers_sim.publishers.base import CompositeSink
+    from producers_sim.publishers.kafka_publisher import KafkaPublisher, create_topics, register_schemas
     from producers_sim.publishers.weather_publisher import WeatherPublisher
     from producers_sim.run_report import StationTally
 
@@ -346,7 +345,7 @@ def _run_kafka(
                 clock,
                 tally or sink,
                 end_t=end_t,
-                max_events=kwargs["max_events"],
+                max_events=kwargs["count"],
                 commands=commands,
                 status=kafka,
                 run_id=run_id,

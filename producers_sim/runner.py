@@ -208,7 +208,7 @@ class Runner:
         if fast:
             clock.advance_to(last_t)
         if self.max_events is not None and self.count >= self.max_events:
-            return "max-events"
+            return "count"
         return "signal" if pos.ended else None
 
     def _approach_end(self, end_t: float, fast: bool) -> str | None:

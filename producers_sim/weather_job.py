@@ -17,7 +17,6 @@ import json
 import logging
 import random
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,8 +26,19 @@ from typing import Any
 import click
 
 from cta_core import topics
-from cta_core.cli_options import connection_options, log_to_stderr, settings_from_options
-from cta_core.errors import CtaError, ServiceUnavailable
+from cta_core.cli_base import CtaCommand
+from cta_core.cli_options import (
+    KAFKA,
+    REST_PROXY,
+    aliased,
+    broker_wait_option,
+    connection_options,
+    count_option,
+    deprecated_alias,
+    settings_from_options,
+    topic_suffix_option,
+)
+from cta_core.errors import ServiceUnavailable
 from cta_core.settings import Settings
 from producers_sim.cli import speed_cb, start_cb
 from producers_sim.clock import CHICAGO, SimClock
@@ -167,12 +177,12 @@ def _until_signal(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("cta-weather", cls=CtaCommand)
 @click.option(
     "--follow-sim/--no-follow-sim",
     default=True,
     show_default=True,
-    envvar="CTA_WEATHER_FOLLOW_SIM",
+    envvar="CTA_FOLLOW_SIM",
     show_envvar=True,
     help="Follow a running simulator's clock (its status topic): pause and speed apply.",
 )
@@ -195,34 +205,25 @@ def _until_signal(stop: threading.Event) -> Iterator[None]:
     "--status-topic",
     default=topics.SIM_STATUS,
     show_default=True,
-    envvar="CTA_SIM_STATUS_TOPIC",
+    envvar="CTA_STATUS_TOPIC",
     show_envvar=True,
     help="The simulator's status topic.",
 )
-@click.option("--topic-suffix", default="", help="Append this to the weather topic's name (trials, tests).")
-@click.option(
-    "--broker-wait",
-    type=click.FloatRange(min=0),
-    default=15.0,
-    show_default=True,
-    help="Seconds to wait for Kafka at start (the weather topic is created when missing).",
-)
-@click.option("--max-readings", type=click.IntRange(min=1), default=None, help="Stop after N readings.")
-@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
-@connection_options
-def main(**kwargs: Any) -> None:
-    """Publish hourly weather readings to the weather topic through the REST Proxy."""
-    verbose = kwargs.pop("verbose")
-    log_to_stderr(verbose)
+@topic_suffix_option
+@broker_wait_option
+@count_option("readings")
+@deprecated_alias("--max-readings", "--count", type=click.IntRange(min=1))
+@connection_options(KAFKA, REST_PROXY)
+@click.pass_context
+def main(ctx: click.Context, **kwargs: Any) -> None:
+    """Publish hourly weather readings to the weather topic through the REST Proxy
+    (the weather topic is created when missing)."""
+    kwargs["count"] = aliased(ctx, "count", kwargs["count"])
     settings = settings_from_options(kwargs)
     if kwargs["speed"] is None and not kwargs["follow_sim"]:
         raise click.BadParameter("an own clock needs a finite speed", param_hint="'--speed'")
-    try:
-        check_proxy(settings.rest_proxy_url)
-        ensure_weather_topic(settings, topics.WEATHER + kwargs["topic_suffix"], kwargs["broker_wait"])
-    except CtaError as exc:
-        click.echo(f"cta-weather: {exc}", err=True)
-        sys.exit(1)
+    check_proxy(settings.rest_proxy_url)
+    ensure_weather_topic(settings, topics.WEATHER + kwargs["topic_suffix"], kwargs["broker_wait"])
     summary = run(settings, kwargs)
     click.echo(summary, err=True)
 
@@ -241,7 +242,7 @@ def run(settings: Settings, kwargs: dict[str, Any]) -> str:
         follower,
     )
     stop = threading.Event()
-    limit = kwargs["max_readings"]
+    limit = kwargs["count"]
     try:
         with _until_signal(stop):
             while not stop.is_set() and (limit is None or job.readings < limit):

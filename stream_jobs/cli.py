@@ -1,48 +1,41 @@
 """`cta-jobs`: load-stations, connector, faust, predict, ksql, setup.
 
-Every subcommand takes the shared connection flags, is idempotent, and on an
-unreachable service prints one line naming its URL and what to start (exit 1).
+Every subcommand takes the connection flags of the services it uses, is idempotent,
+and on an unreachable service prints one line naming its URL and what to start (exit 1).
 """
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from rich.progress import Progress
 
 from cta_core import topics
-from cta_core.cli_options import connection_options, log_to_stderr, settings_from_options
+from cta_core.cli_base import CtaGroup, verbosity
+from cta_core.cli_options import (
+    CONNECT,
+    KAFKA,
+    KSQL,
+    POSTGRES,
+    REGISTRY,
+    aliased,
+    broker_wait_option,
+    connection_options,
+    deprecated_alias,
+    group_id_option,
+    settings_from_options,
+    topic_suffix_option,
+)
 from cta_core.errors import CtaError
 from cta_core.settings import Settings
 from stream_jobs.progress import progress_display
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-def one_line_errors(func: F) -> F:
-    """Print a CtaError as one line on stderr and exit 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CtaError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="More logging.")
-def main(verbose: bool) -> None:
+@click.group("cta-jobs", cls=CtaGroup)
+def main() -> None:
     """Stream jobs: stations into PostgreSQL, Kafka Connect, the Faust worker, ksqlDB."""
-    log_to_stderr(int(verbose))
 
 
 # ---------------------------------------------------------------- load-stations
@@ -63,8 +56,7 @@ def _load_stations(settings: Settings, reset: bool, progress: Progress) -> str:
 
 @main.command("load-stations")
 @click.option("--reset", is_flag=True, help="Empty both tables and reload them.")
-@connection_options
-@one_line_errors
+@connection_options(POSTGRES)
 def load_stations_cmd(reset: bool, **options: Any) -> None:
     """Create the stations schema in PostgreSQL and load the packaged data (idempotent)."""
     settings = settings_from_options(options)
@@ -126,11 +118,21 @@ def _register_connector(
     help="PostgreSQL host name as the Connect worker sees it (docker-compose: postgres). "
     "Default: the host of --postgres-dsn.",
 )
-@click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait for RUNNING.")
-@connection_options
-@one_line_errors
-def connector_cmd(kind: str, db_host_for_connect: str | None, timeout: float, **options: Any) -> None:
+@click.option(
+    "--connector-wait",
+    type=click.FloatRange(min=0),
+    default=90.0,
+    show_default=True,
+    help="Seconds to wait for the connector to run.",
+)
+@deprecated_alias("--timeout", "--connector-wait", type=float)
+@connection_options(CONNECT, POSTGRES)
+@click.pass_context
+def connector_cmd(
+    ctx: click.Context, kind: str, db_host_for_connect: str | None, connector_wait: float, **options: Any
+) -> None:
     """Create or update the stations source connector and wait until it runs."""
+    timeout = aliased(ctx, "connector_wait", connector_wait)
     settings = settings_from_options(options)
     with progress_display() as progress:
         lines = _register_connector(settings, kind, db_host_for_connect, timeout, progress)
@@ -142,9 +144,8 @@ def connector_cmd(kind: str, db_host_for_connect: str | None, timeout: float, **
 
 
 @main.command("faust")
-@click.option(
-    "--app-id", default="cta-stations", show_default=True, help="Faust app id (consumer group, changelogs)."
-)
+@group_id_option("cta-stations", "Faust app id: its consumer group and the prefix of its changelog topics.")
+@deprecated_alias("--app-id", "--group-id")
 @click.option("--stations/--no-stations", default=True, show_default=True, help="Run the stations transform.")
 @click.option(
     "--turnstile-summary/--no-turnstile-summary",
@@ -163,25 +164,19 @@ def connector_cmd(kind: str, db_host_for_connect: str | None, timeout: float, **
     type=click.FloatRange(min=0.05),
     default=1.0,
     show_default=True,
-    envvar="CTA_SUMMARY_COMMIT_INTERVAL",
+    envvar="CTA_COMMIT_INTERVAL",
     show_envvar=True,
     help="Seconds between TURNSTILE_SUMMARY writes: the latest count of each station that "
     "changed, at most once per interval (as ksqlDB's record cache).",
 )
-@click.option(
-    "--broker-timeout", type=float, default=15.0, show_default=True, help="Seconds to wait for Kafka."
-)
-@click.option(
-    "-l",
-    "--loglevel",
-    default="info",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
-@connection_options
-@one_line_errors
+@topic_suffix_option
+@broker_wait_option
+@deprecated_alias("--broker-timeout", "--broker-wait", type=float)
+@connection_options(KAFKA, REGISTRY)
+@click.pass_context
 def faust_cmd(
-    app_id: str,
+    ctx: click.Context,
+    group_id: str,
     stations: bool,
     turnstile_summary: bool,
     stations_topic: str,
@@ -191,11 +186,12 @@ def faust_cmd(
     summary_topic: str,
     data_dir: Path | None,
     commit_interval: float,
-    broker_timeout: float,
-    loglevel: str,
+    topic_suffix: str,
+    broker_wait: float,
     **options: Any,
 ) -> None:
-    """Run the Faust worker (stations transform, turnstile summary) until stopped."""
+    """Run the Faust worker (stations transform, turnstile summary) until stopped.
+    Its log level: info, -v debug, -q warnings."""
     from stream_jobs.faust_worker import prepare, run_worker
 
     settings = settings_from_options(options)
@@ -204,34 +200,28 @@ def faust_cmd(
     from stream_jobs.faust_app import WorkerOptions
 
     opts = WorkerOptions(
-        app_id=app_id,
+        app_id=aliased(ctx, "group_id", group_id),
         stations=stations,
         turnstile_summary=turnstile_summary,
         stations_topic=stations_topic,
         line_stations_topic=line_stations_topic,
-        stations_table_topic=stations_table_topic,
-        turnstiles_topic=turnstiles_topic,
-        summary_topic=summary_topic,
+        stations_table_topic=stations_table_topic + topic_suffix,
+        turnstiles_topic=turnstiles_topic + topic_suffix,
+        summary_topic=summary_topic + topic_suffix,
         data_dir=data_dir or settings.stack_dir / "faust",
         commit_interval=commit_interval,
     )
     with progress_display() as progress:
-        opts = prepare(settings, opts, progress, broker_timeout)
-    run_worker(settings, opts, loglevel)
+        opts = prepare(settings, opts, progress, aliased(ctx, "broker_wait", broker_wait))
+    level = verbosity(ctx)
+    run_worker(settings, opts, "debug" if level > 0 else "info" if level == 0 else "warning")
 
 
 # ---------------------------------------------------------------- predict
 
 
 @main.command("predict")
-@click.option(
-    "--group-id",
-    default="cta-predict",
-    show_default=True,
-    envvar="CTA_PREDICT_GROUP",
-    show_envvar=True,
-    help="Consumer group of the arrivals.",
-)
+@group_id_option("cta-predict", "Consumer group of the arrivals.")
 @click.option("--arrivals-topic", default=topics.ARRIVALS, show_default=True)
 @click.option("--predictions-topic", default=topics.PREDICTIONS, show_default=True)
 @click.option(
@@ -240,11 +230,7 @@ def faust_cmd(
     show_default=True,
     help="Compacted changelog of the learned state (read back at start).",
 )
-@click.option(
-    "--topic-suffix",
-    default="",
-    help="Append this to the three topic names (as cta-sim --topic-suffix; benchmarks, trials).",
-)
+@topic_suffix_option
 @click.option(
     "--tick",
     type=click.FloatRange(min=1.0),
@@ -252,19 +238,19 @@ def faust_cmd(
     show_default=True,
     help="Simulated seconds between re-plans.",
 )
-@click.option(
-    "--broker-timeout", type=float, default=15.0, show_default=True, help="Seconds to wait for Kafka."
-)
-@connection_options
-@one_line_errors
+@broker_wait_option
+@deprecated_alias("--broker-timeout", "--broker-wait", type=float)
+@connection_options(KAFKA, REGISTRY)
+@click.pass_context
 def predict_cmd(
+    ctx: click.Context,
     group_id: str,
     arrivals_topic: str,
     predictions_topic: str,
     state_topic: str,
     topic_suffix: str,
     tick: float,
-    broker_timeout: float,
+    broker_wait: float,
     **options: Any,
 ) -> None:
     """Predict train arrivals from the arrivals topic until stopped (Ctrl+C, SIGTERM)."""
@@ -286,7 +272,7 @@ def predict_cmd(
     )
     with progress_display() as progress:
         task = progress.add_task(f"predict: Kafka {settings.bootstrap_servers}", total=3)
-        admin = wait_for_broker(settings, timeout=broker_timeout)
+        admin = wait_for_broker(settings, timeout=aliased(ctx, "broker_wait", broker_wait))
         progress.advance(task)
         progress.update(task, description="predict: topics")
         ensure_job_topics(admin, opts)
@@ -340,8 +326,7 @@ def _ksql(settings: Settings, drop: bool, turnstiles_topic: str, progress: Progr
 @main.command("ksql")
 @click.option("--drop", is_flag=True, help="Terminate the queries and drop TURNSTILE_SUMMARY and TURNSTILE.")
 @click.option("--turnstiles-topic", default=topics.TURNSTILES, show_default=True)
-@connection_options
-@one_line_errors
+@connection_options(KSQL)
 def ksql_cmd(drop: bool, turnstiles_topic: str, **options: Any) -> None:
     """Create (or --drop) the TURNSTILE stream and the TURNSTILE_SUMMARY table in ksqlDB."""
     settings = settings_from_options(options)
@@ -363,8 +348,7 @@ def ksql_cmd(drop: bool, turnstiles_topic: str, **options: Any) -> None:
     show_default=True,
 )
 @click.option("--db-host-for-connect", envvar="CTA_DB_HOST_FOR_CONNECT", show_envvar=True, default=None)
-@connection_options
-@one_line_errors
+@connection_options(POSTGRES, CONNECT, KSQL)
 def setup_cmd(kind: str, db_host_for_connect: str | None, **options: Any) -> None:
     """load-stations, connector, then ksql when a ksqlDB answers."""
     from stream_jobs.ksql_client import KsqlClient

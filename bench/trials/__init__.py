@@ -7,7 +7,7 @@ local stack (a temporary CTA_STACK_DIR, free ports), never the shared one, and d
 afterwards; those two use topics and an app id of their own on the stack of
 ``CTA_STACK_DIR`` and delete them afterwards. Not part of ``make bench``. What is counted:
 
-- expected: the same simulator run (same seed, same ``--max-events``) with ``--dry-run``;
+- expected: the same simulator run (same seed, same ``--count``) with ``--dry-run``;
 - read back: every arrival and turnstile event in the topics, decoded, compared with the
   expected ones as multisets (lost = expected but missing, duplicated = read more often
   than produced);

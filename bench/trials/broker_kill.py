@@ -49,7 +49,7 @@ class KillResult(TrialResult):
         """The trial as a row of docs/reliability.md's table."""
         what = f"one of {self.brokers} brokers" if self.brokers > 1 else "the only broker"
         return (
-            f"| kill -9 of {what} (broker {self.victim}) during `cta-sim --speed max --max-events "
+            f"| kill -9 of {what} (broker {self.victim}) during `cta-sim --speed max --count "
             f"{self.events}` | {self.produced:,} | {self.read_back:,} | {self.lost} | {self.duplicated} | "
             f"longest produce stall {self.stall_s:.1f} s; broker back {self.rejoin_s:.1f} s after "
             f"`cta-stack up`, all replicas in sync {self.in_sync_s:.1f} s after | "

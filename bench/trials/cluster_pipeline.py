@@ -109,7 +109,7 @@ def cluster_pipeline(trial: ScratchStack, events: int, faust_wait: float = 180) 
     expected = expected_events(trial.env, events)
     stations = turnstiles_per_station(expected)
     faust = start_worker(trial.env, "cta-faults-summary", trial.root / "faust.log")
-    dashboard = ScreenDashboard({**trial.env, "CTA_TUI_LOG_FILE": str(trial.root / "cta-tui.log")})
+    dashboard = ScreenDashboard({**trial.env, "CTA_LOG_FILE": str(trial.root / "cta-tui.log")})
     result = PipelineResult(sum(expected.values()), sum(stations.values()))
     try:
         time.sleep(15)  # the worker joins its group, the dashboard connects

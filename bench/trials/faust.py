@@ -38,7 +38,7 @@ def start_worker(
 ) -> subprocess.Popen[bytes]:
     """``cta-jobs faust`` (summary only) as ``python -m stream_jobs``, so that ``cwd`` may
     be another checkout; its output appended to ``log``."""
-    args = [sys.executable, "-m", "stream_jobs", "faust", "--no-stations", "--app-id", app_id]
+    args = [sys.executable, "-m", "stream_jobs", "faust", "--no-stations", "--group-id", app_id]
     args += ["--turnstiles-topic", turnstiles, "--summary-topic", summary]
     if data_dir is not None:
         args += ["--data-dir", str(data_dir)]

@@ -46,7 +46,7 @@ def sim_args(
 ) -> list[str]:
     """``cta-sim`` producing ``events`` events of run ``seed`` (None: the simulator's own
     default), without its control consumer unless ``control``."""
-    args = [str(BIN / "cta-sim"), "--speed", speed, "--max-events", str(events)]
+    args = [str(BIN / "cta-sim"), "--speed", speed, "--count", str(events)]
     if seed is not None:
         args += ["--seed", str(seed)]
     if topic_suffix:

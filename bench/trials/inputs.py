@@ -45,7 +45,7 @@ def malformed_records(trial: ScratchStack) -> dict[str, Any]:
     producer.flush(30)
     once = subprocess.run(
         [str(BIN / "cta-tui"), "--once", "--json", "--replay-minutes", "60"],
-        env={**trial.env, "CTA_TUI_LOG_FILE": os.devnull},
+        env={**trial.env, "CTA_LOG_FILE": os.devnull},
         capture_output=True,
         text=True,
         timeout=120,

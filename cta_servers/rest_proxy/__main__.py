@@ -9,7 +9,7 @@ import aiohttp
 import click
 
 from cta_core import ports
-from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.cli_options import KAFKA, REGISTRY, connection_options, settings_from_options
 from cta_core.settings import Settings
 from cta_servers.rest_proxy.app import SERVICE, make_app
 from cta_servers.rest_proxy.kafka_io import KafkaBridge
@@ -47,7 +47,7 @@ async def serve(settings: Settings, host: str, port: int, kafka_log: logging.Log
 
 @click.command()
 @listen_options(ports.REST_PROXY, "CTA_REST_PROXY_PORT")
-@connection_options
+@connection_options(KAFKA, REGISTRY)
 def main(host: str, port: int, verbose: bool, **options: object) -> None:
     """Serve a Confluent-compatible Kafka REST Proxy (API v2)."""
     kafka_log = configure_logging(verbose)

@@ -8,7 +8,7 @@ import logging
 import click
 
 from cta_core import ports, topics
-from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.cli_options import KAFKA, connection_options, settings_from_options
 from cta_servers.schema_registry.app import SERVICE, make_app
 from cta_servers.schema_registry.state import RegistryState
 from cta_servers.schema_registry.store import KafkaStore
@@ -36,7 +36,7 @@ async def serve(store: KafkaStore, state: RegistryState, host: str, port: int) -
 @click.option(
     "--store-timeout", type=float, default=30.0, show_default=True, help="Seconds for store reads/writes."
 )
-@connection_options
+@connection_options(KAFKA)
 def main(
     host: str,
     port: int,

@@ -18,9 +18,11 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaException, TopicP
 
 from cta_core.avro import AvroDecoder, DecodeError, RegistryLookup, RegistryUnavailable
 from cta_core.errors import CtaError, ServiceUnavailable
-from cta_core.kafka_clients import make_consumer
+from cta_core.kafka_clients import kafka_cause, make_consumer
 from cta_core.settings import Settings
+from cta_tui.logs import kafka_logger
 from cta_tui.state.tail import AVRO, BYTES, JSON, NULL, TEXT, TailRecord
+from cta_tui.tail_offsets import OffsetSpec, resolve
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +31,20 @@ class UnknownTopic(CtaError):
     pass
 
 
-def decode_bytes(data: bytes | None, avro: AvroDecoder | None) -> tuple[Any, str]:
+def decode_bytes(data: bytes | None, avro: AvroDecoder | None, strict: bool = False) -> tuple[Any, str]:
     """(decoded value, format): Avro when framed and the registry knows the schema,
-    JSON, printable UTF-8 text, else the bytes in hex."""
+    JSON, printable UTF-8 text, else the bytes in hex. ``strict``: a registry that does
+    not answer raises :class:`RegistryUnavailable` instead."""
     if data is None:
         return None, NULL
     if avro is not None and len(data) >= 5 and data[0] == 0:
-        with contextlib.suppress(DecodeError, RegistryUnavailable):
+        try:
             return avro.decode(data), AVRO
+        except RegistryUnavailable:
+            if strict:
+                raise
+        except DecodeError:
+            pass
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -52,11 +60,32 @@ def decode_bytes(data: bytes | None, avro: AvroDecoder | None) -> tuple[Any, str
     return data.hex(" "), BYTES
 
 
+def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
+    """A message's headers as (name, text) pairs (``Message.headers()``: a list or None)."""
+    return tuple((str(k), _header_text(v)) for k, v in raw or ())
+
+
+def _header_text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.hex()
+
+
 class TailSource:
     """One topic's records from ``last`` before the end (or the beginning) onwards."""
 
-    def __init__(self, settings: Settings, topic: str, *, last: int = 100, timeout: float = 5.0) -> None:
+    def __init__(
+        self, settings: Settings, topic: str, *, last: int = 100, timeout: float = 5.0, strict: bool = False
+    ) -> None:
+        """``strict``: a Schema Registry that does not answer is an error (``cta-tui tail``),
+        not a reason to show framed Avro as hex (the tail screen)."""
         self.settings = settings
+        self.strict = strict
         self.topic = topic
         self.last = last
         self.timeout = timeout
@@ -70,19 +99,24 @@ class TailSource:
                 "fetch.wait.max.ms": 100,
                 "client.id": "cta-tui-tail",
                 "queued.max.messages.kbytes": 4096,
-                "logger": logging.getLogger("cta_tui.tail.kafka"),
+                "logger": kafka_logger(),
             },
         )
         try:
             metadata = self._consumer.list_topics(topic, timeout=timeout)
         except KafkaException as exc:
             self._consumer.close()
-            raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=str(exc)) from None
+            raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=kafka_cause(exc)) from None
         info = metadata.topics.get(topic)
         if info is None or info.error is not None or not info.partitions:
             self._consumer.close()
-            raise UnknownTopic(f"topic {topic!r} does not exist on {settings.bootstrap_servers}")
+            raise UnknownTopic(
+                f"topic {topic!r} does not exist on {settings.bootstrap_servers}; "
+                "list the topics with `cta-tui tail --list`"
+            )
         self.partitions = sorted(info.partitions)
+        #: the next offset to read per partition, as far as this source knows
+        self.positions: dict[int, int] = {}
 
     def _lookup(self, schema_id: int) -> str:
         if self._registry is None:
@@ -103,6 +137,31 @@ class TailSource:
     def seek_start(self) -> None:
         self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in self.partitions])
 
+    def start_at(self, spec: OffsetSpec, partitions: list[int] | None = None) -> dict[int, int]:
+        """Read ``partitions`` (default: all) from where ``spec`` says (kcat's ``-o``);
+        returns each partition's end offset at this moment (for ``-e``)."""
+        chosen = self.partitions if partitions is None else partitions
+        missing = sorted(set(chosen) - set(self.partitions))
+        if missing:
+            raise UnknownTopic(
+                f"topic {self.topic!r} has no partition {missing[0]}; "
+                f"its partitions are {', '.join(map(str, self.partitions))}"
+            )
+        marks = {
+            p: self._consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=self.timeout)
+            for p in chosen
+        }
+        at_time: dict[int, int] = {}
+        if spec.needs_time_lookup:
+            found = self._consumer.offsets_for_times(
+                [TopicPartition(self.topic, p, spec.value) for p in chosen], timeout=self.timeout
+            )
+            at_time = {tp.partition: tp.offset for tp in found}
+        starts = {p: resolve(spec, low, high, at_time.get(p)) for p, (low, high) in marks.items()}
+        self._consumer.assign([TopicPartition(self.topic, p, o) for p, o in starts.items()])
+        self.positions = dict(starts)
+        return {p: high for p, (_low, high) in marks.items()}
+
     def poll(self, max_records: int = 500, timeout: float = 0.2) -> list[TailRecord]:
         messages = self._consumer.consume(max_records, timeout)
         out = []
@@ -110,9 +169,15 @@ class TailSource:
             if m.error():
                 log.debug("tail consume error: %s", m.error())
                 continue
-            value, fmt = decode_bytes(m.value(), self.avro)
-            key, key_fmt = decode_bytes(m.key(), self.avro)
+            try:
+                value, fmt = decode_bytes(m.value(), self.avro, self.strict)
+                key, key_fmt = decode_bytes(m.key(), self.avro, self.strict)
+            except RegistryUnavailable as exc:
+                raise ServiceUnavailable(
+                    "Schema Registry", self.settings.schema_registry_url, cause=str(exc)[:200]
+                ) from None
             ts_type, ts = m.timestamp()
+            self.positions[m.partition() or 0] = (m.offset() or 0) + 1
             out.append(
                 TailRecord(
                     m.topic() or self.topic,
@@ -123,6 +188,7 @@ class TailSource:
                     value,
                     fmt,
                     key_fmt,
+                    _headers(m.headers()),
                 )
             )
         return out
@@ -138,11 +204,11 @@ def list_topics(settings: Settings, timeout: float = 5.0) -> list[str]:
     """Every topic's name except Kafka's internal ones (blocking)."""
     from cta_core.kafka_clients import make_admin
 
-    admin = make_admin(settings, logger=logging.getLogger("cta_tui.tail.kafka"))
+    admin = make_admin(settings, logger=kafka_logger())
     try:
         names = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:
-        raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=str(exc)) from None
+        raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=kafka_cause(exc)) from None
     return order_topics(names)
 
 

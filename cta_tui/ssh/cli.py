@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from cta_core import ports
-from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.cli_base import OwnLoggingCommand, verbosity
+from cta_core.cli_options import ALL_SERVICES, connection_options, merged_settings
 from cta_core.errors import CtaError
 
 DEFAULT_ADDRESS = f"127.0.0.1:{ports.SSH}"
@@ -66,7 +67,7 @@ def _configure_logging(verbose: int) -> None:
     root.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-@click.command("serve")
+@click.command("serve", cls=OwnLoggingCommand)
 @click.option(
     "--ssh",
     "address",
@@ -133,8 +134,7 @@ def _configure_logging(verbose: int) -> None:
     help="shared: the server reads Kafka once for all sessions; per-session: each dashboard "
     "has its own consumers.",
 )
-@click.option("-v", "--verbose", count=True, help="More logging (-vv includes asyncssh's).")
-@connection_options
+@connection_options(*ALL_SERVICES)
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -146,14 +146,14 @@ def serve(
     login_timeout: float,
     keepalive: float,
     feed: str,
-    verbose: int,
     **connection: Any,
 ) -> None:
     """Serve the dashboard over SSH: `ssh -p 2222 HOST` shows it, one dashboard per session.
 
     Only public-key logins from --authorized-keys are accepted. Sessions are read-only
     (the pause and speed keys are off) unless the key is marked for control. Each
-    session's dashboard gets this command's connection settings.
+    session's dashboard gets this command's connection settings. -v: more logging,
+    -vv: asyncssh's too.
     """
     # Imported here so that `cta-tui` (the dashboard) does not load asyncssh.
     from cta_tui.ssh.keys import KeyRing, default_host_key_path
@@ -162,18 +162,14 @@ def serve(
 
     # `cta-tui --bootstrap-servers X serve` and `cta-tui serve --bootstrap-servers X` both work.
     parent = ctx.obj if isinstance(ctx.obj, dict) else {}
-    base = parent.get("settings")
-    if base is None:
-        settings = settings_from_options(connection)
-    else:
-        settings = base.with_overrides(**{k: v for k, v in connection.items() if v})
+    settings = merged_settings(ctx, connection)
     all_read_only = bool(parent.get("read_only"))
 
     def argv_for(info: SessionInfo) -> list[str]:
         # `cta-tui --read-only serve`: no session may control the simulator.
         return dashboard_argv(replace(info, control=info.control and not all_read_only))
 
-    _configure_logging(verbose)
+    _configure_logging(verbosity(ctx))
     host, port = address
     options = ServeOptions(
         host=host,
@@ -190,9 +186,7 @@ def serve(
     )
     try:
         asyncio.run(SSHDashboardServer(options).serve_forever())
-    except CtaError as exc:
-        click.echo(f"cta-tui serve: {exc}", err=True)
-        sys.exit(1)
     except OSError as exc:
-        click.echo(f"cta-tui serve: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-        sys.exit(1)
+        raise CtaError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another address with --ssh"
+        ) from None

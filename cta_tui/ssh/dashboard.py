@@ -15,8 +15,8 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
     from cta_tui.run import run_dashboard
     from cta_tui.ssh.hub import SocketSource
 
-    env_log = os.environ.get("CTA_TUI_LOG_FILE")
+    env_log = os.environ.get("CTA_LOG_FILE")
     log_to_file(Path(env_log) if env_log else default_log_file())
     settings = Settings.from_env()
     source = SocketSource(path, settings.bootstrap_servers)
-    run_dashboard(settings, source, read_only=read_only, theme=os.environ.get("CTA_TUI_THEME") or None)
+    run_dashboard(settings, source, read_only=read_only, theme=os.environ.get("CTA_THEME") or None)

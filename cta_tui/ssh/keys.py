@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncssh
+from platformdirs import user_config_path
 
 from cta_core.errors import CtaError
 
@@ -35,15 +35,14 @@ CONTROL_OPTION = "cta-control"
 HOST_KEY_NAME = "ssh_host_ed25519_key"
 
 
-def config_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_CONFIG_HOME/cta-live``, else ``~/.config/cta-live``."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base).expanduser() / "cta-live"
+def config_dir() -> Path:
+    """The user's configuration directory's ``cta-live`` (platformdirs: ``$XDG_CONFIG_HOME``,
+    else ``~/.config`` on Linux)."""
+    return user_config_path("cta-live", appauthor=False)
 
 
-def default_host_key_path(env: Mapping[str, str] | None = None) -> Path:
-    return config_dir(env) / HOST_KEY_NAME
+def default_host_key_path() -> Path:
+    return config_dir() / HOST_KEY_NAME
 
 
 def fingerprint(key: asyncssh.SSHKey) -> str:

@@ -31,6 +31,8 @@ class TailRecord:
     #: :data:`AVRO`, :data:`JSON`, :data:`TEXT`, :data:`BYTES` or :data:`NULL`
     value_format: str
     key_format: str = TEXT
+    #: the record's headers, (name, value) pairs in order (values as text, else hex)
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def value_text(self) -> str:
@@ -64,9 +66,12 @@ class TailRecord:
             "partition": self.partition,
             "offset": self.offset,
             "timestamp": iso,
+            "timestamp_ms": self.timestamp_ms,
             "key": self.key,
             "value": self.value,
             "format": self.value_format,
+            "key_format": self.key_format,
+            "headers": dict(self.headers),
         }
 
 

@@ -82,7 +82,7 @@ async def test_broker_stopped_and_started_shows_on_the_status_bar_and_no_log_lin
     one_broker: ScratchStack, tmp_path: Path
 ) -> None:
     log_file = tmp_path / "cta-tui.log"
-    env = {**one_broker.env, "CTA_TUI_LOG_FILE": str(log_file), "TERM": "xterm-256color"}
+    env = {**one_broker.env, "CTA_LOG_FILE": str(log_file), "TERM": "xterm-256color"}
     child = await PtyProcess.spawn(
         [str(Path(sys.executable).parent / "cta-tui"), "--replay-minutes", "0"], env, 100, 30
     )
@@ -104,7 +104,7 @@ async def test_broker_stopped_and_started_shows_on_the_status_bar_and_no_log_lin
             assert marker not in term.text, f"{marker!r} on screen:\n{term.text}"
         # ... because they went to the log file: proof that there was something to hide
         logged = log_file.read_text()
-        assert "cta_tui.librdkafka" in logged and re.search(r"Connect to ipv4#|Connection refused", logged), (
+        assert "cta.librdkafka" in logged and re.search(r"Connect to ipv4#|Connection refused", logged), (
             logged[-2000:]
         )
         os.write(child.master_fd, b"q")
@@ -131,7 +131,7 @@ async def test_sigterm_ends_the_dashboard_with_its_terminal_restored(tmp_path: P
         "CTA_REST_PROXY_URL": f"http://{nowhere}",
         "CTA_CONNECT_URL": f"http://{nowhere}",
         "CTA_KSQL_URL": f"http://{nowhere}",
-        "CTA_TUI_LOG_FILE": str(tmp_path / "cta-tui.log"),
+        "CTA_LOG_FILE": str(tmp_path / "cta-tui.log"),
         "TERM": "xterm-256color",
     }
     child = await PtyProcess.spawn([str(Path(sys.executable).parent / "cta-tui")], env, 100, 30)

@@ -124,7 +124,7 @@ def test_once_json_after_simulator_run(stack: Settings, tmp_path: Path) -> None:
     log = tmp_path / "faust.log"
     faust_log = log.open("w")
     faust = subprocess.Popen(
-        [sys.executable, "-m", "stream_jobs", "faust", "--app-id", app_id, "--data-dir", str(tmp_path / "faust"),
+        [sys.executable, "-m", "stream_jobs", "faust", "--group-id", app_id, "--data-dir", str(tmp_path / "faust"),
          "--stations-table-topic", table, "--turnstiles-topic", turnstiles, "--summary-topic", summary],
         env=env,
         stdout=faust_log,

@@ -1,6 +1,6 @@
 """The topic tail against the real local stack: records produced with known contents
 come back decoded, in order, per format (Avro through the registry, JSON, bytes), and
-`cta-tui tail --json` prints them as JSON lines and exits on --max."""
+`cta-tui tail --json` prints them as JSON lines and exits on -c."""
 
 from __future__ import annotations
 
@@ -100,9 +100,10 @@ def test_cli_prints_json_lines_and_exits_on_max(stack: Settings, topic: str) -> 
             stack.bootstrap_servers,
             "tail",
             topic,
-            "--from-beginning",
+            "-o",
+            "beginning",
             "--json",
-            "--max",
+            "-c",
             "3",
         ],
     )
@@ -118,6 +119,72 @@ def test_cli_prints_json_lines_and_exits_on_max(stack: Settings, topic: str) -> 
 
 
 def test_cli_names_a_missing_topic(stack: Settings) -> None:
-    result = CliRunner().invoke(main, ["tail", f"cta-tui-no-such-topic-{uuid.uuid4().hex[:6]}", "--max", "1"])
+    result = CliRunner().invoke(main, ["tail", f"cta-tui-no-such-topic-{uuid.uuid4().hex[:6]}", "-c", "1"])
     assert result.exit_code == 1
     assert "does not exist" in result.output
+
+
+@pytest.fixture
+def kcat_topic(stack: Settings) -> Iterator[str]:
+    """Two partitions; partition 0 holds t0..t3 (times 1000..4000 ms after T0, a header
+    each), partition 1 holds u0."""
+    name = f"cta-tui-test-kcat-{uuid.uuid4().hex[:8]}"
+    admin = make_admin(stack)
+    ensure_topics(admin, [TopicSpec(name, partitions=2)])
+    producer = make_producer(stack)
+    for i in range(4):
+        producer.produce(
+            name,
+            partition=0,
+            key=f"t{i}".encode(),
+            value=f"v{i}".encode(),
+            timestamp=T0 + 1000 * (i + 1),
+            headers=[("seq", str(i).encode())],
+        )
+    producer.produce(name, partition=1, key=b"u0", value=b"w0", timestamp=T0)
+    assert producer.flush(10) == 0
+    yield name
+    admin.delete_topics([name], operation_timeout=10)
+
+
+T0 = 1_796_000_000_000
+
+
+def _tail(stack: Settings, topic: str, *args: str) -> list[str]:
+    result = CliRunner().invoke(main, ["tail", topic, "--bootstrap-servers", stack.bootstrap_servers, *args])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_kcat_offsets_partition_format_and_exit_at_end(stack: Settings, kcat_topic: str) -> None:
+    fmt = r"%p:%o:%k=%s %T %h\n"
+    assert _tail(stack, kcat_topic, "-p", "0", "-o", "-2", "-e", "-f", fmt) == [
+        f"0:2:t2=v2 {T0 + 3000} seq=2",
+        f"0:3:t3=v3 {T0 + 4000} seq=3",
+    ]
+    assert _tail(stack, kcat_topic, "-p", "0", "-o", "1", "-c", "1", "-f", r"%o\n") == ["1"]
+    assert _tail(stack, kcat_topic, "-p", "0", "-o", f"s@{T0 + 2500}", "-e", "-f", r"%k\n") == ["t2", "t3"]
+    everything = _tail(stack, kcat_topic, "-o", "beginning", "-e", "-f", r"%k\n")
+    assert sorted(everything) == ["t0", "t1", "t2", "t3", "u0"]
+    assert _tail(stack, kcat_topic, "-o", "end", "-e") == []
+    lines = [
+        json.loads(line) for line in _tail(stack, kcat_topic, "-p", "1", "-o", "beginning", "-e", "--json")
+    ]
+    assert [(d["partition"], d["offset"], d["key"], d["timestamp_ms"]) for d in lines] == [(1, 0, "u0", T0)]
+
+
+def test_kcat_unknown_partition_is_one_line_and_exit_1(stack: Settings, kcat_topic: str) -> None:
+    result = CliRunner().invoke(main, ["tail", kcat_topic, "-p", "5", "-e"])
+    assert result.exit_code == 1
+    assert "has no partition 5" in result.output and len(result.output.splitlines()) == 1
+
+
+def test_an_unreachable_registry_is_one_line_and_exit_1(stack: Settings, topic: str) -> None:
+    """Framed Avro with no registry to decode it: an error naming the registry, not hex."""
+    closed = stack.with_overrides(schema_registry_url="http://127.0.0.1:9")
+    result = CliRunner().invoke(
+        main, ["tail", topic, "-o", "beginning", "-e", "--schema-registry-url", closed.schema_registry_url]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("cta-tui: error: Schema Registry at http://127.0.0.1:9 is not reachable")
+    assert len(result.output.splitlines()) == 1

@@ -66,7 +66,7 @@ def sim_topics(stack: Settings) -> None:
     """Offsets are recorded before each run, so the topics must exist: a one-event run creates them."""
     settings = stack
     subprocess.run(
-        [*SIM, *_conn(settings), "--speed", "max", "--max-events", "1", "--lines", "yellow"],
+        [*SIM, *_conn(settings), "--speed", "max", "--count", "1", "--lines", "yellow"],
         check=True,
         capture_output=True,
         timeout=120,

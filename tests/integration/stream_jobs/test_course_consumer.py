@@ -64,7 +64,7 @@ def running(stack: Settings, tmp_path: Path) -> Iterator[dict[str, Any]]:
     faust = FaustWorker(
         stack,
         tmp_path,
-        "--app-id",
+        "--group-id",
         unique("test-course"),
         "--turnstiles-topic",
         topics.TURNSTILES + suffix,

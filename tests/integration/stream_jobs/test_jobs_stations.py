@@ -27,10 +27,10 @@ pytestmark = pytest.mark.integration
 
 
 def _cli(settings: Settings, *args: str) -> tuple[int, str, str]:
+    """A subcommand with the connection flags of the services it uses."""
+    connect = [] if args[0] == "load-stations" else ["--connect-url", settings.connect_url]
     result = CliRunner().invoke(
-        main,
-        [*args, "--connect-url", settings.connect_url, "--postgres-dsn", settings.postgres_dsn],
-        catch_exceptions=False,
+        main, [*args, *connect, "--postgres-dsn", settings.postgres_dsn], catch_exceptions=False
     )
     return result.exit_code, result.stdout, result.stderr
 
@@ -47,7 +47,7 @@ def stations_worker(
     worker = FaustWorker(
         stack,
         tmp,
-        "--app-id",
+        "--group-id",
         unique("test-stations"),
         "--no-turnstile-summary",
         "--stations-table-topic",
@@ -173,7 +173,7 @@ def test_the_course_table_alone_gives_one_record_per_line_and_station(
     worker = FaustWorker(
         stack,
         tmp_path,
-        "--app-id",
+        "--group-id",
         unique("test-course"),
         "--no-turnstile-summary",
         "--stations-topic",

@@ -48,7 +48,7 @@ def _worker(
     return FaustWorker(
         settings,
         tmp,
-        "--app-id",
+        "--group-id",
         app_id,
         "--turnstiles-topic",
         turnstiles,

@@ -33,7 +33,7 @@ org.chicago.cta.weather.v1: produced 13 delivered 13 failed 0
 def test_sim_args_pin_the_run_and_leave_control_out_unless_asked() -> None:
     args = sim_args(600, topic_suffix=".fault1")
     assert args[0].endswith("cta-sim")
-    pinned = ["--speed", "max", "--max-events", "600", "--seed", "20261201"]
+    pinned = ["--speed", "max", "--count", "600", "--seed", "20261201"]
     assert args[1:] == [*pinned, "--topic-suffix", ".fault1", "--no-control"]
     assert "--no-control" not in sim_args(600, control=True)
     assert "--seed" not in sim_args(600, seed=None)

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from cta_core import ports
-from cta_core.cli_options import connection_options, settings_from_options
+from cta_core.cli_options import ALL_SERVICES, connection_options, settings_from_options
 from cta_core.settings import Settings, parse_kafka_config
 
 
@@ -80,7 +80,7 @@ def test_flag_value_keeps_commas() -> None:
 
 
 @click.command()
-@connection_options
+@connection_options(*ALL_SERVICES)
 def _show(**options: object) -> None:
     s = settings_from_options(dict(options))
     click.echo(f"{s.bootstrap_servers} {s.kafka_config}")
@@ -92,12 +92,12 @@ def test_flag_beats_environment_which_beats_default() -> None:
     assert out.output.startswith("env:1 ")
     out = runner.invoke(_show, ["--bootstrap-servers", "flag:2"], env={"CTA_BOOTSTRAP_SERVERS": "env:1"})
     assert out.output.startswith("flag:2 ")
-    out = runner.invoke(_show, ["-c", "linger.ms=3"], env={"CTA_KAFKA_CONFIG": "linger.ms=9,acks=1"})
+    out = runner.invoke(_show, ["-X", "linger.ms=3"], env={"CTA_KAFKA_CONFIG": "linger.ms=9,acks=1"})
     assert "'linger.ms': '3'" in out.output and "'acks': '1'" in out.output
 
 
 def test_bad_pass_through_exits_2() -> None:
-    result = CliRunner().invoke(_show, ["-c", "oops"])
+    result = CliRunner().invoke(_show, ["-X", "oops"])
     assert result.exit_code == 2
     assert "key=value" in result.output
 
@@ -114,11 +114,11 @@ def test_help_shows_the_ports_moved_by_the_environment(monkeypatch: pytest.Monke
     monkeypatch.setenv("CTA_KAFKA_PORT", "19092")
 
     @click.command()
-    @connection_options
+    @connection_options(*ALL_SERVICES)
     def moved(**options: object) -> None:
         pass
 
     help_text = CliRunner().invoke(moved, ["--help"]).output
     assert "127.0.0.1:19092" in help_text and "127.0.0.1:9092" not in help_text
     monkeypatch.setenv("CTA_KAFKA_PORT", "ninety")  # reported when a command runs, not here
-    connection_options(click.command()(lambda **o: None))
+    connection_options(*ALL_SERVICES)(click.command()(lambda **o: None))

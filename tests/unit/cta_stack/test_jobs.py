@@ -35,7 +35,7 @@ def test_catalogue_names_every_job_once_and_the_suffix_isolates_the_trial_topics
     assert names == ["stations", "connector", "ksql", "faust", "predict", "weather", "sim"]
     trial = jobs.by_name(jobs.catalogue(topic_suffix=".t1", faust_app_id="trial-faust"))
     assert trial["faust"].group_id == "trial-faust"
-    assert "org.chicago.cta.turnstiles.v1.t1" in trial["faust"].argv
+    assert "--topic-suffix" in trial["faust"].argv and ".t1" in trial["faust"].argv
     assert trial["sim"].argv[-2:] == ("--topic-suffix", ".t1")
     assert all(j.argv[0].startswith(str(jobs.bin_dir())) for j in trial.values())
 

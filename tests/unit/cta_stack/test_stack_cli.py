@@ -38,7 +38,7 @@ def private_env(tmp_path: Path) -> dict[str, str]:
 def test_bad_flag_exits_2() -> None:
     result = CliRunner().invoke(cli, ["up", "--no-such-flag"])
     assert result.exit_code == 2
-    assert "No such option" in result.output
+    assert "no such option" in result.output
 
 
 def test_unknown_service_exits_2() -> None:

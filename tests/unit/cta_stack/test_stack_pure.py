@@ -98,9 +98,13 @@ def test_versions_come_from_the_pom_and_name_the_cache_dirs(tmp_path: Path) -> N
     assert jars.missing() == [jars.debezium]
 
 
-def test_jar_cache_dir_precedence() -> None:
-    assert jar_cache_dir({"CTA_JAR_CACHE": "/x/jars", "XDG_CACHE_HOME": "/c"}) == Path("/x/jars")
-    assert jar_cache_dir({"XDG_CACHE_HOME": "/c"}) == Path("/c/cta-live/jars")
+def test_jar_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "/c")
+    assert jar_cache_dir({"CTA_JAR_CACHE": "/x/jars"}) == Path("/x/jars")
+    assert jar_cache_dir({}) == Path("/c/cta-live/jars")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "/h")
+    assert jar_cache_dir({}) == Path("/h/.cache/cta-live/jars")
 
 
 def test_layout_is_absolute_and_creates_nothing_until_asked(tmp_path: Path) -> None:

@@ -78,9 +78,12 @@ def test_session_limiter_refuses_beyond_max() -> None:
     assert limiter.acquire(c) is None  # type: ignore[arg-type]
 
 
-def test_config_dir_follows_xdg(tmp_path: Path) -> None:
-    assert config_dir({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "cta-live"
-    assert config_dir({}).name == "cta-live"
+def test_config_dir_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert config_dir() == tmp_path / "cta-live"
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    monkeypatch.setenv("HOME", "/h")
+    assert config_dir() == Path("/h/.config/cta-live")
 
 
 def test_host_key_created_private_and_reused(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_every_topic_read_can_be_named_by_flag_and_env_var() -> None:
         ("--stations-table-topic", "CTA_STATIONS_TABLE_TOPIC"),
         ("--summary-topic", "CTA_SUMMARY_TOPIC"),
         ("--weather-topic", "CTA_WEATHER_TOPIC"),
-        ("--status-topic", "CTA_SIM_STATUS_TOPIC"),
+        ("--status-topic", "CTA_STATUS_TOPIC"),
         ("--predictions-topic", "CTA_PREDICTIONS_TOPIC"),
     ]:
         assert flag in out and env in out

@@ -39,7 +39,7 @@ def test_records_go_to_the_file_not_stderr(
     for handler in logging.getLogger().handlers:
         handler.flush()
     text = path.read_text()
-    assert "cta_tui.librdkafka: FAIL" in text
+    assert "cta.librdkafka: FAIL" in text
     assert "not at the default level" not in text
     assert capfd.readouterr().err == ""
 
@@ -54,7 +54,10 @@ def test_an_unwritable_log_file_drops_logs_instead_of_printing(
     assert capfd.readouterr().err == ""
 
 
-def test_default_file_and_levels() -> None:
-    assert default_log_file({"XDG_STATE_HOME": "/s"}) == Path("/s/cta-live/cta-tui.log")
-    assert default_log_file({"HOME": "/h"}) == Path("/h/.local/state/cta-live/cta-tui.log")
+def test_default_file_and_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", "/s")
+    assert default_log_file() == Path("/s/cta-live/cta-tui.log")
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", "/h")
+    assert default_log_file() == Path("/h/.local/state/cta-live/cta-tui.log")
     assert [level_for(v) for v in (0, 1, 2)] == [logging.WARNING, logging.INFO, logging.DEBUG]

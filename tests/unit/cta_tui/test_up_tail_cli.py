@@ -16,8 +16,8 @@ def test_up_rejects_an_unknown_service_and_job() -> None:
 
 def test_tail_needs_a_topic_and_a_positive_max() -> None:
     assert CliRunner().invoke(main, ["tail"]).exit_code == 2
-    result = CliRunner().invoke(main, ["tail", "t", "--max", "0"])
-    assert result.exit_code == 2 and "--max" in result.output
+    result = CliRunner().invoke(main, ["tail", "t", "-c", "0"])
+    assert result.exit_code == 2 and "--count" in result.output
 
 
 def test_help_lists_the_new_commands() -> None:

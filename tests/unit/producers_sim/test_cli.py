@@ -22,7 +22,7 @@ from producers_sim.clock import CHICAGO
         (["--start", "yesterday at noon"], "not an ISO datetime"),
         (["--start", "25:99"], "--start"),
         (["--duration", "forever"], "not a duration"),
-        (["--max-events", "0"], "--max-events"),
+        (["--count", "0"], "--count"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(args: list[str], message: str) -> None:
@@ -51,7 +51,7 @@ def test_dry_run_is_reproducible_for_a_seed() -> None:
 
 
 def test_dry_run_events_follow_the_contract_and_the_limits() -> None:
-    events = _dry("--max-events", "500")
+    events = _dry("--count", "500")
     assert len(events) == 500
     start_ms = int(datetime(2026, 12, 1, 8, 0, tzinfo=CHICAGO).timestamp() * 1000)
     times = [e["value"]["sim_time"] for e in events]
@@ -89,9 +89,7 @@ def test_kafka_unreachable_gives_one_line_naming_the_servers_and_exit_1() -> Non
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     servers = f"127.0.0.1:{port}"
-    result = CliRunner().invoke(
-        main, ["--bootstrap-servers", servers, "--broker-wait", "1", "--max-events", "5"]
-    )
+    result = CliRunner().invoke(main, ["--bootstrap-servers", servers, "--broker-wait", "1", "--count", "5"])
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr

@@ -105,7 +105,7 @@ def test_cli_help_and_bad_flags() -> None:
     runner = CliRunner()
     out = runner.invoke(main, ["--help"])
     assert out.exit_code == 0
-    assert "CTA_WEATHER_FOLLOW_SIM" in out.output and "--no-follow-sim" in out.output
+    assert "CTA_FOLLOW_SIM" in out.output and "--no-follow-sim" in out.output
     bad = runner.invoke(main, ["--speed", "fast"])
     assert bad.exit_code == 2 and "--speed" in bad.output
     assert runner.invoke(main, ["--no-follow-sim", "--speed", "max"]).exit_code == 2

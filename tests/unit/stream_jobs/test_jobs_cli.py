@@ -37,7 +37,7 @@ def test_unreachable_postgres_is_one_line_and_exit_1() -> None:
 def test_unreachable_kafka_for_the_worker_is_one_line_and_exit_1() -> None:
     port = _free_port()
     result = CliRunner().invoke(
-        main, ["faust", "--bootstrap-servers", f"127.0.0.1:{port}", "--no-stations", "--broker-timeout", "1"]
+        main, ["faust", "--bootstrap-servers", f"127.0.0.1:{port}", "--no-stations", "--broker-wait", "1"]
     )
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -53,4 +53,4 @@ def test_bad_flags_exit_2() -> None:
 
 def test_commit_interval_is_documented_with_its_variable() -> None:
     out = CliRunner().invoke(main, ["faust", "--help"]).output
-    assert "--commit-interval" in out and "CTA_SUMMARY_COMMIT_INTERVAL" in out and "default: 1.0" in out
+    assert "--commit-interval" in out and "CTA_COMMIT_INTERVAL" in out and "default: 1.0" in out
