@@ -291,9 +291,7 @@ class Stack:
                         self.launcher.launch(spec, self._java)
                     except StackError as exc:
                         rep.service(spec.name, "failed", str(exc))
-                        raise ServiceFailed(
-                            spec.title, str(exc), tail(self.layout.log_file(spec.name)), self._log(spec)
-                        ) from exc
+                        raise ServiceFailed(spec.title, str(exc), self._tail(spec), self._log(spec)) from exc
                     launched[spec.name] = time.monotonic()
                     result.started.append(spec.name)
             for spec in chosen:
@@ -304,6 +302,15 @@ class Stack:
                 time.sleep(POLL_INTERVAL)
         return result
 
+    def _tail(self, spec: ServiceSpec) -> str:
+        """The end of a service's log, and of a JVM's own output (what it printed before
+        log4j2 took over, e.g. a bad JVM option) when there is any."""
+        text = tail(self.layout.log_file(spec.name))
+        out = self.layout.out_file(spec.name)
+        if spec.java and out.exists():
+            text = "\n".join(t for t in (text, tail(out, 10)) if t)
+        return text
+
     def _log(self, spec: ServiceSpec) -> str:
         return str(self.layout.log_file(spec.name))
 
@@ -312,7 +319,7 @@ class Stack:
         if not external and self.running(spec) is None:
             reason = "the process exited"
             rep.service(spec.name, "failed", reason)
-            raise ServiceFailed(spec.title, reason, tail(self.layout.log_file(spec.name)), self._log(spec))
+            raise ServiceFailed(spec.title, reason, self._tail(spec), self._log(spec))
         check = self.check(spec, timeout=1.5)
         elapsed = time.monotonic() - since
         if check.ok:
@@ -329,7 +336,7 @@ class Stack:
             reason = f"not healthy after {spec.start_timeout:.0f}s ({check.detail})"
             rep.service(spec.name, "failed", reason)
             stop(self.layout.pidfile(spec.name), sig=spec.stop_signal, timeout=spec.stop_timeout)
-            raise ServiceFailed(spec.title, reason, tail(self.layout.log_file(spec.name)), self._log(spec))
+            raise ServiceFailed(spec.title, reason, self._tail(spec), self._log(spec))
         rep.service(spec.name, "starting", check.detail)
 
     def _preflight(self, to_start: list[ServiceSpec], rep: Reporter) -> None:

@@ -17,6 +17,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from cta_core.log_limits import rotating_handler
+
 KAFKA_LOGGER = "cta_tui.librdkafka"
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
@@ -53,7 +55,7 @@ def log_to_file(path: Path | None, verbose: int = 0) -> Path | None:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(path, encoding="utf-8")
+            handler = rotating_handler(path)  # bounded: CTA_LOG_MAX_BYTES, CTA_LOG_BACKUPS
         except OSError:
             path = None
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
