@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 LOCK_FLAGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lock demo test test-unit lint bench down status help
+.PHONY: install venv-from-lock lock demo test test-unit lint bench down status help
 
 help:
 	@echo "make demo   start the local stack, the jobs, the simulator and open the dashboard"
@@ -24,12 +24,18 @@ help:
 # Everything comes from the lock file, checked against its hashes (setuptools and wheel
 # too: the project itself is built without build isolation); `pip check` fails when
 # pyproject.toml asks for something the lock does not hold (run `make lock`).
+# The jars the local stack needs (Kafka, Connect, Debezium: ~71 MB from Maven Central) are
+# fetched while this installs, on one progress display (cta_stack/install.py, which needs
+# only the standard library).
 $(STAMP): pyproject.toml $(LOCK)
+	@$(PYTHON) -m cta_stack.install -- $(MAKE) --no-print-directory venv-from-lock
+	@touch $(STAMP)
+
+venv-from-lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
-	@touch $(STAMP)
 
 install: $(STAMP)
 

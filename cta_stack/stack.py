@@ -22,7 +22,7 @@ from cta_core.ports import LOCALHOST
 from cta_core.settings import BROKERS_FILE, Settings, default_postgres_dsn, recorded_brokers
 from cta_stack.errors import PortInUse, ServiceFailed, StackError
 from cta_stack.health import Health
-from cta_stack.jars import Jars, fetch
+from cta_stack.jars import Jars, JarSet, fetch_all
 from cta_stack.java import check_java, check_maven
 from cta_stack.kafka import is_formatted
 from cta_stack.launch import Launcher
@@ -348,16 +348,18 @@ class Stack:
         if any(s.java for s in to_start):
             self._java = check_java(self.env)
             missing = self.jars.missing()
-            mvn = check_maven(self.env) if missing else None
-            for jar_set in missing:
-                rep.service("jars", "fetching", f"{jar_set.name} jars from Maven Central")
-                name = jar_set.name
+            if missing:
+                self._fetch_jars(missing, check_maven(self.env), rep)
 
-                def on_line(line: str, name: str = name) -> None:
-                    rep.fetch_line(name, line)
-
-                fetch(jar_set, on_line=on_line, mvn=mvn)
-                rep.service("jars", "fetched", f"{jar_set.name} jars in {jar_set.directory}")
+    def _fetch_jars(self, missing: list[JarSet], mvn: str, rep: Reporter) -> None:
+        """Every missing jar set at once (one Maven each), on the one "jars" progress line."""
+        names = " and ".join(s.name for s in missing)
+        rep.service("jars", "fetching", f"{names} jars from Maven Central")
+        errors = fetch_all(missing, on_line=rep.fetch_line, mvn=mvn)
+        if errors:
+            rep.service("jars", "failed", str(errors[0]).splitlines()[0])
+            raise errors[0]
+        rep.service("jars", "fetched", f"{names} jars in {self._jar_cache}")
 
     # ---- down ----------------------------------------------------------------------------
 
