@@ -80,13 +80,18 @@ def cold_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def measure(source: Path = ROOT, log: Callable[[str], None] = lambda _: None) -> FirstTrain:
-    """One cold run from a clone of ``source``'s committed state; the stack is purged after."""
+def measure(
+    source: Path = ROOT, ref: str | None = None, log: Callable[[str], None] = lambda _: None
+) -> FirstTrain:
+    """One cold run from a clone of ``source``'s committed state (``ref`` checked out when
+    given); the stack is purged after."""
     with tempfile.TemporaryDirectory(prefix="cta-first-train-") as name:
         tmp = Path(name)
         tmp.chmod(0o755)  # the embedded PostgreSQL runs as another user
         clone = tmp / "clone"
         subprocess.run(["git", "clone", "-q", str(source), str(clone)], check=True, timeout=120)
+        if ref:
+            subprocess.run(["git", "-C", str(clone), "checkout", "-q", ref], check=True, timeout=60)
         env = cold_env(tmp)
         result = FirstTrain()
         started = time.monotonic()
@@ -109,4 +114,6 @@ def measure(source: Path = ROOT, log: Callable[[str], None] = lambda _: None) ->
 
 
 if __name__ == "__main__":  # pragma: no cover
-    print(measure(log=print))
+    import sys
+
+    print(measure(ref=sys.argv[1] if len(sys.argv) > 1 else None, log=print))
