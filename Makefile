@@ -14,12 +14,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: install venv-from-lock lock demo test test-unit lint bench down status help
 
 help:
-	@echo "make demo   start the local stack, the jobs, the simulator and open the dashboard"
-	@echo "make test   install, start the local stack when none runs, lint and run every test"
-	@echo "make bench  run the benchmarks and write docs/benchmarks.md (python -m bench --check AREA: exit 1 on a missed target)"
-	@echo "make lint   ruff (with complexity <= 15), mypy, the import contracts, functions <= 60 lines"
-	@echo "make lock   re-resolve requirements.lock (hashes) after a change to pyproject.toml"
-	@echo "make down   stop everything make demo started"
+	@echo "make demo       start the local stack, the jobs, the simulator and open the dashboard"
+	@echo "make down       stop everything make demo started (data kept; cta-stack down --purge deletes it)"
+	@echo "make status     the local stack's services and jobs: pid, port, health, uptime, memory"
+	@echo "make install    create .venv from requirements.lock (the jars are fetched meanwhile)"
+	@echo "make test       install, start the local stack when none runs, lint and run every test"
+	@echo "make test-unit  the unit and dashboard tests only (no stack needed)"
+	@echo "make lint       ruff (with complexity <= 15), mypy, the import contracts, functions <= 60 lines"
+	@echo "make bench      run the benchmarks and write docs/benchmarks.md (python -m bench --check AREA: exit 1 on a missed target)"
+	@echo "make lock       re-resolve requirements.lock (hashes) after a change to pyproject.toml"
 
 # Everything comes from the lock file, checked against its hashes (setuptools and wheel
 # too: the project itself is built without build isolation); `pip check` fails when

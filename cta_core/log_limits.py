@@ -63,3 +63,14 @@ def raw_lines_handler(path: Path, limits: LogLimits | None = None) -> logging.Ha
     handler.terminator = ""
     handler.setFormatter(logging.Formatter("%(message)s"))
     return handler
+
+
+def append_line(path: Path, line: str, limits: LogLimits | None = None) -> None:
+    """Append one line to a log another process may also write, rotating it at ``limits``."""
+    handler = raw_lines_handler(path, limits)
+    try:
+        handler.emit(
+            logging.makeLogRecord({"msg": line if line.endswith("\n") else line + "\n", "args": None})
+        )
+    finally:
+        handler.close()

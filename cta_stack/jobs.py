@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cta_core import topics
+from cta_core.log_limits import append_line
 from cta_stack import apps
 from cta_stack.paths import StackLayout
 from cta_stack.supervisor import running, uptime
@@ -207,9 +208,8 @@ def audit(layout: StackLayout, job: str, action: str, sender: str, outcome: str)
     """Write who asked for what to the job's log and to ``logs/job-requests.log``."""
     layout.create()
     line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {action} {job} by {sender}: {outcome}"
-    for log in (layout.log_file(REQUESTS_LOG), layout.log_file(job)):
-        with log.open("a") as fh:
-            fh.write(f"=== {line}\n" if log.name != f"{REQUESTS_LOG}.log" else f"{line}\n")
+    append_line(layout.log_file(REQUESTS_LOG), line)
+    append_line(layout.log_file(job), f"=== {line}")
     return line
 
 
