@@ -6,7 +6,7 @@ job), then the first trains in ``cta-tui --once --json``. ``make demo`` is exact
 two steps with the dashboard drawn last; here ``cta-tui up --no-dashboard`` stands in for
 the drawing, and ``--once --json`` reads what the dashboard would show.
 
-Nothing cached: an empty pip cache (``PIP_CACHE_DIR``), an empty jar cache
+Nothing cached: empty pip and uv caches (``PIP_CACHE_DIR``, ``UV_CACHE_DIR``), an empty jar cache
 (``CTA_JAR_CACHE``) and an empty Maven repository (``-Dmaven.repo.local``), all in a
 temporary directory; the stack runs there on its own free ports (a scratch stack), so
 neither the shared caches nor a running stack are touched.
@@ -73,6 +73,7 @@ def cold_env(tmp: Path) -> dict[str, str]:
     env = scratch_env(free_port_base(), tmp / "clone" / ".cta-stack")
     env.update(
         PIP_CACHE_DIR=str(tmp / "pip-cache"),
+        UV_CACHE_DIR=str(tmp / "uv-cache"),
         CTA_JAR_CACHE=str(tmp / "jars"),
         MAVEN_OPTS=f"-Dmaven.repo.local={tmp / 'm2'}",
     )
