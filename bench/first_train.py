@@ -62,10 +62,22 @@ def _wait_for_trains(clone: Path, env: dict[str, str], since: float) -> float:
     raise RuntimeError(f"no trains within {TRAINS_TIMEOUT:.0f} s of `cta-tui up`")
 
 
-def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """Run one step; its output (stdout, then stderr)."""
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}")
+    return proc.stdout + proc.stderr
+
+
+def _keep_logs(clone: Path) -> Path | None:
+    """The scratch stack's logs, copied where they outlive the run (for a failed one)."""
+    logs = clone / ".cta-stack" / "logs"
+    if not logs.is_dir():
+        return None
+    kept = Path(tempfile.mkdtemp(prefix="cta-first-train-logs-"))
+    shutil.copytree(logs, kept, dirs_exist_ok=True)
+    return kept
 
 
 def cold_env(tmp: Path) -> dict[str, str]:
@@ -97,14 +109,17 @@ def measure(
         result = FirstTrain()
         started = time.monotonic()
         try:
-            _run(["make", "install"], clone, env)
+            result.steps.append(_run(["make", "install"], clone, env))
             result.install_s = time.monotonic() - started
-            log(f"make install: {result.install_s:.1f} s")
-            _run([str(clone / ".venv/bin/cta-tui"), "up", "--no-dashboard"], clone, env)
+            log(f"make install: {result.install_s:.1f} s\n{result.steps[-1]}")
+            result.steps.append(_run([str(clone / ".venv/bin/cta-tui"), "up", "--no-dashboard"], clone, env))
             result.up_s = time.monotonic() - started
-            log(f"cta-tui up: {result.up_s:.1f} s")
+            log(f"cta-tui up: {result.up_s:.1f} s\n{result.steps[-1]}")
             result.trains_s = _wait_for_trains(clone, env, started)
             log(f"trains: {result.trains_s:.1f} s")
+        except (RuntimeError, subprocess.TimeoutExpired):
+            log(f"failed; the stack's logs: {_keep_logs(clone)}")
+            raise
         finally:
             if (clone / ".venv/bin/cta-stack").exists():
                 subprocess.run(
@@ -117,4 +132,5 @@ def measure(
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    print(measure(ref=sys.argv[1] if len(sys.argv) > 1 else None, log=print))
+    figures = measure(ref=sys.argv[1] if len(sys.argv) > 1 else None, log=print)
+    print(f"install {figures.install_s:.1f} s, up {figures.up_s:.1f} s, trains {figures.trains_s:.1f} s")

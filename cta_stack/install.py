@@ -27,6 +27,8 @@ from cta_stack.java import check_maven
 from cta_stack.paths import jar_cache_dir
 
 REDRAW_SECONDS = 0.25
+#: the states a row ends in
+FINAL = frozenset({"done", "failed", "cached", "skipped", "fetched"})
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Line:
     name: str
     state: str = "waiting"
     detail: str = ""
+    #: seconds from the start to the row's last state (frozen once it is done)
+    seconds: float | None = None
 
 
 @dataclass
@@ -52,12 +56,14 @@ class Display:
         with self.lock:
             changed = state != row.state
             row.state, row.detail = state, detail or row.detail
+            if state in FINAL:
+                row.seconds = time.monotonic() - self.started
             if changed and not self.out.isatty():
                 self.out.write(self._text(row) + "\n")
                 self.out.flush()
 
     def _text(self, row: Line) -> str:
-        elapsed = time.monotonic() - self.started
+        elapsed = row.seconds if row.seconds is not None else time.monotonic() - self.started
         return f"  {row.name:<5} {row.state:<10} {elapsed:5.0f}s  {row.detail}"[:100]
 
     def redraw(self) -> None:
