@@ -294,6 +294,8 @@ def runner_argv(layout: StackLayout, job: Job) -> list[str]:
         "cta_stack.job_runner",
         "--exit-file",
         str(exit_file(layout, job.name)),
+        "--log-file",
+        str(layout.log_file(job.name)),
         "--",
         *job.argv,
     ]
@@ -314,7 +316,7 @@ def start(layout: StackLayout, job: Job, sender: str) -> Outcome:
             meta = _read_json(_meta_file(layout, job.name))
             with contextlib.suppress(FileNotFoundError):
                 exit_file(layout, job.name).unlink()
-            record, _ = apps.start(layout, job.name, runner_argv(layout, job))
+            record, _ = apps.start(layout, job.name, runner_argv(layout, job), copier=False)
             _write_json(
                 _meta_file(layout, job.name),
                 {"starts": int(meta.get("starts", 0)) + 1, "started_by": sender, "started": time.time()},

@@ -116,3 +116,21 @@ def test_logs_follow_prints_appended_lines_across_a_rotation(
     log.rename(log.with_name("kafka.log.1"))
     log.write_text("first after rotation\n")
     assert _read_until(proc, "first after rotation") == ["last before rotation", "first after rotation"]
+
+
+def test_a_jobs_runner_rotates_the_jobs_output_itself(tmp_path: Path) -> None:
+    """Jobs run under cta_stack.job_runner, which copies their output to their log,
+    rotated, and records the exit code (no copier process of their own)."""
+    log, exit_file = tmp_path / "sim.log", tmp_path / "sim.exit"
+    chatty = [sys.executable, "-c", "for i in range(400): print('job line', i, 'y' * 40, flush=True)"]
+    env = {**os.environ, **LIMITS.to_env()}
+    argv = [sys.executable, "-m", "cta_stack.job_runner", "--exit-file", str(exit_file)]
+    proc = subprocess.run(
+        [*argv, "--log-file", str(log), "--", *chatty], env=env, capture_output=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stdout == b""
+    assert log.read_text().splitlines()[-1].endswith("exited with code 0")
+    assert "job line 399" in log.read_text()
+    assert len(_logs(log)) == 1 + LIMITS.backups
+    assert all(p.stat().st_size <= LIMITS.max_bytes for p in _logs(log))
+    assert '"code": 0' in exit_file.read_text()
