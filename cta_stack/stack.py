@@ -33,6 +33,8 @@ from cta_stack.supervisor import ProcessRecord, resident_memory, running, stop, 
 
 POLL_INTERVAL = 0.25
 LOG_TAIL_LINES = 30
+#: how long a failed JVM's last words may take to reach its .out file (through the copier)
+OUT_SETTLE_S = 2.0
 
 
 class Reporter(Protocol):
@@ -308,6 +310,10 @@ class Stack:
         text = tail(self.layout.log_file(spec.name))
         out = self.layout.out_file(spec.name)
         if spec.java and out.exists():
+            # the copier may still be writing what the JVM printed as it died
+            deadline = time.monotonic() + OUT_SETTLE_S
+            while len(tail(out, 10).splitlines()) <= 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
             text = "\n".join(t for t in (text, tail(out, 10)) if t)
         return text
 
