@@ -5,31 +5,45 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LOCK := requirements.lock
+# uv itself, with its hashes: what installs $(LOCK) (written by `make lock`)
+UV_LOCK := requirements-uv.lock
 # the tool `make lock` resolves with (installed into the venv on first use)
 UV_VERSION := 0.13.9
 # `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest allowed version
 LOCK_FLAGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lock demo test test-unit lint bench down status help
+.PHONY: install venv-from-lock lock demo test test-unit lint bench down status help
 
 help:
-	@echo "make demo   start the local stack, the jobs, the simulator and open the dashboard"
-	@echo "make test   install, start the local stack when none runs, lint and run every test"
-	@echo "make bench  run the benchmarks and write docs/benchmarks.md (python -m bench --check AREA: exit 1 on a missed target)"
-	@echo "make lint   ruff (with complexity <= 15), mypy, the import contracts, functions <= 60 lines"
-	@echo "make lock   re-resolve requirements.lock (hashes) after a change to pyproject.toml"
-	@echo "make down   stop everything make demo started"
+	@echo "make demo       start the local stack, the jobs, the simulator and open the dashboard"
+	@echo "make down       stop everything make demo started (data kept; cta-stack down --purge deletes it)"
+	@echo "make status     the local stack's services and jobs: pid, port, health, uptime, memory"
+	@echo "make install    create .venv from requirements.lock (the jars are fetched meanwhile)"
+	@echo "make test       install, start the local stack when none runs, lint and run every test"
+	@echo "make test-unit  the unit and dashboard tests only (no stack needed)"
+	@echo "make lint       ruff (with complexity <= 15), mypy, the import contracts, functions <= 60 lines"
+	@echo "make bench      run the benchmarks and write docs/benchmarks.md (python -m bench --check AREA: exit 1 on a missed target)"
+	@echo "make lock       re-resolve requirements.lock (hashes) after a change to pyproject.toml"
 
 # Everything comes from the lock file, checked against its hashes (setuptools and wheel
 # too: the project itself is built without build isolation); `pip check` fails when
 # pyproject.toml asks for something the lock does not hold (run `make lock`).
-$(STAMP): pyproject.toml $(LOCK)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
-	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
-	$(BIN)/python -m pip check
+# The jars the local stack needs (Kafka, Connect, Debezium: ~71 MB from Maven Central) are
+# fetched while this installs, on one progress display (cta_stack/install.py, which needs
+# only the standard library).
+$(STAMP): pyproject.toml $(LOCK) $(UV_LOCK)
+	@$(PYTHON) -m cta_stack.install -- $(MAKE) --no-print-directory venv-from-lock
 	@touch $(STAMP)
+
+# uv (pinned with its hashes in $(UV_LOCK)) installs the lock: it downloads in parallel,
+# several times faster than pip on a machine with nothing cached.
+venv-from-lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(UV_LOCK)
+	$(BIN)/uv pip install -q --python $(BIN)/python --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/uv pip check -q --python $(BIN)/python
 
 install: $(STAMP)
 
@@ -41,6 +55,8 @@ lock:
 		|| $(BIN)/python -m pip install -q uv==$(UV_VERSION)
 	printf 'setuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - --extra test \
 		--generate-hashes --universal --python-version 3.11 --quiet $(LOCK_FLAGS) -o $(LOCK)
+	echo 'uv==$(UV_VERSION)' | $(BIN)/uv pip compile - \
+		--generate-hashes --universal --python-version 3.11 --quiet -o $(UV_LOCK)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,7 +9,13 @@ is never touched. Measured side by side in one run:
 * once, a cold start: empty jar cache and empty Maven repository (download from
   Maven Central), when ``CTA_BENCH_COLD=1`` or by default (set it to 0 to skip).
 
-Targets: bench/targets.py (stack): up (median) and RSS (sum over the stack's processes and children).
+* time to first train: a fresh clone with nothing cached (pip, uv, jar and Maven caches
+  all empty), ``make install`` then ``cta-tui up`` on a scratch stack until
+  ``cta-tui --once --json`` shows trains (:mod:`bench.first_train`), unless
+  ``CTA_BENCH_FIRST_TRAIN=0``.
+
+Targets: bench/targets.py (stack): up (median), RSS (sum over the stack's processes and
+children) and the time to first train.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.targets import Section, check
+from bench import first_train
+from bench.targets import Check, Section, check, cores
 from cta_core.settings import Settings
 from cta_stack.net import free_ports
 from cta_stack.stack import Stack
@@ -109,7 +116,49 @@ def run() -> Section:
     ]
     if os.environ.get("CTA_BENCH_COLD", "1") != "0":
         lines += ["", _cold()]
-    return Section("\n".join(lines) + "\n", [up, rss])
+    checks = [up, rss]
+    if os.environ.get("CTA_BENCH_FIRST_TRAIN", "1") != "0":
+        text, first_checks = first_train_section()
+        lines += ["", text]
+        checks += first_checks
+    return Section("\n".join(lines) + "\n", checks)
+
+
+def first_train_section() -> tuple[str, list[Check]]:
+    """### Time to first train: one cold run from a fresh clone (bench/first_train.py)."""
+    load = os.getloadavg()[0]
+    try:
+        figures = first_train.measure()
+    except (RuntimeError, subprocess.TimeoutExpired, subprocess.CalledProcessError) as exc:
+        return f"### Time to first train\n\nFailed: {str(exc)[:400]}\n", []
+    result = check("stack", "first_train_s", figures.trains_s)
+    install = "\n".join(line for line in figures.steps[0].splitlines() if line.strip())
+    text = "\n".join(
+        [
+            "### Time to first train (`make demo` on a fresh clone, nothing cached)",
+            "",
+            "`git clone`, then `make install` (the venv from the lock by uv, the jars fetched",
+            "meanwhile by Maven, both jar sets at once) and `cta-tui up` (the stack and every",
+            "job) on a scratch stack, until `cta-tui --once --json` shows trains. pip, uv, jar",
+            "and Maven caches all empty; the machine's 1-minute load average at the start was",
+            f"{load:.1f} on {cores()} cores (other work shares them).",
+            "",
+            "| step | seconds from the start |",
+            "|---|---|",
+            f"| `make install` done | {figures.install_s:.1f} |",
+            f"| `cta-tui up` done | {figures.up_s:.1f} |",
+            f"| trains in `cta-tui --once --json` | **{figures.trains_s:.1f}** |",
+            "",
+            "`make install`'s display at its end:",
+            "",
+            "```",
+            install,
+            "```",
+            "",
+            f"Target: {result.describe()} ({result.verdict}).",
+        ]
+    )
+    return text + "\n", [result]
 
 
 def _cold() -> str:

@@ -41,14 +41,21 @@ class AppStatus:
 
 
 def start(
-    layout: StackLayout, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None
+    layout: StackLayout,
+    name: str,
+    argv: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    copier: bool = True,
 ) -> tuple[ProcessRecord, bool]:
-    """Start ``argv`` as app ``name`` unless it already runs; return (record, started)."""
+    """Start ``argv`` as app ``name`` unless it already runs; return (record, started).
+    ``copier=False``: ``argv`` rotates its own log (a job under :mod:`cta_stack.job_runner`)."""
     layout.create()
     found = running(pidfile(layout, name))
     if found is not None:
         return found[0], False
-    record = spawn(name, argv, pidfile=pidfile(layout, name), log_file=layout.log_file(name), env=env)
+    record = spawn(
+        name, argv, pidfile=pidfile(layout, name), log_file=layout.log_file(name), env=env, copier=copier
+    )
     return record, True
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -193,7 +192,8 @@ def status(stack: Stack) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C to stop).")
 @click.pass_obj
 def logs(stack: Stack, service: str | None, lines: int, follow: bool) -> None:
-    """Show the last lines of a service's log (every service when none is named)."""
+    """Show the last lines of a service's or job's log (every one when none is named);
+    -f follows them like tail -F, across rotations."""
     from cta_stack.stack import tail
 
     known = [s.name for s in stack.services] + apps.names(stack.layout)
@@ -211,30 +211,9 @@ def logs(stack: Stack, service: str | None, lines: int, follow: bool) -> None:
         if text:
             click.echo(text)
     if follow:
-        _follow(existing)
+        from cta_stack.logs_follow import follow as follow_logs
 
-
-def _follow(files: list[tuple[str, Path]]) -> None:
-    handles = {}
-    for name, path in files:
-        fh = path.open("r", errors="replace")
-        fh.seek(0, 2)
-        handles[name] = fh
-    prefix = len(handles) > 1
-    try:
-        while True:
-            got = False
-            for name, fh in handles.items():
-                for line in fh.readlines():
-                    got = True
-                    click.echo(f"{name}| {line}" if prefix else line, nl=False)
-            if not got:
-                time.sleep(0.3)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for fh in handles.values():
-            fh.close()
+        follow_logs(existing, lambda line: click.echo(line, nl=False))
 
 
 @cli.command("start-app", context_settings={"ignore_unknown_options": True})

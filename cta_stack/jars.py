@@ -11,6 +11,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,13 @@ def pom_versions(pom: Path | None = None) -> dict[str, str]:
     if props is None:
         return {}
     return {child.tag.split("}", 1)[-1]: (child.text or "").strip() for child in props}
+
+
+def downloaded_file(line: str) -> str | None:
+    """The file a line of Maven's output says it downloaded, else None."""
+    if "Downloaded from" not in line:
+        return None
+    return line.rsplit("/", 1)[-1].split(" ", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,33 @@ class Jars:
 
     def missing(self) -> list[JarSet]:
         return [s for s in (self.kafka, self.debezium) if not s.is_complete()]
+
+
+def fetch_all(
+    jar_sets: list[JarSet],
+    on_line: Callable[[str, str], None] | None = None,
+    mvn: str | None = None,
+    on_done: Callable[[JarSet, StackError | None], None] | None = None,
+) -> list[StackError]:
+    """Fetch ``jar_sets`` at the same time, one Maven each (each downloads one after the
+    other; together they use the bandwidth). ``on_line(set name, line)`` gets Maven's
+    output, ``on_done(set, error)`` each ending; returns the errors."""
+    mvn = mvn or check_maven()
+    errors: list[StackError] = []
+
+    def one(jar_set: JarSet) -> None:
+        error = None
+        try:
+            fetch(jar_set, on_line=(lambda line: on_line(jar_set.name, line)) if on_line else None, mvn=mvn)
+        except StackError as exc:
+            error = exc
+            errors.append(exc)
+        if on_done:
+            on_done(jar_set, error)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(jar_sets)), thread_name_prefix="jars") as pool:
+        list(pool.map(one, jar_sets))
+    return errors
 
 
 def fetch(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cta_core import topics
+from cta_core.log_limits import append_line
 from cta_stack import apps
 from cta_stack.paths import StackLayout
 from cta_stack.supervisor import running, uptime
@@ -201,9 +202,8 @@ def audit(layout: StackLayout, job: str, action: str, sender: str, outcome: str)
     """Write who asked for what to the job's log and to ``logs/job-requests.log``."""
     layout.create()
     line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {action} {job} by {sender}: {outcome}"
-    for log in (layout.log_file(REQUESTS_LOG), layout.log_file(job)):
-        with log.open("a") as fh:
-            fh.write(f"=== {line}\n" if log.name != f"{REQUESTS_LOG}.log" else f"{line}\n")
+    append_line(layout.log_file(REQUESTS_LOG), line)
+    append_line(layout.log_file(job), f"=== {line}")
     return line
 
 
@@ -288,6 +288,8 @@ def runner_argv(layout: StackLayout, job: Job) -> list[str]:
         "cta_stack.job_runner",
         "--exit-file",
         str(exit_file(layout, job.name)),
+        "--log-file",
+        str(layout.log_file(job.name)),
         "--",
         *job.argv,
     ]
@@ -308,7 +310,7 @@ def start(layout: StackLayout, job: Job, sender: str) -> Outcome:
             meta = _read_json(_meta_file(layout, job.name))
             with contextlib.suppress(FileNotFoundError):
                 exit_file(layout, job.name).unlink()
-            record, _ = apps.start(layout, job.name, runner_argv(layout, job))
+            record, _ = apps.start(layout, job.name, runner_argv(layout, job), copier=False)
             _write_json(
                 _meta_file(layout, job.name),
                 {"starts": int(meta.get("starts", 0)) + 1, "started_by": sender, "started": time.time()},

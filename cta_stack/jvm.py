@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from cta_core.log_limits import LogLimits
+
 #: Small heaps for a small machine; serial GC and C1 only (startup time over peak throughput,
 #: measured in bench/bench_stack.py).
 JVM_OPTIONS: tuple[str, ...] = (
@@ -17,12 +19,17 @@ JVM_OPTIONS: tuple[str, ...] = (
 )
 
 LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<!-- Written by cta-stack: everything to stdout, which cta-stack sends to logs/<service>.log -->
+<!-- Written by cta-stack: each JVM logs to logs/<service>.log (the system property
+     cta.log.file), rolled over by size to <service>.log.1 ... (cta.log.max.bytes, cta.log.backups) -->
 <Configuration status="WARN">
   <Appenders>
-    <Console name="STDOUT" target="SYSTEM_OUT">
+    <RollingFile name="FILE" fileName="${sys:cta.log.file}" filePattern="${sys:cta.log.file}.%i">
       <PatternLayout pattern="[%d] %p %m (%c)%n"/>
-    </Console>
+      <Policies>
+        <SizeBasedTriggeringPolicy size="${sys:cta.log.max.bytes}"/>
+      </Policies>
+      <DefaultRolloverStrategy fileIndex="min" min="1" max="${sys:cta.log.backups}"/>
+    </RollingFile>
   </Appenders>
   <Loggers>
     <Logger name="org.apache.kafka.clients" level="WARN"/>
@@ -34,7 +41,7 @@ LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
     <Logger name="kafka.log" level="WARN"/>
     <Logger name="org.apache.kafka.storage" level="WARN"/>
     <Root level="INFO">
-      <AppenderRef ref="STDOUT"/>
+      <AppenderRef ref="FILE"/>
     </Root>
   </Loggers>
 </Configuration>
@@ -54,17 +61,23 @@ def java_argv(
     heap: str,
     classpath: str,
     log4j2: Path,
+    log_file: Path,
+    limits: LogLimits,
     main: str,
     args: list[str],
     extra_options: list[str] | None = None,
 ) -> list[str]:
-    """The JVM command line; ``extra_options`` (CTA_JVM_OPTS) come last, so they win."""
+    """The JVM command line; ``extra_options`` (CTA_JVM_OPTS) come last, so they win.
+    log4j2 writes ``log_file``, rolled over at ``limits``."""
     return [
         java,
         f"-Xmx{heap}",
         *JVM_OPTIONS,
         *(extra_options or []),
         f"-Dlog4j2.configurationFile={log4j2}",
+        f"-Dcta.log.file={log_file}",
+        f"-Dcta.log.max.bytes={limits.max_bytes}",
+        f"-Dcta.log.backups={limits.backups}",
         "-cp",
         classpath,
         main,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from cta_core.log_limits import LogLimits
 from cta_core.settings import Settings
 from cta_stack import connect as connect_mod
 from cta_stack import kafka as kafka_mod
@@ -41,12 +42,14 @@ class Launcher:
             return self._spawn(spec, spec.module_argv(self.settings))
         raise StackError(f"no launcher for {spec.name}")  # a new table entry needs one
 
-    def _spawn(self, spec: ServiceSpec, argv: list[str], user: str | None = None) -> ProcessRecord:
+    def _spawn(
+        self, spec: ServiceSpec, argv: list[str], user: str | None = None, log_file: Path | None = None
+    ) -> ProcessRecord:
         return spawn(
             spec.name,
             argv,
             pidfile=self.layout.pidfile(spec.name),
-            log_file=self.layout.log_file(spec.name),
+            log_file=log_file or self.layout.log_file(spec.name),
             env=self.env,
             cwd=self.layout.root,
             user=user,
@@ -85,11 +88,13 @@ class Launcher:
             heap=kafka_mod.heap(self.settings.ports.kafka_brokers),
             classpath=classpath,
             log4j2=self._log4j2(),
+            log_file=self.layout.log_file(spec.name),
+            limits=LogLimits.from_env(self.env),
             main=kafka_mod.MAIN,
             args=[str(config)],
             extra_options=self._jvm_extra(),
         )
-        return self._spawn(spec, argv)
+        return self._spawn(spec, argv, log_file=self.layout.out_file(spec.name))
 
     def _connect(self, spec: ServiceSpec, java: str) -> ProcessRecord:
         config = self.layout.config_dir / "connect.properties"
@@ -101,8 +106,10 @@ class Launcher:
             heap=connect_mod.HEAP,
             classpath=self.jars.classpath(),
             log4j2=self._log4j2(),
+            log_file=self.layout.log_file(spec.name),
+            limits=LogLimits.from_env(self.env),
             main=connect_mod.MAIN,
             args=[str(config)],
             extra_options=self._jvm_extra(),
         )
-        return self._spawn(spec, argv)
+        return self._spawn(spec, argv, log_file=self.layout.out_file(spec.name))

@@ -54,6 +54,10 @@ class StackLayout:
     def log_file(self, service: str) -> Path:
         return self.logs_dir / f"{service}.log"
 
+    def out_file(self, service: str) -> Path:
+        """A JVM's own standard output and error (its log4j2 log is :meth:`log_file`)."""
+        return self.logs_dir / f"{service}.out"
+
     def create(self) -> None:
         for d in (self.run_dir, self.logs_dir, self.config_dir, self.data_root):
             d.mkdir(parents=True, exist_ok=True)

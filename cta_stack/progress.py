@@ -7,6 +7,8 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Column
 
+from cta_stack.jars import downloaded_file
+
 _STYLE = {
     "healthy": "green",
     "failed": "red",
@@ -27,7 +29,7 @@ class ProgressReporter:
     def __init__(self, progress: Progress):
         self.progress = progress
         self.tasks: dict[str, TaskID] = {}
-        self.downloads = 0
+        self.downloads: dict[str, int] = {}
 
     def _task(self, name: str) -> TaskID:
         if name not in self.tasks:
@@ -45,11 +47,12 @@ class ProgressReporter:
         )
 
     def fetch_line(self, jar_set: str, line: str) -> None:
-        """Maven's output, condensed: how many files it downloaded, and the latest one."""
-        if "Downloaded from" in line:
-            self.downloads += 1
-            name = line.rsplit("/", 1)[-1].split(" ", 1)[0]
-            self.progress.update(self._task("jars"), detail=f"{jar_set}: {self.downloads} files, {name}"[:90])
+        """Maven's output, condensed: how many files each jar set has downloaded, and the latest."""
+        name = downloaded_file(line)
+        if name is not None:
+            self.downloads[jar_set] = self.downloads.get(jar_set, 0) + 1
+            counts = ", ".join(f"{s}: {n} files" for s, n in self.downloads.items())
+            self.progress.update(self._task("jars"), detail=f"{counts}, {name}"[:90])
 
 
 def progress_display(console: Console) -> Progress:

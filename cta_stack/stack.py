@@ -22,7 +22,7 @@ from cta_core.ports import LOCALHOST
 from cta_core.settings import BROKERS_FILE, Settings, default_postgres_dsn, recorded_brokers
 from cta_stack.errors import PortInUse, ServiceFailed, StackError
 from cta_stack.health import Health
-from cta_stack.jars import Jars, fetch
+from cta_stack.jars import Jars, JarSet, fetch_all
 from cta_stack.java import check_java, check_maven
 from cta_stack.kafka import is_formatted
 from cta_stack.launch import Launcher
@@ -33,6 +33,8 @@ from cta_stack.supervisor import ProcessRecord, resident_memory, running, stop, 
 
 POLL_INTERVAL = 0.25
 LOG_TAIL_LINES = 30
+#: how long a failed JVM's last words may take to reach its .out file (through the copier)
+OUT_SETTLE_S = 2.0
 
 
 class Reporter(Protocol):
@@ -291,9 +293,7 @@ class Stack:
                         self.launcher.launch(spec, self._java)
                     except StackError as exc:
                         rep.service(spec.name, "failed", str(exc))
-                        raise ServiceFailed(
-                            spec.title, str(exc), tail(self.layout.log_file(spec.name)), self._log(spec)
-                        ) from exc
+                        raise ServiceFailed(spec.title, str(exc), self._tail(spec), self._log(spec)) from exc
                     launched[spec.name] = time.monotonic()
                     result.started.append(spec.name)
             for spec in chosen:
@@ -304,6 +304,19 @@ class Stack:
                 time.sleep(POLL_INTERVAL)
         return result
 
+    def _tail(self, spec: ServiceSpec) -> str:
+        """The end of a service's log, and of a JVM's own output (what it printed before
+        log4j2 took over, e.g. a bad JVM option) when there is any."""
+        text = tail(self.layout.log_file(spec.name))
+        out = self.layout.out_file(spec.name)
+        if spec.java and out.exists():
+            # the copier may still be writing what the JVM printed as it died
+            deadline = time.monotonic() + OUT_SETTLE_S
+            while len(tail(out, 10).splitlines()) <= 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            text = "\n".join(t for t in (text, tail(out, 10)) if t)
+        return text
+
     def _log(self, spec: ServiceSpec) -> str:
         return str(self.layout.log_file(spec.name))
 
@@ -312,7 +325,7 @@ class Stack:
         if not external and self.running(spec) is None:
             reason = "the process exited"
             rep.service(spec.name, "failed", reason)
-            raise ServiceFailed(spec.title, reason, tail(self.layout.log_file(spec.name)), self._log(spec))
+            raise ServiceFailed(spec.title, reason, self._tail(spec), self._log(spec))
         check = self.check(spec, timeout=1.5)
         elapsed = time.monotonic() - since
         if check.ok:
@@ -329,7 +342,7 @@ class Stack:
             reason = f"not healthy after {spec.start_timeout:.0f}s ({check.detail})"
             rep.service(spec.name, "failed", reason)
             stop(self.layout.pidfile(spec.name), sig=spec.stop_signal, timeout=spec.stop_timeout)
-            raise ServiceFailed(spec.title, reason, tail(self.layout.log_file(spec.name)), self._log(spec))
+            raise ServiceFailed(spec.title, reason, self._tail(spec), self._log(spec))
         rep.service(spec.name, "starting", check.detail)
 
     def _preflight(self, to_start: list[ServiceSpec], rep: Reporter) -> None:
@@ -341,16 +354,18 @@ class Stack:
         if any(s.java for s in to_start):
             self._java = check_java(self.env)
             missing = self.jars.missing()
-            mvn = check_maven(self.env) if missing else None
-            for jar_set in missing:
-                rep.service("jars", "fetching", f"{jar_set.name} jars from Maven Central")
-                name = jar_set.name
+            if missing:
+                self._fetch_jars(missing, check_maven(self.env), rep)
 
-                def on_line(line: str, name: str = name) -> None:
-                    rep.fetch_line(name, line)
-
-                fetch(jar_set, on_line=on_line, mvn=mvn)
-                rep.service("jars", "fetched", f"{jar_set.name} jars in {jar_set.directory}")
+    def _fetch_jars(self, missing: list[JarSet], mvn: str, rep: Reporter) -> None:
+        """Every missing jar set at once (one Maven each), on the one "jars" progress line."""
+        names = " and ".join(s.name for s in missing)
+        rep.service("jars", "fetching", f"{names} jars from Maven Central")
+        errors = fetch_all(missing, on_line=rep.fetch_line, mvn=mvn)
+        if errors:
+            rep.service("jars", "failed", str(errors[0]).splitlines()[0])
+            raise errors[0]
+        rep.service("jars", "fetched", f"{names} jars in {self._jar_cache}")
 
     # ---- down ----------------------------------------------------------------------------
 

@@ -13,10 +13,12 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 import psutil
 
@@ -90,21 +92,27 @@ def spawn(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     user: str | None = None,
+    copier: bool = True,
 ) -> ProcessRecord:
-    """Start ``argv`` detached, output appended to ``log_file``; write and return its record."""
-    with log_file.open("ab") as log:
-        log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {service}\n".encode())
-        log.flush()
-        popen = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=dict(env) if env is not None else None,
-            cwd=str(cwd) if cwd else None,
-            start_new_session=True,
-            user=user,
-        )
+    """Start ``argv`` detached, its output appended to ``log_file`` through a rotating
+    copier (:mod:`cta_stack.log_writer`), or straight (``copier=False``: for a process
+    that rotates its own log and prints next to nothing); write and return its record."""
+    started = f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {service}\n".encode()
+    if not copier:
+        with log_file.open("ab") as log:
+            log.write(started)
+            log.flush()
+            popen = _detached(argv, log, env, cwd, user)
+    else:
+        log_file.touch()  # there from the start, as readers expect; the copier appends to it
+        writer = _log_writer(log_file, env)
+        assert writer.stdin is not None
+        try:
+            writer.stdin.write(started)
+            writer.stdin.flush()
+            popen = _detached(argv, writer.stdin, env, cwd, user)
+        finally:
+            writer.stdin.close()  # the child holds the pipe now: the copier ends when it does
     # The child is not ours to reap: once it exits a later `cta-stack` reads its pid file.
     record = ProcessRecord(service, popen.pid, time.time(), list(argv))
     with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
@@ -112,6 +120,34 @@ def spawn(
         record = ProcessRecord(service, popen.pid, proc.create_time(), _exec_cmdline(proc, list(argv)))
     write_record(pidfile, record)
     return record
+
+
+def _detached(
+    argv: Sequence[str], out: IO[bytes], env: Mapping[str, str] | None, cwd: Path | None, user: str | None
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=dict(env) if env is not None else None,
+        cwd=str(cwd) if cwd else None,
+        start_new_session=True,
+        user=user,
+    )
+
+
+def _log_writer(log_file: Path, env: Mapping[str, str] | None) -> subprocess.Popen[bytes]:
+    """The copier that appends a child's output to ``log_file``, rotated by size; detached
+    like the child, it outlives ``cta-stack`` and ends at the end of its input."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "cta_stack.log_writer", str(log_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(env) if env is not None else None,
+        start_new_session=True,
+    )
 
 
 def _exec_cmdline(proc: psutil.Process, argv: list[str], timeout: float = 5.0) -> list[str]:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from platformdirs import user_state_path
 
+from cta_core.log_limits import rotating_handler
+
 #: the same logger as every command's (cta_core.cli_base.LIBRDKAFKA_LOGGER)
 KAFKA_LOGGER = "cta.librdkafka"
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
@@ -55,7 +57,7 @@ def log_to_file(path: Path | None, verbose: int = 0) -> Path | None:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.FileHandler(path, encoding="utf-8")
+            handler = rotating_handler(path)  # bounded: CTA_LOG_MAX_BYTES, CTA_LOG_BACKUPS
         except OSError:
             path = None
     handler.setFormatter(logging.Formatter(LOG_FORMAT))

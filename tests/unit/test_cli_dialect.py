@@ -23,7 +23,7 @@ from tests.support.ports import closed_port
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
-import docs_gen  # noqa: E402
+import cli_docs as docs_gen  # noqa: E402
 
 
 def _every_command() -> list[tuple[str, click.Command]]:
