@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_cache_path
-
 #: the directory name under the user's cache, state and config directories
 APP_NAME = "cta-live"
 
@@ -69,4 +67,8 @@ def jar_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     if env.get("CTA_JAR_CACHE"):
         return Path(env["CTA_JAR_CACHE"]).expanduser()
+    try:
+        from platformdirs import user_cache_path
+    except ImportError:  # `make install`'s first step runs before the venv exists
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / APP_NAME / "jars"
     return user_cache_path(APP_NAME, appauthor=False) / "jars"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,11 @@ def test_versions_come_from_the_pom_and_name_the_cache_dirs(tmp_path: Path) -> N
     assert jars.missing() == [jars.debezium]
 
 
-def test_jar_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("platformdirs", [True, False], ids=["platformdirs", "before-the-venv"])
+def test_jar_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, platformdirs: bool) -> None:
+    """The same directory with platformdirs and without it (make install's first step)."""
+    if not platformdirs:
+        monkeypatch.setitem(sys.modules, "platformdirs", None)
     monkeypatch.setenv("XDG_CACHE_HOME", "/c")
     assert jar_cache_dir({"CTA_JAR_CACHE": "/x/jars"}) == Path("/x/jars")
     assert jar_cache_dir({}) == Path("/c/cta-live/jars")
