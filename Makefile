@@ -48,7 +48,8 @@ venv-from-lock:
 install: $(STAMP)
 
 # Resolves pyproject.toml's dependencies (with the test extra and the build requirements)
-# for every platform, keeping the pins already in the lock unless LOCK_FLAGS=--upgrade.
+# for every platform, keeping the pins already in the lock unless LOCK_FLAGS=--upgrade;
+# then the stack's jars (cta_stack/jars.lock, from cta_stack/pom.xml through Maven).
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv && $(BIN)/uv --version | grep -q ' $(UV_VERSION) ' \
@@ -57,6 +58,7 @@ lock:
 		--generate-hashes --universal --python-version 3.11 --quiet $(LOCK_FLAGS) -o $(LOCK)
 	echo 'uv==$(UV_VERSION)' | $(BIN)/uv pip compile - \
 		--generate-hashes --universal --python-version 3.11 --quiet -o $(UV_LOCK)
+	$(BIN)/python -m cta_stack.jars
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

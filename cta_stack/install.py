@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from cta_stack.errors import StackError
-from cta_stack.jars import Jars, JarSet, downloaded_file, fetch_all
+from cta_stack.jars import Jars, JarSet, downloaded_file, fetch_all, needs_maven
 from cta_stack.java import check_maven
 from cta_stack.paths import jar_cache_dir
 
@@ -95,11 +95,13 @@ def fetch_jars(display: Display, row: Line) -> None:
     if not missing:
         display.set(row, "cached", str(jar_cache_dir()))
         return
-    try:
-        mvn = check_maven()
-    except StackError:
-        display.set(row, "skipped", "no Maven: `cta-stack up` says what it needs")
-        return
+    mvn = None
+    if needs_maven(missing):
+        try:
+            mvn = check_maven()
+        except StackError:
+            display.set(row, "skipped", "no Maven: `cta-stack up` says what it needs")
+            return
     counts = {s.name: 0 for s in missing}
 
     def on_line(name: str, line: str) -> None:

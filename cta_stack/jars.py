@@ -1,13 +1,18 @@
 """The Kafka and Debezium jars: fetched from Maven Central with the pinned pom.xml.
 
 Each jar set goes into its own versioned directory of the user cache. A marker
-file is written after a successful fetch; Maven runs only when it is missing.
+file is written after a successful fetch; nothing is fetched while it is there.
+A set that ``jars.lock`` covers is downloaded directly, in parallel and checked
+against its hashes (:mod:`cta_stack.jar_lock`); any other set is Maven's.
+``python -m cta_stack.jars`` (``make lock``) writes the lock.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
@@ -17,6 +22,16 @@ from importlib import resources
 from pathlib import Path
 
 from cta_stack.errors import StackError
+from cta_stack.jar_lock import (
+    VERSION_KEYS,
+    JarLock,
+    LockedJar,
+    download_set,
+    format_lock,
+    lock_from_repository_layout,
+    lock_path,
+    read_lock,
+)
 from cta_stack.java import check_maven
 
 MARKER = ".cta-fetched"
@@ -89,22 +104,35 @@ class Jars:
         return [s for s in (self.kafka, self.debezium) if not s.is_complete()]
 
 
+def needs_maven(jar_sets: list[JarSet], lock: JarLock | None = None) -> bool:
+    """True when some of ``jar_sets`` must come through Maven (the lock does not cover them)."""
+    lock = lock if lock is not None else read_lock()
+    versions = pom_versions()
+    return any(lock is None or not lock.covers(s.profile, versions) for s in jar_sets)
+
+
 def fetch_all(
     jar_sets: list[JarSet],
     on_line: Callable[[str, str], None] | None = None,
     mvn: str | None = None,
     on_done: Callable[[JarSet, StackError | None], None] | None = None,
 ) -> list[StackError]:
-    """Fetch ``jar_sets`` at the same time, one Maven each (each downloads one after the
-    other; together they use the bandwidth). ``on_line(set name, line)`` gets Maven's
-    output, ``on_done(set, error)`` each ending; returns the errors."""
-    mvn = mvn or check_maven()
+    """Fetch ``jar_sets`` at the same time: each from the lock's list when it covers the
+    set, else with one Maven each. ``on_line(set name, line)`` gets a line per file,
+    ``on_done(set, error)`` each ending; returns the errors."""
+    lock = read_lock()
+    versions = pom_versions()
     errors: list[StackError] = []
 
     def one(jar_set: JarSet) -> None:
         error = None
+        lines = (lambda line: on_line(jar_set.name, line)) if on_line else None
         try:
-            fetch(jar_set, on_line=(lambda line: on_line(jar_set.name, line)) if on_line else None, mvn=mvn)
+            if lock is not None and lock.covers(jar_set.profile, versions):
+                download_set(lock.of(jar_set.profile), jar_set.directory, on_line=lines)
+                jar_set.marker.write_text("jars.lock\n")
+            else:
+                fetch(jar_set, on_line=lines, mvn=mvn or check_maven())
         except StackError as exc:
             error = exc
             errors.append(exc)
@@ -159,3 +187,27 @@ def fetch(
             + "\n".join(tail)
         )
     jar_set.marker.write_text(" ".join(argv) + "\n")
+
+
+def write_lock(jars: Jars, out: Path | None = None) -> JarLock:
+    """Resolve every jar set with Maven into a scratch directory and write ``jars.lock``."""
+    versions = pom_versions()
+    locked: list[LockedJar] = []
+    with tempfile.TemporaryDirectory(prefix="cta-jar-lock-") as scratch:
+        for jar_set in (jars.kafka, jars.debezium):
+            root = Path(scratch) / jar_set.profile
+            fetch(
+                JarSet(jar_set.name, jar_set.profile, root),
+                extra_args=["-q", "-Dmdep.useRepositoryLayout=true"],
+            )
+            locked += lock_from_repository_layout(root, jar_set.profile)
+    lock = JarLock({k: versions[k] for k in VERSION_KEYS}, tuple(locked))
+    (out or lock_path()).write_text(format_lock(lock))
+    return lock
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from cta_stack.paths import jar_cache_dir
+
+    written = write_lock(Jars.in_cache(jar_cache_dir()), Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    print(f"cta_stack/jars.lock: {len(written.jars)} jars for {written.versions}")

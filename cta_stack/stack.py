@@ -22,7 +22,7 @@ from cta_core.ports import LOCALHOST
 from cta_core.settings import BROKERS_FILE, Settings, default_postgres_dsn, recorded_brokers
 from cta_stack.errors import PortInUse, ServiceFailed, StackError
 from cta_stack.health import Health
-from cta_stack.jars import Jars, JarSet, fetch_all
+from cta_stack.jars import Jars, JarSet, fetch_all, needs_maven
 from cta_stack.java import check_java, check_maven
 from cta_stack.kafka import is_formatted
 from cta_stack.launch import Launcher
@@ -355,10 +355,10 @@ class Stack:
             self._java = check_java(self.env)
             missing = self.jars.missing()
             if missing:
-                self._fetch_jars(missing, check_maven(self.env), rep)
+                self._fetch_jars(missing, check_maven(self.env) if needs_maven(missing) else None, rep)
 
-    def _fetch_jars(self, missing: list[JarSet], mvn: str, rep: Reporter) -> None:
-        """Every missing jar set at once (one Maven each), on the one "jars" progress line."""
+    def _fetch_jars(self, missing: list[JarSet], mvn: str | None, rep: Reporter) -> None:
+        """Every missing jar set at once (from jars.lock, else one Maven each), on one "jars" progress line."""
         names = " and ".join(s.name for s in missing)
         rep.service("jars", "fetching", f"{names} jars from Maven Central")
         errors = fetch_all(missing, on_line=rep.fetch_line, mvn=mvn)

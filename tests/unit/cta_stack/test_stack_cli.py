@@ -18,6 +18,7 @@ from cta_stack.errors import StackError
 from cta_stack.jars import JarSet, fetch
 from cta_stack.java import check_java, check_maven
 from cta_stack.net import free_ports
+from tests.support.ports import closed_port
 
 
 @pytest.fixture
@@ -130,13 +131,33 @@ def test_status_of_a_stopped_private_stack(private_env: dict[str, str]) -> None:
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="Java not installed")
-def test_up_without_maven_and_without_jars_says_so(private_env: dict[str, str], tmp_path: Path) -> None:
-    """An empty jar cache and no `mvn` on PATH (Java found through JAVA_HOME)."""
+def test_up_without_maven_and_without_a_jar_lock_says_so(
+    private_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty jar cache, no jars.lock and no `mvn` on PATH (Java found through JAVA_HOME)."""
+    monkeypatch.setattr("cta_stack.jar_lock.lock_path", lambda: tmp_path / "no-jars.lock")
     java = Path(shutil.which("java") or "").resolve()
     env = {**private_env, "JAVA_HOME": str(java.parent.parent), "PATH": str(tmp_path / "empty-bin")}
     result = CliRunner().invoke(cli, ["up", "--only", "kafka"], env=env)
     assert result.exit_code == 1
     assert "Maven (`mvn`) is needed" in result.output
+
+
+def test_up_without_maven_downloads_the_locked_jars_and_names_the_repository(
+    private_env: dict[str, str], tmp_path: Path
+) -> None:
+    """jars.lock needs no Maven: with the repository unreachable, the error names its URL."""
+    java = Path(shutil.which("java") or "").resolve()
+    repository = f"http://127.0.0.1:{closed_port()}"
+    env = {
+        **private_env,
+        "JAVA_HOME": str(java.parent.parent),
+        "PATH": str(tmp_path / "empty-bin"),
+        "CTA_MAVEN_URL": repository,
+    }
+    result = CliRunner().invoke(cli, ["up", "--only", "kafka"], env=env)
+    assert result.exit_code == 1
+    assert f"could not download {repository}/" in result.output and "mvn" not in result.output
 
 
 def test_purge_with_only_is_a_usage_error(private_env: dict[str, str]) -> None:
