@@ -16,6 +16,7 @@ from cta_core.cli_options import connection_options, settings_from_options
 from cta_core.errors import CtaError
 
 DEFAULT_ADDRESS = f"127.0.0.1:{ports.SSH}"
+DEFAULT_WEB_ADDRESS = "127.0.0.1:8000"
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -51,10 +52,10 @@ class AddressType(click.ParamType):
 def _configure_logging(verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    ours = logging.getLogger("cta_tui.ssh")
-    ours.addHandler(handler)
-    ours.setLevel(logging.DEBUG if verbose else logging.INFO)
-    ours.propagate = False
+    for ours in map(logging.getLogger, ("cta_tui.ssh", "cta_tui.web")):
+        ours.addHandler(handler)
+        ours.setLevel(logging.DEBUG if verbose else logging.INFO)
+        ours.propagate = False
     theirs = logging.getLogger("asyncssh")
     theirs.addHandler(handler)
     theirs.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
@@ -71,11 +72,29 @@ def _configure_logging(verbose: int) -> None:
     "--ssh",
     "address",
     type=AddressType(),
-    default=DEFAULT_ADDRESS,
-    show_default=True,
+    default=None,
     envvar="CTA_SSH_ADDRESS",
     show_envvar=True,
-    help="Address to serve the dashboard on over SSH.",
+    help=f"Address to serve the dashboard on over SSH. [default: {DEFAULT_ADDRESS} unless --web alone]",
+)
+@click.option(
+    "--web",
+    type=AddressType(),
+    is_flag=False,
+    flag_value=DEFAULT_WEB_ADDRESS,
+    default=None,
+    envvar="CTA_WEB_ADDRESS",
+    show_envvar=True,
+    help=f"Serve it to browsers too (or only) on this address [{DEFAULT_WEB_ADDRESS} when given alone].",
+)
+@click.option(
+    "--web-token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The browsers' token (first line) instead of a new random one per start.",
+)
+@click.option(
+    "--web-control", is_flag=True, help="Browser sessions may control the simulator (default: read-only)."
 )
 @click.option(
     "--authorized-keys",
@@ -138,7 +157,10 @@ def _configure_logging(verbose: int) -> None:
 @click.pass_context
 def serve(
     ctx: click.Context,
-    address: tuple[str, int],
+    address: tuple[str, int] | None,
+    web: tuple[str, int] | None,
+    web_token_file: Path | None,
+    web_control: bool,
     authorized_keys: Path,
     control_keys: Path | None,
     host_key: Path | None,
@@ -157,8 +179,14 @@ def serve(
     """
     # Imported here so that `cta-tui` (the dashboard) does not load asyncssh.
     from cta_tui.ssh.keys import KeyRing, default_host_key_path
-    from cta_tui.ssh.server import ServeOptions, SSHDashboardServer, dashboard_argv
+    from cta_tui.ssh.server import ServeOptions, dashboard_argv
+    from cta_tui.ssh.serving import plan_web, serve_all
     from cta_tui.ssh.session import SessionInfo
+
+    try:
+        web_plan = plan_web(web, web_token_file, web_control) if web else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--web-token-file") from None
 
     # `cta-tui --bootstrap-servers X serve` and `cta-tui serve --bootstrap-servers X` both work.
     parent = ctx.obj if isinstance(ctx.obj, dict) else {}
@@ -174,7 +202,7 @@ def serve(
         return dashboard_argv(replace(info, control=info.control and not all_read_only))
 
     _configure_logging(verbose)
-    host, port = address
+    host, port = address or (parse_address(DEFAULT_ADDRESS) if web is None else ("", 0))
     options = ServeOptions(
         host=host,
         port=port,
@@ -189,7 +217,7 @@ def serve(
         topic_kwargs=parent["topic_names"].source_kwargs() if parent.get("topic_names") else {},
     )
     try:
-        asyncio.run(SSHDashboardServer(options).serve_forever())
+        asyncio.run(serve_all(options, ssh=address is not None or web is None, web=web_plan))
     except CtaError as exc:
         click.echo(f"cta-tui serve: {exc}", err=True)
         sys.exit(1)
