@@ -31,7 +31,11 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
+# The browser tests drive the machine's Chromium (docs/web.md): as root, apt installs it.
 install: $(STAMP)
+	@command -v chromium >/dev/null || if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	else echo "make install: no chromium for the browser tests: install it (Debian: apt-get install chromium)"; fi
 
 # Resolves pyproject.toml's dependencies (with the test extra and the build requirements)
 # for every platform, keeping the pins already in the lock unless LOCK_FLAGS=--upgrade.

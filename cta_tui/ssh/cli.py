@@ -89,8 +89,10 @@ def _configure_logging(verbose: int) -> None:
 )
 @click.option(
     "--web-token-file",
+    "web_token",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=lambda ctx, param, path: _read_token(path),
     help="The browsers' token (first line) instead of a new random one per start.",
 )
 @click.option(
@@ -159,7 +161,7 @@ def serve(
     ctx: click.Context,
     address: tuple[str, int] | None,
     web: tuple[str, int] | None,
-    web_token_file: Path | None,
+    web_token: str | None,
     web_control: bool,
     authorized_keys: Path,
     control_keys: Path | None,
@@ -171,22 +173,16 @@ def serve(
     verbose: int,
     **connection: Any,
 ) -> None:
-    """Serve the dashboard over SSH: `ssh -p 2222 HOST` shows it, one dashboard per session.
+    """Serve the dashboard over SSH (`ssh -p 2222 HOST`) and/or to browsers (--web, docs/web.md).
 
-    Only public-key logins from --authorized-keys are accepted. Sessions are read-only
-    (the pause and speed keys are off) unless the key is marked for control. Each
-    session's dashboard gets this command's connection settings.
+    SSH takes public-key logins from --authorized-keys; a browser needs the token in the
+    URL printed at start. Sessions are read-only (no pause, speed or job control) unless the
+    key is marked for control, or --web-control. Each gets this command's connection settings.
     """
     # Imported here so that `cta-tui` (the dashboard) does not load asyncssh.
     from cta_tui.ssh.keys import KeyRing, default_host_key_path
     from cta_tui.ssh.server import ServeOptions, dashboard_argv
-    from cta_tui.ssh.serving import plan_web, serve_all
     from cta_tui.ssh.session import SessionInfo
-
-    try:
-        web_plan = plan_web(web, web_token_file, web_control) if web else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--web-token-file") from None
 
     # `cta-tui --bootstrap-servers X serve` and `cta-tui serve --bootstrap-servers X` both work.
     parent = ctx.obj if isinstance(ctx.obj, dict) else {}
@@ -216,11 +212,26 @@ def serve(
         shared_feed=feed == "shared",
         topic_kwargs=parent["topic_names"].source_kwargs() if parent.get("topic_names") else {},
     )
+    _serve(options, ssh=address is not None or web is None, web=(web, web_token, web_control))
+
+
+def _read_token(path: Path | None) -> str | None:
+    """--web-token-file's token (a bad file is a bad flag: exit 2)."""
+    from cta_tui.web.access import read_token_file
+
     try:
-        asyncio.run(serve_all(options, ssh=address is not None or web is None, web=web_plan))
+        return read_token_file(path) if path is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _serve(options: Any, *, ssh: bool, web: tuple[Any, str | None, bool]) -> None:
+    """Serve (SSH and/or web: --web's address, token, control) until SIGINT or SIGTERM; a
+    CtaError (a port in use, no keys file) is one line, exit 1."""
+    from cta_tui.ssh.serving import plan_web, serve_all
+
+    try:
+        asyncio.run(serve_all(options, ssh=ssh, web=plan_web(*web) if web[0] else None))
     except CtaError as exc:
         click.echo(f"cta-tui serve: {exc}", err=True)
-        sys.exit(1)
-    except OSError as exc:
-        click.echo(f"cta-tui serve: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(1)

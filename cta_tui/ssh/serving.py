@@ -8,7 +8,6 @@ import asyncio
 import logging
 import shutil
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from cta_core.errors import CtaError
@@ -21,7 +20,7 @@ from cta_tui.ssh.server import (
     wait_for_stop_signal,
 )
 from cta_tui.ssh.session import SessionInfo, child_environment
-from cta_tui.web.access import new_token, read_token_file
+from cta_tui.web.access import new_token
 from cta_tui.web.server import WebDashboardServer, WebOptions
 
 log = logging.getLogger(__name__)
@@ -37,11 +36,9 @@ class WebPlan:
     control: bool = False
 
 
-def plan_web(address: tuple[str, int], token_file: Path | None, control: bool) -> WebPlan:
-    """The web server's plan; a token from ``token_file`` or a new random one (ValueError
-    when the file cannot be read or holds no usable token)."""
-    token = read_token_file(token_file) if token_file is not None else new_token()
-    return WebPlan(address[0], address[1], token, control)
+def plan_web(address: tuple[str, int], token: str | None, control: bool) -> WebPlan:
+    """The web server's plan: the token given (--web-token-file's) or a new random one."""
+    return WebPlan(address[0], address[1], token or new_token(), control)
 
 
 def web_options(options: ServeOptions, plan: WebPlan) -> WebOptions:
@@ -71,7 +68,12 @@ async def serve_all(options: ServeOptions, *, ssh: bool, web: WebPlan | None) ->
             options = replace(options, server_env={**options.server_env, FEED_ENV: path})
         if ssh:
             servers.append(SSHDashboardServer(options))
-            await servers[-1].start()
+            try:
+                await servers[-1].start()
+            except OSError as exc:
+                raise CtaError(
+                    f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}"
+                ) from None
         if web is not None:
             web_server = WebDashboardServer(web_options(options, web))
             servers.append(web_server)

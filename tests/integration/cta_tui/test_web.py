@@ -231,3 +231,20 @@ def test_with_control_allowed_space_sends_a_command_named_for_the_web(
     finally:
         watcher.close()
         assert stop_serve(serve.process) == 0, serve.log.read_text()
+
+
+def test_ssh_and_web_together_share_one_feed(stack: Any, tmp_path: Path) -> None:
+    import asyncssh
+
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(key.export_public_key())
+    args = ("--ssh", "127.0.0.1:0", "--authorized-keys", str(authorized), "--host-key", str(tmp_path / "hk"))
+    serve = start_serve(tmp_path, stack, *args)
+    try:
+        log = serve.log.read_text()
+        assert log.count("shared feed: one set of Kafka consumers") == 1, log
+        assert re.search(r"ssh\.server: serving the dashboard on 127\.0\.0\.1:\d+", log), log
+        assert "web.server: serving the dashboard on http://127.0.0.1:" in log, log
+    finally:
+        assert stop_serve(serve.process) == 0, serve.log.read_text()
