@@ -85,7 +85,11 @@ async def serve_all(options: ServeOptions, *, ssh: bool, web: WebPlan | None) ->
                 ) from None
             print(f"cta-tui serve: open {web_server.url}", flush=True)
         received = await wait_for_stop_signal()
-        log.info("shutting down (%s): ending every session", received)
+        log.info(
+            "server shutting down (%s): ending %d session(s); an SSH one gets a notice and its terminal restored",
+            received,
+            sum(len(server.sessions) for server in servers),
+        )
     finally:
         await asyncio.gather(*(s.close() for s in servers), return_exceptions=True)
         if hub is not None:
