@@ -28,9 +28,11 @@ from typing import Any
 
 import psutil
 
+from bench.bench_ssh import _cpu_seconds, _memory, _tree
 from bench.targets import Section, check
+from bench.tui_cpu import ensure_stations_table
 from cta_stack.scratch import ScratchStack
-from tests.support.browser import ScreenTap, launch_args
+from tests.support.browser import TIMING_SCRIPT, ScreenTap, launch_args
 
 WARMUP_S = 10.0
 WINDOW_S = 15.0
@@ -72,38 +74,27 @@ def _url(serve: subprocess.Popen[str]) -> str:
     return match.group(1)
 
 
-def _open(browser: Any, url: str) -> tuple[Any, float, float]:
-    """A new page on ``url``: (page, seconds to the first frame, to the whole network screen)."""
-    page = browser.new_context(viewport=VIEWPORT).new_page()
+def _open(browser: Any, url: str) -> tuple[Any, dict[str, float]]:
+    """A new page on ``url`` and its timings in seconds: websocket open and first frame (as
+    the page measured them, from its navigation's start), and the whole network screen."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(TIMING_SCRIPT)
+    page = context.new_page()
     tap = ScreenTap(page)
     started = time.monotonic()
     page.goto(url)
     page.wait_for_selector("body.-first-byte", timeout=60_000)
-    first = time.monotonic() - started
-    tap.wait_for(lambda t: t.count(" trains · ") == 8, "the network screen", timeout=60)
-    return page, first, time.monotonic() - started
+    tap.wait_for(
+        lambda t: t.count(" trains · ") == 8 and "waiting for" not in t, "the network screen", timeout=60
+    )
+    whole = time.monotonic() - started
+    tap.close()  # the frames of open pages are not read during the measurements
+    socket_open, first = page.evaluate("[window.__ctaSocketOpen, window.__ctaFirstFrame]")
+    return page, {"socket": socket_open / 1000, "first": first / 1000, "whole": whole}
 
 
 def _dashboards(serve: subprocess.Popen[str]) -> list[psutil.Process]:
     return [p for p in psutil.Process(serve.pid).children() if "cta_tui" in " ".join(p.cmdline())]
-
-
-def _cpu(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-def _rss_mb(proc: psutil.Process) -> float:
-    try:
-        return float(sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20)
-    except psutil.NoSuchProcess:
-        return 0.0
 
 
 def _chromium() -> list[psutil.Process]:
@@ -118,35 +109,39 @@ def _measure(serve: subprocess.Popen[str], pages: list[Any]) -> dict[str, Any]:
     dashboards = _dashboards(serve)
     server = psutil.Process(serve.pid)
     chromium = _chromium()
-    cpu0 = {d.pid: _cpu([d]) for d in dashboards}
-    server0, chromium0 = _cpu([server]), _cpu(chromium)
+    cpu0 = {d.pid: _cpu_seconds([d]) for d in dashboards}
+    server0, chromium0 = _cpu_seconds([server]), _cpu_seconds(chromium)
     rss: dict[int, list[float]] = {d.pid: [] for d in dashboards}
     started = time.monotonic()
     while time.monotonic() - started < WINDOW_S:
         for d in dashboards:
-            rss[d.pid].append(_rss_mb(d))
+            rss[d.pid].append(_memory(_tree(d.pid))[0])
         pages[-1].wait_for_timeout(SAMPLE_EVERY_S * 1000)
     elapsed = time.monotonic() - started
-    cpu = [100 * (_cpu([d]) - cpu0[d.pid]) / elapsed for d in dashboards]
+    cpu = [100 * (_cpu_seconds([d]) - cpu0[d.pid]) / elapsed for d in dashboards]
     return {
         "sessions": len(dashboards),
         "rss": statistics.median(statistics.median(v) for v in rss.values()),
         "rss_max": max(max(v) for v in rss.values()),
         "cpu": statistics.median(cpu),
         "cpu_max": max(cpu),
-        "server_cpu": 100 * (_cpu([server]) - server0) / elapsed,
+        "server_cpu": 100 * (_cpu_seconds([server]) - server0) / elapsed,
         "server_rss": server.memory_info().rss / 2**20,
-        "chromium_cpu": 100 * (_cpu(chromium) - chromium0) / elapsed / len(pages),
+        "chromium_cpu": 100 * (_cpu_seconds(chromium) - chromium0) / elapsed / len(pages),
     }
 
 
-def _bench(env: dict[str, str]) -> tuple[list[dict[str, Any]], list[float], list[float]]:
+def _bench(env: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, float]]]:
     from playwright.sync_api import sync_playwright
 
     serve_argv = [_exe("cta-tui"), "serve", "--web", "127.0.0.1:0", "--max-sessions", str(max(COUNTS))]
-    results, firsts, fulls = [], [], []
+    results, timings = [], []
     with (
-        _process([_exe("cta-sim"), "--speed", "60", "--seed", "7"], env, stdout=subprocess.DEVNULL),
+        _process(
+            [_exe("cta-sim"), "--speed", "60", "--start", "07:30", "--seed", "7"],
+            env,
+            stdout=subprocess.DEVNULL,
+        ),
         _process(serve_argv, env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as serve,
         sync_playwright() as playwright,
     ):
@@ -155,20 +150,24 @@ def _bench(env: dict[str, str]) -> tuple[list[dict[str, Any]], list[float], list
         pages: list[Any] = []
         for count in COUNTS:
             while len(pages) < count:
-                page, first, full = _open(browser, url)
+                page, timing = _open(browser, url)
                 pages.append(page)
-                firsts.append(first)
-                fulls.append(full)
+                timings.append(timing)
             results.append(_measure(serve, pages))
         browser.close()
-    return results, firsts, fulls
+    return results, timings
 
 
 def run() -> Section:
     with ScratchStack.running() as stack:
-        results, firsts, fulls = _bench(stack.env)
+        ensure_stations_table(stack.settings)  # what `cta-jobs faust` would write: the panels' stations
+        results, timings = _bench(stack.env)
     one, four = results
-    first = check("web", "first_frame_s", statistics.median(firsts))
+    first = check("web", "first_frame_s", statistics.median(t["first"] for t in timings))
+
+    def each(name: str) -> str:
+        return ", ".join(f"{t[name]:.2f}" for t in timings)
+
     rss = check("web", "rss_mb", four["rss_max"])
     cpu = check("web", "cpu_pct", four["cpu"])
     rows = "\n".join(
@@ -178,17 +177,18 @@ def run() -> Section:
     )
     text = f"""## Web dashboard: cost per browser session (`cta-tui serve --web`)
 
-`cta-tui serve --web` (shared feed, read-only) on a scratch stack, `cta-sim --speed 60`
-publishing, pages opened one after another in headless Chromium ({VIEWPORT["width"]}x{VIEWPORT["height"]}
-pixels, about 140x45 cells). Time to first frame: from the page's request to the
-terminal's first drawn output; to the whole screen: until all eight line panels are drawn.
+`cta-tui serve --web` (shared feed, read-only) on a scratch stack, `cta-sim --speed 60 --start 07:30`
+publishing (the stations table written as `cta-jobs faust` would), pages opened one after
+another in headless Chromium ({VIEWPORT["width"]}x{VIEWPORT["height"]} pixels, about 140x45 cells). Time to first frame:
+from the start of the page's navigation to the terminal's first drawn output, as the page
+measures it; to the whole screen: until all eight line panels are drawn with their stations.
 Then {WARMUP_S:.0f} s warm-up and {WINDOW_S:.0f} s sampled every {SAMPLE_EVERY_S:.0f} s with 1, then
 {max(COUNTS)} pages open; medians over sessions. Memory and CPU are the session's dashboard process
 (`python -m cta_tui --read-only`, one per page); the server's figures exclude its dashboards;
 Chromium's CPU is per page (the browser and its renderers, divided by the pages open).
 
-- Time to first frame, each page: {", ".join(f"{s:.2f}" for s in firsts)} s (median {statistics.median(firsts):.2f} s);
-  to the whole network screen: {", ".join(f"{s:.2f}" for s in fulls)} s.
+- Each page, in the order opened: websocket open {each("socket")} s; first frame {each("first")} s;
+  the whole network screen {each("whole")} s.
 
 | pages open | RSS per session, MB | RSS max, MB | CPU per session, % of a core | CPU max, % | server CPU, % | server RSS, MB | Chromium CPU per page, % |
 |---|---|---|---|---|---|---|---|

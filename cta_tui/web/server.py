@@ -10,23 +10,23 @@ Textual's web driver. This subclass adds what a dashboard open to a network need
   ``Host`` and ``X-Forwarded-Proto``), its content may load nothing from elsewhere;
 - at most ``max_sessions`` dashboards at once; each gets the environment the caller
   built (an allowlist, the connection settings, the shared feed), not the server's own;
-- a dashboard that does not quit when its page closes is killed after ``grace`` seconds.
+- a page's dashboard starts when the page is served, not when its websocket comes
+  (:data:`MAX_SPARES`), and one that does not quit when its page closes is killed after
+  ``grace`` seconds (:mod:`cta_tui.web.session`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shlex
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
-from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from cta_tui.control import SENDER_ENV
@@ -37,19 +37,16 @@ from cta_tui.web.access import (
     cookie_name,
     open_url,
 )
+from cta_tui.web.session import DashboardService
 
 log = logging.getLogger(__name__)
 
-#: What textual-serve sets for its child (the web driver, its frame rate, the size) and
-#: the only variables of its making a dashboard gets.
-TEXTUAL_VARIABLES = (
-    "TEXTUAL_DRIVER",
-    "TEXTUAL_FPS",
-    "TEXTUAL_COLOR_SYSTEM",
-    "TERM_PROGRAM",
-    "COLUMNS",
-    "ROWS",
-)
+#: Dashboards started ahead, when a page is served, for its websocket to come: at most
+#: this many waiting, each ended when no websocket took it within SPARE_LIFETIME seconds.
+MAX_SPARES = 2
+SPARE_LIFETIME = 30.0
+#: The size a dashboard started ahead draws at until its page's terminal says its own.
+SPARE_SIZE = (80, 24)
 REFUSED = "cta-live: open the URL with the token that `cta-tui serve --web` printed.\n"
 
 
@@ -68,41 +65,6 @@ class WebOptions:
     grace: float = 3.0
 
 
-class DashboardService(AppService):
-    """One browser session's dashboard process, in the environment it was given."""
-
-    def __init__(self, command: str, env: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(command, **kwargs)
-        self._env = dict(env)
-
-    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
-        theirs = super()._build_environment(width, height)
-        env = dict(self._env)
-        env.update({k: theirs[k] for k in TEXTUAL_VARIABLES if k in theirs})
-        env["TERM_PROGRAM_VERSION"] = theirs.get("TERM_PROGRAM_VERSION", "")
-        return env
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
-
-    async def stop_within(self, grace: float) -> None:
-        """Ask the dashboard to quit; kill it when it has not after ``grace`` seconds."""
-        try:
-            await asyncio.wait_for(self.stop(), grace)
-        except TimeoutError:
-            log.warning("dashboard pid %s did not quit within %.0f s: killed", self.pid, grace)
-        process = self._process
-        if process is None or process.returncode is not None:
-            return
-        try:
-            await asyncio.wait_for(process.wait(), 1.0)  # its output closed: it is exiting
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-
-
 class WebDashboardServer(Server):
     """``start()`` then ``close()``; ``sessions`` are the dashboards running."""
 
@@ -112,6 +74,8 @@ class WebDashboardServer(Server):
         )
         self.options = options
         self.sessions: set[DashboardService] = set()
+        self._spares: list[DashboardService] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         self._cookie = cookie_name(options.port)
         self._runner: web.AppRunner | None = None
 
@@ -140,7 +104,8 @@ class WebDashboardServer(Server):
 
     async def close(self) -> None:
         """Stop listening and end every session's dashboard."""
-        sessions = list(self.sessions)
+        sessions = [*self.sessions, *self._spares]
+        self._spares.clear()
         if sessions:
             await asyncio.gather(
                 *(s.stop_within(self.options.grace) for s in sessions), return_exceptions=True
@@ -197,7 +162,33 @@ class WebDashboardServer(Server):
             "config": {"static": {"url": "/static/"}},
             "application": {"name": self.title},
         }
+        self._in_background(self._start_spare(request.remote))
         return aiohttp_jinja2.render_template("app_index.html", request, context)
+
+    def _in_background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start_spare(self, remote: str | None) -> None:
+        """Start the dashboard of the page just served, so that it is drawing by the time
+        the page's websocket comes (a dashboard takes a second or two to start)."""
+        if (
+            len(self._spares) >= MAX_SPARES
+            or len(self.sessions) + len(self._spares) >= self.options.max_sessions
+        ):
+            return
+        service = self._new_service(remote)
+        await service.start(*SPARE_SIZE)
+        self._spares.append(service)
+        await asyncio.sleep(SPARE_LIFETIME)
+        if service in self._spares:  # no websocket came for it
+            self._spares.remove(service)
+            await service.stop_within(self.options.grace)
+
+    def _new_service(self, remote: str | None) -> DashboardService:
+        env = {**self.options.env, SENDER_ENV: f"web {remote}"}
+        return DashboardService(self.command, env, download_manager=self.download_manager)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """One dashboard for the websocket's life (refused with 503 when all are in use)."""
@@ -208,20 +199,15 @@ class WebDashboardServer(Server):
             )
         websocket = web.WebSocketResponse(heartbeat=15)
         await websocket.prepare(request)
-        env = {**self.options.env, SENDER_ENV: f"web {request.remote}"}
-        service = DashboardService(
-            self.command,
-            env,
-            write_bytes=websocket.send_bytes,
-            write_str=websocket.send_str,
-            close=websocket.close,
-            download_manager=self.download_manager,
-        )
-        self.sessions.add(service)
+        size = (to_int(request.query.get("width", "80"), 80), to_int(request.query.get("height", "24"), 24))
+        service = self._spares.pop(0) if self._spares else None
         try:
-            await service.start(
-                to_int(request.query.get("width", "80"), 80), to_int(request.query.get("height", "24"), 24)
-            )
+            if service is None:
+                service = self._new_service(request.remote)
+                await service.start(*size)
+            self.sessions.add(service)
+            await service.attach(websocket)
+            await service.resize_when_drawing(*size)  # a dashboard started ahead: the page's size
             log.info("session from %s: dashboard pid %s", request.remote, service.pid)
             await self._process_messages(websocket, service)
         except asyncio.CancelledError:
@@ -229,9 +215,10 @@ class WebDashboardServer(Server):
         except Exception:
             log.exception("session from %s failed", request.remote)
         finally:
-            await service.stop_within(self.options.grace)
-            self.sessions.discard(service)
-            log.info("session from %s ended (dashboard pid %s)", request.remote, service.pid)
+            if service is not None:
+                await service.stop_within(self.options.grace)
+                self.sessions.discard(service)
+                log.info("session from %s ended (dashboard pid %s)", request.remote, service.pid)
         return websocket
 
 

@@ -58,12 +58,21 @@ class ScreenTap:
         self.stream: pyte.ByteStream | None = None
         self.websockets: list[str] = []
         self.bytes_in = 0
+        self._sockets: list[Any] = []
         page.on("websocket", self._on_websocket)
 
     def _on_websocket(self, ws: Any) -> None:
         self.websockets.append(ws.url)
+        self._sockets.append(ws)
         ws.on("framesent", self._sent)
         ws.on("framereceived", self._received)
+
+    def close(self) -> None:
+        """Stop reading the page's frames (the text stays as it was)."""
+        self.page.remove_listener("websocket", self._on_websocket)
+        for ws in self._sockets:
+            ws.remove_listener("framesent", self._sent)
+            ws.remove_listener("framereceived", self._received)
 
     def _sent(self, payload: str | bytes) -> None:
         if not isinstance(payload, str):
@@ -100,3 +109,24 @@ class ScreenTap:
         """A key typed into the terminal (focused without a click, which the app would see)."""
         self.page.focus(".xterm-helper-textarea")
         self.page.keyboard.press(key)
+
+
+#: An init script: the page records, in milliseconds from its navigation's start, when its
+#: websocket opened (``window.__ctaSocketOpen``) and when the terminal first drew output
+#: (``window.__ctaFirstFrame``: textual.js marks the body ``-first-byte`` then).
+TIMING_SCRIPT = """
+(() => {
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    socket.addEventListener("open", () => { window.__ctaSocketOpen ??= performance.now(); });
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  new MutationObserver(() => {
+    if (document.body && document.body.classList.contains("-first-byte")) {
+      window.__ctaFirstFrame ??= performance.now();
+    }
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ["class"] });
+})();
+"""
