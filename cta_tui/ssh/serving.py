@@ -62,6 +62,9 @@ async def serve_all(options: ServeOptions, *, ssh: bool, web: WebPlan | None) ->
     servers: list[Any] = []
     hub = None
     feed_dir = None
+    # Listening for the signals from the start: one during start-up stops the server after it.
+    stop = asyncio.ensure_future(wait_for_stop_signal())
+    await asyncio.sleep(0)
     try:
         if options.shared_feed and options.settings is not None:
             hub, feed_dir, path = await start_shared_feed(options)
@@ -84,13 +87,14 @@ async def serve_all(options: ServeOptions, *, ssh: bool, web: WebPlan | None) ->
                     f"cannot listen on {web.host}:{web.port} for browsers: {exc.strerror or exc}"
                 ) from None
             print(f"cta-tui serve: open {web_server.url}", flush=True)
-        received = await wait_for_stop_signal()
+        received = await stop
         log.info(
             "server shutting down (%s): ending %d session(s); an SSH one gets a notice and its terminal restored",
             received,
             sum(len(server.sessions) for server in servers),
         )
     finally:
+        stop.cancel()
         await asyncio.gather(*(s.close() for s in servers), return_exceptions=True)
         if hub is not None:
             await hub.close()
