@@ -45,7 +45,11 @@ venv-from-lock:
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps --no-build-isolation -e .
 	$(BIN)/uv pip check -q --python $(BIN)/python
 
+# The browser tests drive the machine's Chromium (docs/web.md): as root, apt installs it.
 install: $(STAMP)
+	@command -v chromium >/dev/null || if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	else echo "make install: no chromium for the browser tests: install it (Debian: apt-get install chromium)"; fi
 
 # Resolves pyproject.toml's dependencies (with the test extra and the build requirements)
 # for every platform, keeping the pins already in the lock unless LOCK_FLAGS=--upgrade;

@@ -77,6 +77,18 @@ TARGETS: dict[tuple[str, str], Target] = {
         Target("sim", "vs_serializing", "cta-sim / SerializingProducer + AvroSerializer", ">=", 2.0, "ratio"),
         Target("sim", "rss_mb", "cta-sim peak resident memory (both processes)", "<=", 200, "MB"),
         Target("ssh", "rss_mb", "SSH dashboard, resident memory per session (4 sessions)", "<=", 150, "MB"),
+        Target("web", "first_frame_s", "web dashboard, time to first frame in Chromium", "<=", 3, "s"),
+        Target(
+            "web", "rss_mb", "web dashboard, resident memory per browser session (4 pages)", "<=", 150, "MB"
+        ),
+        Target(
+            "web",
+            "cpu_pct",
+            "web dashboard, CPU per browser session, cta-sim --speed 60",
+            "<=",
+            10,
+            "% of a core",
+        ),
         Target("stack", "up_s", "cta-stack up, stopped to healthy (median)", "<=", 30, "s"),
         Target("stack", "rss_gb", "the local stack's resident memory", "<=", 1.5, "GB"),
         Target(

@@ -131,8 +131,20 @@ TROUBLES: tuple[Trouble, ...] = (
         "Maven (`mvn`) is needed once to fetch the Kafka and Debezium jars but was not found "
         "(install it, e.g. `apt-get install maven`)",
         "cta-stack up, cta-tui up (first run)",
-        "The jars are fetched from Maven Central once into the jar cache.",
+        "Only a pom whose versions `cta_stack/jars.lock` does not list needs Maven.",
         "Install Maven, or fill the jar cache (`CTA_JAR_CACHE`) from another machine.",
+    ),
+    Trouble(
+        "could not download <url>: <cause>; check the network or set CTA_MAVEN_URL",
+        "make install, cta-stack up, cta-tui up (first run)",
+        "Maven Central (or the mirror in `CTA_MAVEN_URL`) is not reachable from this machine.",
+        "Check the network; behind a firewall point `CTA_MAVEN_URL` at a reachable Maven mirror.",
+    ),
+    Trouble(
+        "<url> does not match its SHA-256 in jars.lock; a proxy may have altered it",
+        "make install, cta-stack up, cta-tui up (first run)",
+        "What was downloaded is not the jar the lock lists (nothing is kept).",
+        "Fetch again; if it repeats, check the proxy or mirror in `CTA_MAVEN_URL`.",
     ),
     Trouble(
         "could not run Maven (<mvn>): <cause>",
@@ -260,6 +272,12 @@ TROUBLES: tuple[Trouble, ...] = (
         "cta-tui serve",
         "The address is taken or not this machine's.",
         "`cta-tui serve --ssh 127.0.0.1:2223`.",
+    ),
+    Trouble(
+        "cannot listen on <host>:<port> for browsers: <cause>; choose another address with --web",
+        "cta-tui serve --web",
+        "The address is taken or not this machine's.",
+        "`cta-tui serve --web 127.0.0.1:8001`.",
     ),
     Trouble(
         "host key <path> is readable by others (mode <mode>); run `chmod 600 <path>`",

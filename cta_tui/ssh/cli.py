@@ -14,9 +14,9 @@ import click
 from cta_core import ports
 from cta_core.cli_base import OwnLoggingCommand, verbosity
 from cta_core.cli_options import ALL_SERVICES, connection_options, merged_settings
-from cta_core.errors import CtaError
 
 DEFAULT_ADDRESS = f"127.0.0.1:{ports.SSH}"
+DEFAULT_WEB_ADDRESS = "127.0.0.1:8000"
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -52,10 +52,10 @@ class AddressType(click.ParamType):
 def _configure_logging(verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    ours = logging.getLogger("cta_tui.ssh")
-    ours.addHandler(handler)
-    ours.setLevel(logging.DEBUG if verbose else logging.INFO)
-    ours.propagate = False
+    for ours in map(logging.getLogger, ("cta_tui.ssh", "cta_tui.web")):
+        ours.addHandler(handler)
+        ours.setLevel(logging.DEBUG if verbose else logging.INFO)
+        ours.propagate = False
     theirs = logging.getLogger("asyncssh")
     theirs.addHandler(handler)
     theirs.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
@@ -72,11 +72,31 @@ def _configure_logging(verbose: int) -> None:
     "--ssh",
     "address",
     type=AddressType(),
-    default=DEFAULT_ADDRESS,
-    show_default=True,
+    default=None,
     envvar="CTA_SSH_ADDRESS",
     show_envvar=True,
-    help="Address to serve the dashboard on over SSH.",
+    help=f"Address to serve the dashboard on over SSH. [default: {DEFAULT_ADDRESS} unless --web alone]",
+)
+@click.option(
+    "--web",
+    type=AddressType(),
+    is_flag=False,
+    flag_value=DEFAULT_WEB_ADDRESS,
+    default=None,
+    envvar="CTA_WEB_ADDRESS",
+    show_envvar=True,
+    help=f"Serve it to browsers too (or only) on this address [{DEFAULT_WEB_ADDRESS} when given alone].",
+)
+@click.option(
+    "--web-token-file",
+    "web_token",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    callback=lambda ctx, param, path: _read_token(path),
+    help="The browsers' token (first line) instead of a new random one per start.",
+)
+@click.option(
+    "--web-control", is_flag=True, help="Browser sessions may control the simulator (default: read-only)."
 )
 @click.option(
     "--authorized-keys",
@@ -138,7 +158,10 @@ def _configure_logging(verbose: int) -> None:
 @click.pass_context
 def serve(
     ctx: click.Context,
-    address: tuple[str, int],
+    address: tuple[str, int] | None,
+    web: tuple[str, int] | None,
+    web_token: str | None,
+    web_control: bool,
     authorized_keys: Path,
     control_keys: Path | None,
     host_key: Path | None,
@@ -148,16 +171,16 @@ def serve(
     feed: str,
     **connection: Any,
 ) -> None:
-    """Serve the dashboard over SSH: `ssh -p 2222 HOST` shows it, one dashboard per session.
+    """Serve the dashboard over SSH (`ssh -p 2222 HOST`) and/or to browsers (--web, docs/web.md).
 
-    Only public-key logins from --authorized-keys are accepted. Sessions are read-only
-    (the pause and speed keys are off) unless the key is marked for control. Each
-    session's dashboard gets this command's connection settings. -v: more logging,
-    -vv: asyncssh's too.
+    SSH takes public-key logins from --authorized-keys; a browser needs the token in the
+    URL printed at start. Sessions are read-only (no pause, speed or job control) unless the
+    key is marked for control, or --web-control. Each gets this command's connection settings.
+    -v: more logging, -vv: asyncssh's too.
     """
     # Imported here so that `cta-tui` (the dashboard) does not load asyncssh.
     from cta_tui.ssh.keys import KeyRing, default_host_key_path
-    from cta_tui.ssh.server import ServeOptions, SSHDashboardServer, dashboard_argv
+    from cta_tui.ssh.server import ServeOptions, dashboard_argv
     from cta_tui.ssh.session import SessionInfo
 
     # `cta-tui --bootstrap-servers X serve` and `cta-tui serve --bootstrap-servers X` both work.
@@ -170,7 +193,7 @@ def serve(
         return dashboard_argv(replace(info, control=info.control and not all_read_only))
 
     _configure_logging(verbosity(ctx))
-    host, port = address
+    host, port = address or (parse_address(DEFAULT_ADDRESS) if web is None else ("", 0))
     options = ServeOptions(
         host=host,
         port=port,
@@ -184,9 +207,22 @@ def serve(
         shared_feed=feed == "shared",
         topic_kwargs=parent["topic_names"].source_kwargs() if parent.get("topic_names") else {},
     )
+    _serve(options, ssh=address is not None or web is None, web=(web, web_token, web_control))
+
+
+def _read_token(path: Path | None) -> str | None:
+    """--web-token-file's token (a bad file is a bad flag: exit 2)."""
+    from cta_tui.web.access import read_token_file
+
     try:
-        asyncio.run(SSHDashboardServer(options).serve_forever())
-    except OSError as exc:
-        raise CtaError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another address with --ssh"
-        ) from None
+        return read_token_file(path) if path is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _serve(options: Any, *, ssh: bool, web: tuple[Any, str | None, bool]) -> None:
+    """Serve (SSH and/or web: --web's address, token, control) until SIGINT or SIGTERM; a
+    CtaError (a port in use, no keys file) is the command's one-line error, exit 1."""
+    from cta_tui.ssh.serving import plan_web, serve_all
+
+    asyncio.run(serve_all(options, ssh=ssh, web=plan_web(*web) if web[0] else None))

@@ -195,7 +195,7 @@ class SSHDashboardServer:
             log.info("generated host key %s", self.options.host_key)
         log.info("host key fingerprint %s (%s)", fingerprint(key), self.options.host_key)
         options = self.options
-        if options.shared_feed and options.settings is not None:
+        if options.shared_feed and options.settings is not None and FEED_ENV not in options.server_env:
             options = replace(options, server_env={**options.server_env, FEED_ENV: await self._start_hub()})
         self._acceptor = await asyncssh.create_server(
             lambda: _Connection(options, self.limiter),
@@ -220,17 +220,7 @@ class SSHDashboardServer:
 
     async def _start_hub(self) -> str:
         """Start the shared feed; return its socket's path (in a new 0700 directory)."""
-        from cta_tui.feeds.kafka_source import KafkaSource
-
-        assert self.options.settings is not None
-        self._feed_dir = tempfile.mkdtemp(prefix="cta-tui-ssh-")
-        path = os.path.join(self._feed_dir, "feed.sock")
-        source = KafkaSource(
-            self.options.settings, replay_minutes=self.options.replay_minutes, **self.options.topic_kwargs
-        )
-        self.hub = RecordHub(source, Snapshot(replay_seconds=self.options.replay_minutes * 60))
-        await self.hub.start(path)
-        log.info("shared feed: one set of Kafka consumers for all sessions (%s)", path)
+        self.hub, self._feed_dir, path = await start_shared_feed(self.options)
         return path
 
     async def close(self) -> None:
@@ -253,25 +243,49 @@ class SSHDashboardServer:
     async def serve_forever(self) -> None:
         """Run until SIGINT or SIGTERM, then close."""
         await self.start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        received: list[str] = []
-
-        def on_signal(sig: signal.Signals) -> None:
-            received.append(sig.name)
-            stop.set()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal, sig)
+        received = ""
         try:
-            await stop.wait()
+            received = await wait_for_stop_signal()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(Exception):
-                    loop.remove_signal_handler(sig)
             log.info(
                 "server shutting down (%s): ending %d session(s); each gets a notice and its terminal restored",
-                received[0] if received else "stopped",
+                received or "stopped",
                 len(self.limiter.active),
             )
             await self.close()
+
+
+async def start_shared_feed(options: ServeOptions) -> tuple[RecordHub, str, str]:
+    """The shared feed (one set of Kafka consumers for every session), started: the hub,
+    the new 0700 directory of its socket, and the socket's path (``FEED_ENV``)."""
+    from cta_tui.feeds.kafka_source import KafkaSource
+
+    assert options.settings is not None
+    feed_dir = tempfile.mkdtemp(prefix="cta-tui-ssh-")
+    path = os.path.join(feed_dir, "feed.sock")
+    source = KafkaSource(options.settings, replay_minutes=options.replay_minutes, **options.topic_kwargs)
+    hub = RecordHub(source, Snapshot(replay_seconds=options.replay_minutes * 60))
+    await hub.start(path)
+    log.info("shared feed: one set of Kafka consumers for all sessions (%s)", path)
+    return hub, feed_dir, path
+
+
+async def wait_for_stop_signal() -> str:
+    """Wait for SIGINT or SIGTERM; return its name."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    received: list[str] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig.name)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+    return received[0] if received else "stopped"

@@ -155,15 +155,19 @@ def check_command(text: str) -> str | None:
     for word in words[1:]:
         if word == "--":
             break
-        if skip or word == "|":
-            expect_sub, skip = word == "|" and isinstance(root, click.Group), False
+        if word == "|":
+            expect_sub, skip = isinstance(root, click.Group), False
+            continue
+        if skip:  # a flag's value; the group's options may come before its subcommand
+            skip = False
             continue
         flag = _FLAG.match(word.strip("[]"))
         if flag:
             if flag.group(0) not in known:
                 return f"{words[0]}: no option {flag.group(0)}"
             skip = known[flag.group(0)] and "=" not in word
-        elif expect_sub and re.fullmatch(r"[a-z][a-z-]*", word):
+            continue
+        if expect_sub and re.fullmatch(r"[a-z][a-z-]*", word):
             assert isinstance(root, click.Group)
             sub = root.commands.get(word)
             if sub is None:

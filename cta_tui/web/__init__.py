@@ -1,0 +1,1 @@
+"""``cta-tui serve --web``: the dashboard in a browser (textual-serve), behind a token."""
