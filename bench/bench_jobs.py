@@ -209,8 +209,8 @@ def _keepup_text(runs: list[KeepUp]) -> tuple[str, list[Check]]:
         text += (
             f"\n`cta-sim {' '.join(run.sim_args)}` with one worker counting: {run.produced:,} turnstile "
             f"events in {run.sim_s:.0f} s; the summary's lag (events produced and not yet in "
-            f"TURNSTILE_SUMMARY, and as seconds of events at the rate of the last 5 s), every "
-            f"{step} s; largest {run.max_lag_s:.1f} s. Every station exact {exact} after the "
+            f"TURNSTILE_SUMMARY, and in seconds: how long ago the topic held as many events as "
+            f"were counted), every {step} s; largest while the simulator ran {run.max_lag_s:.1f} s. Every station exact {exact} after the "
             f"simulator stopped; re-reads: {run.rereads}.\n\n"
             "| wall s | produced | lag | lag s |\n|---:|---:|---:|---:|\n" + rows
         )

@@ -3,7 +3,8 @@
 Keep-up: ``cta-sim`` writes into topics of its own (``--topic-suffix``) while one
 ``cta-jobs faust`` worker counts them; every second the turnstile events produced so far
 (the topic's end offsets) are compared with the summary's total, and the lag is given in
-seconds of events (lag / the events produced per second over the last 5 s). After the
+seconds of events too: how long ago the topic held as many events as the summary has
+counted now. The largest lag while the simulator runs is held to the target. After the
 simulator stops: the seconds until the summary's counts are exact, station by station
 (checked against the topic decoded with a bare consumer).
 
@@ -48,7 +49,8 @@ class KeepUp:
 
     @property
     def max_lag_s(self) -> float:
-        return max((s[3] for s in self.samples), default=0.0)
+        """The largest lag in seconds while the simulator ran."""
+        return max((s[3] for s in self.samples if s[0] <= self.sim_s), default=0.0)
 
 
 class SummaryReader:
@@ -108,11 +110,12 @@ def _stop(proc: subprocess.Popen[bytes] | None) -> None:
 
 
 def _sample(run: KeepUp, t: float, produced: int, counted: int, history: list[tuple[float, int]]) -> None:
+    """Record a sample; the lag in seconds is how long ago the topic held as many events
+    as the summary has counted now (0 when it has counted everything)."""
     history.append((t, produced))
-    t0, p0 = next(((ht, hp) for ht, hp in history if ht >= t - 5.0), history[0])
-    rate = (produced - p0) / (t - t0) if t > t0 else 0.0
     lag = max(produced - counted, 0)
-    run.samples.append((t, produced, lag, lag / rate if rate > 0 else 0.0))
+    behind_since = max((ht for ht, hp in history if hp <= counted), default=0.0)
+    run.samples.append((t, produced, lag, 0.0 if lag == 0 else t - behind_since))
 
 
 def keep_up(settings: Settings, env: dict[str, str], sim_args: list[str], tmp: Path) -> KeepUp:

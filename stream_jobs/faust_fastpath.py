@@ -79,25 +79,36 @@ class BatchSink:
 
     def __init__(self, topic: str, max_pending: int = 4) -> None:
         self.topic = topic
-        self._queue: asyncio.Queue[list[Record]] = asyncio.Queue(max_pending)
-        #: records per partition handed over and not yet taken by the agent
+        self._queue: asyncio.Queue[tuple[list[Record], dict[int, int]]] = asyncio.Queue(max_pending)
+        #: records per partition handed over and not yet counted (waiting or in the agent's hands)
         self.pending: dict[int, int] = {}
 
     async def put(self, records: Mapping[Any, Sequence[Any]]) -> None:
         batch = [(tp.partition, r.offset, r.value) for tp, recs in records.items() for r in recs]
         if batch:
-            for tp, recs in records.items():
-                self.pending[tp.partition] = self.pending.get(tp.partition, 0) + len(recs)
-            await self._queue.put(batch)
+            sizes = {tp.partition: len(recs) for tp, recs in records.items()}
+            for partition, n in sizes.items():
+                self.pending[partition] = self.pending.get(partition, 0) + n
+            await self._queue.put((batch, sizes))
 
     async def batches(self) -> AsyncIterator[list[Record]]:
-        """Every batch as it comes, several waiting ones joined into one."""
+        """Every batch as it comes, several waiting ones joined into one; its records stay
+        in :attr:`pending` until the agent asks for the next batch."""
         while True:
-            batch = await self._queue.get()
+            batch, sizes = await self._queue.get()
+            sizes = dict(sizes)
             while not self._queue.empty():
-                batch += self._queue.get_nowait()
-            self.pending.clear()
+                more, more_sizes = self._queue.get_nowait()
+                batch += more
+                for partition, n in more_sizes.items():
+                    sizes[partition] = sizes.get(partition, 0) + n
             yield batch
+            for partition, n in sizes.items():
+                left = self.pending.get(partition, 0) - n
+                if left > 0:
+                    self.pending[partition] = left
+                else:
+                    self.pending.pop(partition, None)
 
 
 class EagerConsumer(faust_aiokafka.Consumer):

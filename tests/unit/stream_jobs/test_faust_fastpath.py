@@ -111,6 +111,11 @@ async def test_a_sink_topic_s_records_leave_the_fetch_whole_and_the_rest_go_on_t
     rest = await consumer._getmany(None, 1.0)
     assert rest == {TP("other", 0): fetched[TP("other", 0)]}
     assert sink.pending == {0: 2, 2: 1}
+    await consumer._getmany(None, 1.0)  # a second fetch waits too: joined into one batch
     batches = sink.batches()
-    assert await anext(batches) == [(0, 5, b"v5"), (0, 6, b"v6"), (2, 9, b"v9")]
-    assert sink.pending == {}
+    assert await anext(batches) == [(0, 5, b"v5"), (0, 6, b"v6"), (2, 9, b"v9")] * 2
+    assert sink.pending == {0: 4, 2: 2}  # in the agent's hands until it asks for more
+    await sink.put({TP("counts", 1): [rec(3)]})
+    next_batch = asyncio.ensure_future(anext(batches))
+    assert await next_batch == [(1, 3, b"v3")]
+    assert sink.pending == {1: 1}
