@@ -128,6 +128,13 @@ class EagerConsumer(faust_aiokafka.Consumer):
             await sinks[topic].put(part)
         return rest
 
+    async def seek_fetch(self, partition: TP, offset: int) -> None:
+        """Seek on the consumer's own thread, between two of its fetches: Faust's ``seek``
+        calls aiokafka from the worker's loop while the consumer thread may be inside a
+        fetch, which then fails on the partition's buffer it just dropped (KeyError)."""
+        thread = self._thread
+        await thread.call_thread(thread.seek, partition, offset)
+
     async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
         """Commit ``offsets`` (the next offset to read, per partition) of records that
         reached a :class:`BatchSink` (Faust commits only what its own streams acked)."""

@@ -42,6 +42,8 @@ log = logging.getLogger("stream_jobs.faust")
 
 #: seconds before missing records that a re-read did not bring are re-read again
 RESEEK_S = 5.0
+#: stall checks a partition may go without progress while others are being counted
+BUSY_CHECKS = 20
 #: seconds between commits of the counted offsets (Faust's own commit interval)
 COMMIT_S = 2.8
 
@@ -58,7 +60,7 @@ class SummaryConsumer(Protocol):
 
     def assignment(self) -> Iterable[TP]: ...
 
-    async def seek(self, partition: TP, offset: int) -> Any: ...
+    async def seek_fetch(self, partition: TP, offset: int) -> Any: ...
 
     async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool: ...
 
@@ -99,8 +101,10 @@ class TurnstileSummary:
     #: partition -> (missing offset, when it was re-read): records already on their way
     #: after a seek do not trigger another one until RESEEK_S have passed
     sought: dict[int, tuple[int, float]] = field(default_factory=dict)
-    #: partition -> counted offset at the last stall check, while records beyond it exist
-    stalled: dict[int, int] = field(default_factory=dict)
+    #: partition -> (counted offset, checks since without progress), while records beyond it exist
+    stalled: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: events counted at the last stall check
+    counted_seen: int = 0
     #: partition -> next offset to read, durable in the changelog and not yet committed
     uncommitted: dict[int, int] = field(default_factory=dict)
     committed_at: float = 0.0
@@ -231,7 +235,7 @@ class TurnstileSummary:
             log.warning(
                 "turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset
             )
-            await consumer.seek(TP(self.topic, partition), offset)
+            await consumer.seek_fetch(TP(self.topic, partition), offset)
 
     async def watch_stalls(self, interval: float) -> None:
         """:meth:`check_stalls` every ``interval`` seconds after the last one ended (a
@@ -245,10 +249,13 @@ class TurnstileSummary:
 
     async def check_stalls(self) -> None:
         """A partition with records beyond the counted offset, none of them fetched and
-        waiting, and no progress over two checks is re-read from that offset (a seek that
-        a rebalance undid, or a fetch lost on the way, would otherwise stop it there)."""
+        waiting, and no progress since the last check is re-read from that offset (a seek
+        that a rebalance undid, or a fetch lost on the way, would otherwise stop it
+        there). While the summary counts other partitions it is given BUSY_CHECKS checks:
+        behind a backlog one partition may wait for the others' fetched records."""
         consumer = self.io.consumer()
         tps = [tp for tp in consumer.assignment() if tp.topic == self.topic]
+        busy, self.counted_seen = self.counters.counted != self.counted_seen, self.counters.counted
         if not tps:
             return
         ends = await consumer.highwaters(*tps)
@@ -259,13 +266,16 @@ class TurnstileSummary:
             end = ends.get(tp)
             if end is None or end - 1 <= done or waiting.get(tp.partition):
                 self.stalled.pop(tp.partition, None)
-            elif self.stalled.get(tp.partition) == done:
+                continue
+            last = self.stalled.get(tp.partition)
+            checks = last[1] + 1 if last is not None and last[0] == done else 0
+            if checks >= (BUSY_CHECKS if busy else 1):
                 self.stalled.pop(tp.partition)
                 rereads.append(
                     (tp.partition, done + 1, f"no progress at offset {done} with {end - 1 - done} newer")
                 )
             else:
-                self.stalled[tp.partition] = done
+                self.stalled[tp.partition] = (done, checks)
         await self.reread(rereads)
 
     # ------------------------------------------------------------------ offsets

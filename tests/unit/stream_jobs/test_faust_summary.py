@@ -23,7 +23,7 @@ from faust.types import TP
 
 from cta_core.avro import AvroDecoder
 from cta_core.schemas import schema_text
-from stream_jobs.faust_summary import SummaryIO, TurnstileSummary
+from stream_jobs.faust_summary import BUSY_CHECKS, SummaryIO, TurnstileSummary
 from stream_jobs.summary import decode_key
 
 TOPIC = "turnstiles"
@@ -58,7 +58,7 @@ class ScriptedConsumer:
     def assignment(self) -> Iterable[TP]:
         return [TP(TOPIC, self.partition)]
 
-    async def seek(self, partition: TP, offset: int) -> None:
+    async def seek_fetch(self, partition: TP, offset: int) -> None:
         self.calls.append(("seek", partition.partition, offset))
         self.position = offset
 
@@ -211,6 +211,24 @@ def test_records_of_a_partition_no_longer_assigned_are_not_counted() -> None:
     h = Harness(consumer)
     asyncio.run(h.summary().process([event(1, o, avro(1)) for o in range(5)]))
     assert h.state == {} and h.changelog == []
+
+
+def test_a_partition_waiting_while_others_are_counted_gets_busy_checks_before_a_re_read() -> None:
+    consumer = ScriptedConsumer([avro(1)] * 12, batch=4)
+    h = Harness(consumer)
+    summary = h.summary()
+
+    async def scenario() -> None:
+        await summary.process(consumer.next_batch())  # 0..3 counted; 4..11 not fetched yet
+        for _ in range(BUSY_CHECKS):
+            summary.counters.counted += 1  # other partitions are being counted meanwhile
+            await summary.check_stalls()
+        assert not [c for c in consumer.calls if isinstance(c, tuple)]
+        summary.counters.counted += 1
+        await summary.check_stalls()  # still nothing after BUSY_CHECKS: re-read
+        assert consumer.calls[-1] == ("seek", 0, 4)
+
+    asyncio.run(scenario())
 
 
 def test_the_stall_check_leaves_a_partition_with_fetched_records_waiting_alone() -> None:
