@@ -133,7 +133,11 @@ class EagerConsumer(faust_aiokafka.Consumer):
         calls aiokafka from the worker's loop while the consumer thread may be inside a
         fetch, which then fails on the partition's buffer it just dropped (KeyError)."""
         thread = self._thread
-        await thread.call_thread(thread.seek, partition, offset)
+
+        async def seek() -> None:
+            thread.seek(partition, offset)
+
+        await thread.call_thread(seek)
 
     async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
         """Commit ``offsets`` (the next offset to read, per partition) of records that
