@@ -45,6 +45,21 @@ TARGETS: dict[tuple[str, str], Target] = {
     for t in (
         Target("jobs", "faust_eps", "Faust turnstile summary, one worker", ">=", 10_000, "events/s"),
         Target(
+            "jobs", "faust_vs_bare", "Faust summary / bare consumer, same run (medians)", ">=", 0.3, "ratio"
+        ),
+        Target(
+            "jobs", "keepup_lag_s", "summary lag, cta-sim --speed 1200 07:00-10:00", "<=", 10, "s of events"
+        ),
+        Target(
+            "jobs",
+            "catchup_vs_bare",
+            "1,000,000-event backlog (new app id, restart) / bare",
+            ">=",
+            0.3,
+            "ratio",
+        ),
+        Target("jobs", "catchup_rereads", "re-reads while catching up a backlog", "<=", 5, "re-reads"),
+        Target(
             "predictions",
             "p90_5min_s",
             "prediction p90 error up to 5 min ahead, no disruptions",

@@ -19,7 +19,7 @@ import faust
 from cta_core import topics
 from cta_core.avro import AvroDecoder, SchemaLookup
 from cta_core.settings import Settings
-from stream_jobs.faust_fastpath import EagerApp, QuietMonitor, RawSchema
+from stream_jobs.faust_fastpath import BatchSink, EagerApp, QuietMonitor, RawSchema
 from stream_jobs.faust_summary import SummaryConsumer, SummaryCounters, SummaryIO, TurnstileSummary
 from stream_jobs.summary import PartitionState
 from stream_jobs.transform import (
@@ -51,8 +51,11 @@ class WorkerOptions:
     summary_topic: str = topics.TURNSTILE_SUMMARY
     #: partitions of the turnstile topic (the counting table's changelog has as many)
     turnstile_partitions: int = 3
-    batch_size: int = 5000
-    batch_within: float = 0.2
+    #: records per poll at most (the summary's batches: whole fetches, several joined
+    #: when the agent is busy) and bytes per partition and fetch (measured in
+    #: bench/bench_jobs.py: 40,000 and 4 MiB beat 10,000 and 1 MiB by about a quarter)
+    poll_records: int = 40_000
+    fetch_bytes: int = 4 * 1024 * 1024
     #: seconds between TURNSTILE_SUMMARY writes (ksqlDB's commit interval): each writes
     #: the latest count of the stations that changed
     commit_interval: float = 1.0
@@ -116,11 +119,14 @@ def build_app(
         table_standby_replicas=1,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        # throughput (measured in bench/bench_jobs.py): bigger polls, fetches and stream buffers,
+        # throughput (measured in bench/bench_jobs.py): bigger polls and stream buffers,
         # no per-event Monitor bookkeeping (only Faust's web views, which are off, read it)
-        broker_max_poll_records=2 * opts.batch_size,
-        consumer_max_fetch_size=16 * 1024 * 1024,
-        stream_buffer_maxsize=8 * opts.batch_size,
+        broker_max_poll_records=opts.poll_records,
+        # 4 MiB (about 50,000 turnstile records) per partition and fetch: behind a backlog
+        # the partitions take turns within a second or so (16 MiB held one back for
+        # seconds while the others' buffers drained, long enough to look stalled)
+        consumer_max_fetch_size=opts.fetch_bytes,
+        stream_buffer_maxsize=opts.poll_records,
         Monitor=QuietMonitor,
         # a crashed worker's partitions move to its restart after 10 s, not Faust's default 60 s
         broker_session_timeout=10.0,
@@ -170,7 +176,7 @@ def _stations_agent(app: faust.App, opts: WorkerOptions, counters: Counters) -> 
     app.agent(raw, name=f"{opts.app_id}.stations")(stations)
 
 
-def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, decoder: AvroDecoder) -> None:
+def _summary_agent(app: EagerApp, opts: WorkerOptions, counters: Counters, decoder: AvroDecoder) -> None:
     # RawSchema: the bytes as they are, without a trip through Faust's codec registry
     source = app.topic(opts.turnstiles_topic, schema=RawSchema())
     out = app.topic(opts.summary_topic, key_serializer="raw", value_serializer="raw")
@@ -187,13 +193,27 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
     async def send(key: bytes, value: bytes) -> Any:
         return await out.send(key=key, value=value)
 
+    # whole fetches of the turnstile topic go to the agent as one batch, past Faust's
+    # per-record streams (stream_jobs/faust_fastpath.py); the agent commits their offsets
+    sink = BatchSink(opts.turnstiles_topic)
+    app.batch_sinks[opts.turnstiles_topic] = sink
     summary = TurnstileSummary(
         opts.turnstiles_topic,
         decoder,
-        SummaryIO(table.data, write_changelog, send, lambda: cast(SummaryConsumer, app.consumer)),
+        SummaryIO(
+            table.data,
+            write_changelog,
+            send,
+            lambda: cast(SummaryConsumer, app.consumer),
+            pending=lambda: sink.pending,
+        ),
         counters.summary,
     )
-    app.timer(interval=STALL_CHECK_S, name=f"{opts.app_id}.turnstile-stalls")(summary.check_stalls)
+
+    async def watch_stalls() -> None:
+        await summary.watch_stalls(STALL_CHECK_S)
+
+    app.task(watch_stalls)
     app.timer(interval=opts.commit_interval, name=f"{opts.app_id}.turnstile-flush")(summary.flush)
 
     async def final_flush(sender: Any, /, *_args: Any, signal: Any, **_kw: Any) -> None:
@@ -205,6 +225,7 @@ def _summary_agent(app: faust.App, opts: WorkerOptions, counters: Counters, deco
     app.on_before_shutdown.connect(final_flush)
 
     async def count(stream: Any) -> None:
-        await summary.run(stream.take_events(opts.batch_size, within=opts.batch_within))
+        # the stream subscribes the topic; its records arrive through the sink
+        await summary.run(sink.batches())
 
     app.agent(source, name=f"{opts.app_id}.turnstile-summary")(count)

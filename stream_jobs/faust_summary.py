@@ -6,10 +6,10 @@ test_faust_summary.py). The pure rules (what a batch adds, where a gap is, what 
 writes) live in :mod:`stream_jobs.summary`; this module only sequences them and talks
 to Kafka through the small :class:`SummaryConsumer` surface of Faust's consumer.
 
-Per batch: decode, cut each partition's events at the first missing offset (records
-Faust fetched but never delivered), count what is left into the partition's state,
-write that state to the changelog and wait for it (so the events' offsets are never
-committed before their counts are durable), then re-read the partitions found short.
+Per batch (a whole fetch, :class:`~stream_jobs.faust_fastpath.BatchSink`): decode, cut each partition's events at the first missing offset, count
+what is left into the partition's state, write that state to the changelog and wait for
+it, then commit the offsets counted (never before their counts are durable) and re-read
+the partitions found short.
 Every ``commit_interval`` seconds :meth:`TurnstileSummary.flush` writes the stations
 whose total changed (ksqlDB's record cache).
 """
@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,14 +42,17 @@ log = logging.getLogger("stream_jobs.faust")
 
 #: seconds before missing records that a re-read did not bring are re-read again
 RESEEK_S = 5.0
-#: longest wait for Faust's fetch loop to park once the flow is stopped (it parks
-#: within one fetch, at most ~1 s; past this the seek goes ahead with a warning)
-PARK_TIMEOUT_S = 5.0
+#: stall checks a partition may go without progress while others are being counted
+BUSY_CHECKS = 20
+#: seconds between commits of the counted offsets (Faust's own commit interval)
+COMMIT_S = 2.8
 
 #: (partition, offset) pairs as the batch delivered them; station id None: malformed
 PartitionEvents = dict[int, list[tuple[int, int | None]]]
 #: (partition, first missing offset, why)
 Reread = tuple[int, int, str]
+#: (partition, offset, value) as fetched
+Record = tuple[int, int, bytes | None]
 
 
 class SummaryConsumer(Protocol):
@@ -57,13 +60,9 @@ class SummaryConsumer(Protocol):
 
     def assignment(self) -> Iterable[TP]: ...
 
-    def stop_flow(self) -> None: ...
+    async def seek_fetch(self, partition: TP, offset: int) -> Any: ...
 
-    def resume_flow(self) -> None: ...
-
-    async def wait_flow_parked(self, timeout: float) -> bool: ...
-
-    async def seek(self, partition: TP, offset: int) -> Any: ...
+    async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool: ...
 
     async def earliest_offsets(self, *partitions: TP) -> Mapping[TP, int]: ...
 
@@ -88,6 +87,8 @@ class SummaryIO:
     consumer: Callable[[], SummaryConsumer]
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic
+    #: partitions with records fetched and not yet handed to the summary (never stalled)
+    pending: Callable[[], Mapping[int, int]] = dict
 
 
 @dataclass
@@ -100,54 +101,61 @@ class TurnstileSummary:
     #: partition -> (missing offset, when it was re-read): records already on their way
     #: after a seek do not trigger another one until RESEEK_S have passed
     sought: dict[int, tuple[int, float]] = field(default_factory=dict)
-    #: partition -> counted offset at the last stall check, while records beyond it exist
-    stalled: dict[int, int] = field(default_factory=dict)
+    #: partition -> (counted offset, checks since without progress), while records beyond it exist
+    stalled: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: events counted at the last stall check
+    counted_seen: int = 0
+    #: partition -> next offset to read, durable in the changelog and not yet committed
+    uncommitted: dict[int, int] = field(default_factory=dict)
+    committed_at: float = 0.0
+    rereads: int = 0
 
     # ------------------------------------------------------------------ the agent
 
-    async def run(self, batches: Any) -> None:
-        """The agent body: ``batches`` is Faust's ``stream.take_events(...)``."""
-        async for events in batches:
-            await self.process(events)
+    async def run(self, batches: AsyncIterator[list[Record]]) -> None:
+        """The agent body: ``batches`` are whole fetches (:class:`~stream_jobs.faust_fastpath.BatchSink`)."""
+        async for records in batches:
+            await self.process(records)
 
-    async def process(self, events: Iterable[Any]) -> None:
-        by_partition = await self.decode_batch(events)
+    async def process(self, records: Iterable[Record]) -> None:
+        by_partition = await self.decode_batch(records)
         rereads: list[Reread] = []
         written = []
+        assigned = {tp.partition for tp in self.io.consumer().assignment() if tp.topic == self.topic}
         for partition, batch in by_partition.items():
+            if partition not in assigned:
+                continue  # fetched before a rebalance moved it: its new owner counts it
             kept = await self.cut_at_gap(partition, batch, rereads)
             pending = await self.count(partition, kept)
             if pending is not None:
                 written.append(pending)
-        # The changelog record must be durable before these events are acked (and their
-        # offsets committed): after a crash in between, the restart would otherwise skip
-        # the events and lose their counts. Faust attaches a table's own writes to their
-        # event for this; our per-batch records are not tied to one event, so wait here.
+        # The changelog record must be durable before these offsets are committed: after
+        # a crash in between, the restart would otherwise skip the events and lose them.
         await asyncio.gather(*written)
         await self.reread(rereads)
+        await self.commit()
 
     # ------------------------------------------------------------------ steps
 
-    async def decode_batch(self, events: Iterable[Any]) -> PartitionEvents:
+    async def decode_batch(self, records: Iterable[Record]) -> PartitionEvents:
         """(offset, station id) per partition; malformed messages counted, logged, kept as None
         (their offsets still advance)."""
         out: PartitionEvents = defaultdict(list)
-        for event in events:
-            msg = event.message
+        for partition, offset, value in records:
             try:
-                sid = await self.decode(event.value)
+                sid = await self.decode(value)
             except NotAvro as exc:
                 sid = None
                 self.counters.malformed += 1
                 log.warning(
                     "skipped malformed turnstile message (%s[%d]@%d): %s; malformed turnstile messages so far: %d",
-                    msg.topic,
-                    msg.partition,
-                    msg.offset,
+                    self.topic,
+                    partition,
+                    offset,
                     exc,
                     self.counters.malformed,
                 )
-            out[msg.partition].append((msg.offset, sid))
+            out[partition].append((offset, sid))
         return out
 
     async def decode(self, value: bytes | None) -> int | None:
@@ -195,7 +203,18 @@ class TurnstileSummary:
             return None  # a replay of offsets already counted
         self.counters.counted += sum(1 for _, sid in batch if sid is not None)
         self.io.state[key] = new
+        self.uncommitted[partition] = new["offset"] + 1
         return await self.io.write_changelog(key, new, partition)
+
+    async def commit(self, force: bool = False) -> None:
+        """Commit the offsets counted and durable, at most once per COMMIT_S."""
+        now = self.io.clock()
+        if not self.uncommitted or (not force and now - self.committed_at < COMMIT_S):
+            return
+        offsets = {TP(self.topic, p): o for p, o in self.uncommitted.items()}
+        self.uncommitted = {}
+        self.committed_at = now
+        await self.io.consumer().commit_offsets(offsets)
 
     async def flush(self) -> int:
         """Write the latest count of every station whose total changed since the last
@@ -207,54 +226,56 @@ class TurnstileSummary:
         return len(due)
 
     async def reread(self, reasons: list[Reread]) -> None:
-        """Read each partition in ``reasons`` again from its first missing offset. Not
-        from the committed offsets: Faust treats a jump in the offsets it reads as a gap
-        it may commit past, so the committed offset can already be beyond the missing
-        records. The flow is stopped and the seek waits until Faust's fetch loop has
-        parked (it has let go of the record it was handing over and of any fetch in
-        flight, see :meth:`~stream_jobs.faust_fastpath.EagerConsumer.wait_flow_parked`),
-        so nothing fetched before the seek moves the read offset past the records about
-        to be fetched again."""
-        if not reasons:
-            return
+        """Read each partition in ``reasons`` again from its first missing offset. Records
+        of it already fetched past the gap are cut off again (and re-read no sooner than
+        RESEEK_S later); those fetched again before it are replays, counted once."""
         consumer = self.io.consumer()
-        consumer.stop_flow()
-        try:
-            if not await consumer.wait_flow_parked(PARK_TIMEOUT_S):
-                log.warning(
-                    "turnstile summary: fetch loop did not park in %.0fs; seeking anyway", PARK_TIMEOUT_S
-                )
-            for partition, offset, why in reasons:
-                log.warning(
-                    "turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset
-                )
-                await consumer.seek(TP(self.topic, partition), offset)
-        finally:
-            consumer.resume_flow()
+        for partition, offset, why in reasons:
+            self.rereads += 1
+            log.warning(
+                "turnstile summary: partition %d: %s; re-reading from offset %d", partition, why, offset
+            )
+            await consumer.seek_fetch(TP(self.topic, partition), offset)
+
+    async def watch_stalls(self, interval: float) -> None:
+        """:meth:`check_stalls` every ``interval`` seconds after the last one ended (a
+        loop, not a timer: a slow check delays the next one and never overlaps it)."""
+        while True:
+            await self.io.sleep(interval)
+            try:
+                await self.check_stalls()
+            except Exception:  # a failed check (broker away) is retried at the next one
+                log.warning("turnstile summary: stall check failed", exc_info=True)
 
     async def check_stalls(self) -> None:
-        """A partition with records beyond the counted offset and no progress over two
-        checks is re-read from that offset. Faust can mark records read that never reach
-        the stream around a rebalance (a restart with a backlog, after a crash); without
-        this the summary would stop there, with nothing after them ever counted."""
+        """A partition with records beyond the counted offset, none of them fetched and
+        waiting, and no progress since the last check is re-read from that offset (a seek
+        that a rebalance undid, or a fetch lost on the way, would otherwise stop it
+        there). While the summary counts other partitions it is given BUSY_CHECKS checks:
+        behind a backlog one partition may wait for the others' fetched records."""
         consumer = self.io.consumer()
         tps = [tp for tp in consumer.assignment() if tp.topic == self.topic]
+        busy, self.counted_seen = self.counters.counted != self.counted_seen, self.counters.counted
         if not tps:
             return
         ends = await consumer.highwaters(*tps)
+        waiting = self.io.pending()
         rereads: list[Reread] = []
         for tp in sorted(tps):
             done = await self.expected_offset(tp.partition) - 1
             end = ends.get(tp)
-            if end is None or end - 1 <= done:
+            if end is None or end - 1 <= done or waiting.get(tp.partition):
                 self.stalled.pop(tp.partition, None)
-            elif self.stalled.get(tp.partition) == done:
+                continue
+            last = self.stalled.get(tp.partition)
+            checks = last[1] + 1 if last is not None and last[0] == done else 0
+            if checks >= (BUSY_CHECKS if busy else 1):
                 self.stalled.pop(tp.partition)
                 rereads.append(
                     (tp.partition, done + 1, f"no progress at offset {done} with {end - 1 - done} newer")
                 )
             else:
-                self.stalled[tp.partition] = done
+                self.stalled[tp.partition] = (done, checks)
         await self.reread(rereads)
 
     # ------------------------------------------------------------------ offsets

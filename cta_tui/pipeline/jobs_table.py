@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import DataTable
 
 from cta_tui.pipeline.view import format_bytes, format_catch_up, format_rate, format_uptime
+from cta_tui.state.lag_trend import GROWING, STEADY, LagHistory
 from cta_tui.state.pipeline_jobs import JobView, PipelineSnapshot
 
 _STATE_STYLE = {
@@ -37,6 +40,18 @@ def lag_text(job: JobView) -> str:
     return f"{sum(job.lag.values()):,}"
 
 
+def lag_cell(job: JobView, trend: str) -> str | Text:
+    """The lag column: the total, and while it moves an arrow (a growing lag in the
+    warning colour: the job falls behind); kept within the column's 7 characters."""
+    text = lag_text(job)
+    if trend == STEADY or not job.lag:
+        return text
+    total = sum(job.lag.values())
+    if len(text) >= 7:
+        text = f"{total / 1e6:.1f}M" if total >= 1e6 else f"{total // 1000}k"
+    return Text(text + trend, style="bold yellow" if trend == GROWING else "")
+
+
 def connector_detail(snapshot: PipelineSnapshot) -> str:
     """The connector job's extra: each connector's tasks and each replication slot's lag."""
     parts = []
@@ -50,6 +65,10 @@ def connector_detail(snapshot: PipelineSnapshot) -> str:
 
 class JobsTable(DataTable[str | Text]):
     """One row per job, keyed by the job's name (the cursor stays on its job)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lag_history = LagHistory()
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -79,6 +98,7 @@ class JobsTable(DataTable[str | Text]):
     def show(self, snapshot: PipelineSnapshot) -> None:
         self._ensure_columns()
         connector = connector_detail(snapshot)
+        self.lag_history.add(snapshot.at, {j.name: sum(j.lag.values()) for j in snapshot.jobs if j.lag})
         for job in snapshot.jobs:
             style = _STATE_STYLE.get(job.state, "")
             detail = connector if job.name == "connector" and connector else job.detail
@@ -89,7 +109,7 @@ class JobsTable(DataTable[str | Text]):
                 format_uptime(job.uptime_s),
                 str(job.restarts),
                 rate_text(job),
-                lag_text(job),
+                lag_cell(job, self.lag_history.trend(job.name)),
                 detail,
             ]
             if job.name in self.rows:

@@ -173,3 +173,29 @@ async def test_tail_keeps_the_last_n_filters_and_pauses() -> None:
         assert not screen.paused
         await wait_until(pilot, lambda: reader.seeks == ["end", "start"])
         await wait_until(pilot, lambda: screen.ring.received == 30 and len(screen.rows) == 5)
+
+
+async def test_a_job_whose_lag_keeps_growing_shows_an_arrow_in_the_warning_colour() -> None:
+    """The simulator sped up past what the summary counts: the faust row's lag climbs
+    snapshot after snapshot and its cell says so; a lag that drains gets a plain ↓."""
+    app, backend = _app(read_only=False)
+
+    def show(table: JobsTable, at: float, lag: int) -> None:
+        faust = JobView("faust", "running", "running", 4242, 75.0, lag={"org.chicago.cta.turnstiles.v1": lag})
+        backend._snapshot = PipelineSnapshot(at=at, jobs=(faust,))  # the screen's own probe: the same
+        table.show(backend._snapshot)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, PipelineScreen) and app.screen.snapshot is not None
+        )
+        table = app.screen.query_one(JobsTable)
+        for i, lag in enumerate([2_000, 9_000, 30_000, 60_000, 95_000, 150_000]):
+            show(table, 100.0 + 2 * i, lag)
+        await pilot.pause()
+        cell = table.get_cell("faust", "lag")
+        assert str(cell) == "150k↑" and "yellow" in str(cell.style)
+        for i, lag in enumerate([120_000, 80_000, 40_000, 10_000, 4_000]):
+            show(table, 130.0 + 2 * i, lag)
+        assert str(table.get_cell("faust", "lag")) == "4,000↓"

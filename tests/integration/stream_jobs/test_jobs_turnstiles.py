@@ -11,6 +11,7 @@ import random
 import re
 import signal
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,61 @@ def test_two_workers_share_partitions_and_one_killed_loses_nothing(stack: Settin
     finally:
         for w in workers:
             w.stop()
+
+
+#: a backlog a worker starts behind (scaled to CI: seconds to count)
+BACKLOG = 150_000
+#: the slowest catch-up accepted, events/s: a worker that re-reads in a loop or stalls
+#: crawls at a few thousand; a sound one counts tens of thousands a second (bench jobs)
+CATCH_UP_FLOOR = 8_000
+#: re-reads of records accepted while catching up ("a handful")
+MAX_REREADS = 3
+
+
+def _backlog(
+    settings: Settings, topic: str, n: int, seed: int
+) -> tuple[list[tuple[bytes, bytes]], dict[int, int]]:
+    """``n`` events, keys spread over the partitions, one serialized value per station."""
+    value = dict(zip(STATIONS, turnstile_values(settings, topic, STATIONS), strict=True))
+    rng = random.Random(seed)
+    sids = [rng.choice(STATIONS) for _ in range(n)]
+    expected: dict[int, int] = {}
+    for sid in sids:
+        expected[sid] = expected.get(sid, 0) + 1
+    return [(struct.pack(">i", i), value[sid]) for i, sid in enumerate(sids)], expected
+
+
+def _catch_up(worker: FaustWorker, stack: Settings, summary: str, expected: dict[int, int]) -> float:
+    """Events/s from "Worker ready" until every station's count is exact."""
+    assert worker.wait_for_log("Worker ready", 90), worker.log()[-2000:]
+    started = time.monotonic()
+    final = read_latest(stack, summary, lambda got: _counts(got) == expected, timeout=120)
+    took = time.monotonic() - started
+    assert _counts(final) == expected, worker.log()[-3000:]
+    return BACKLOG / took
+
+
+def test_a_worker_catches_up_a_backlog_fast_without_re_read_loops(stack: Settings, tmp_path: Path) -> None:
+    """Behind a backlog, with a new app id and again restarted after a stop: every count
+    exact, at no less than CATCH_UP_FLOOR events/s and with at most a handful of re-reads
+    (a worker whose catch-up loops on re-reading crawls and logs dozens)."""
+    turnstiles, summary, app_id = unique("test.turnstiles"), unique("test.summary"), unique("test-backlog")
+    ensure_topics(make_admin(stack), [TopicSpec(turnstiles, partitions=3)])
+    first, exp1 = _backlog(stack, turnstiles, BACKLOG, seed=7)
+    second, exp2 = _backlog(stack, turnstiles, BACKLOG, seed=8)
+    both = {s: exp1.get(s, 0) + exp2.get(s, 0) for s in STATIONS}
+    produce(stack, turnstiles, first)
+    rates, logs = [], []
+    for backlog, expected in ((first, exp1), (second, both)):
+        if backlog is second:
+            produce(stack, turnstiles, second)  # while the worker is stopped
+        worker = _worker(stack, tmp_path, app_id, turnstiles, summary, "--no-stations").start()
+        try:
+            rates.append(_catch_up(worker, stack, summary, expected))
+        finally:
+            worker.stop()
+            logs.append(worker.log())
+    rereads = [log.count("re-reading from offset") for log in logs]
+    assert all(r <= MAX_REREADS for r in rereads), (rereads, logs[-1][-3000:])
+    assert all(r >= CATCH_UP_FLOOR for r in rates), (rates, logs[-1][-2000:])
+    assert "is overlapping" not in "".join(logs)

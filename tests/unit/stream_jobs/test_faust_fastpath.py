@@ -1,14 +1,17 @@
-"""EagerConsumer.wait_first: same results as Faust's wait_first, without a task when it can.
+"""EagerConsumer: wait_first with the same results as Faust's, without a task when it can;
+whole fetches of a BatchSink's topic handed over past Faust's streams.
 
 Uses a real (unstarted) Faust app and consumer; no broker is contacted."""
 
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
+from faust.types import TP
 
-from stream_jobs.faust_fastpath import EagerApp, EagerConsumer
+from stream_jobs.faust_fastpath import BatchSink, EagerApp, EagerConsumer
 
 
 @pytest.fixture
@@ -87,28 +90,32 @@ async def test_errors_propagate(consumer: EagerConsumer) -> None:
         await consumer.wait_first(later(), consumer.suspend_flow.wait())
 
 
-async def test_wait_flow_parked_returns_once_the_fetch_loop_waits_for_the_flow(
+async def test_a_sink_topic_s_records_leave_the_fetch_whole_and_the_rest_go_on_to_faust(
     consumer: EagerConsumer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The re-read's condition: after stop_flow, the fetch loop's next fetch parks before
-    fetching anything; wait_flow_parked returns then (and times out when no loop runs)."""
-    from faust.transport.consumer import Consumer as FaustConsumer
+    """The fetch of a topic with a BatchSink reaches the sink as one batch of (partition,
+    offset, value); other topics' records go on to Faust's streams as before."""
+    from faust.transport.consumer import ThreadDelegateConsumer
 
-    fetched: list[float] = []
+    def rec(offset: int) -> SimpleNamespace:
+        return SimpleNamespace(offset=offset, value=f"v{offset}".encode())
 
-    async def fetch(self: object, timeout: float) -> tuple[dict, set]:
-        fetched.append(timeout)
-        return {}, set()
+    fetched = {TP("counts", 0): [rec(5), rec(6)], TP("other", 0): [rec(1)], TP("counts", 2): [rec(9)]}
 
-    monkeypatch.setattr(FaustConsumer, "_wait_next_records", fetch)
-    assert not await consumer.wait_flow_parked(0.05)  # no fetch loop parked
-    consumer.stop_flow()
-    assert not await consumer.wait_flow_parked(0.05)  # stopped, but no fetch loop yet
-    loop_step = asyncio.ensure_future(consumer._wait_next_records(1.0))
-    assert await consumer.wait_flow_parked(1.0)
-    assert fetched == [] and not loop_step.done()  # parked: nothing fetched while stopped
-    consumer.resume_flow()
-    assert await asyncio.wait_for(loop_step, 1.0) == ({}, set())
-    assert fetched == [1.0] and not consumer.flow_parked.is_set()
-    # a running flow fetches straight away, without parking
-    assert await consumer._wait_next_records(0.5) == ({}, set()) and fetched == [1.0, 0.5]
+    async def getmany(self: object, active: object, timeout: float) -> dict[TP, list[SimpleNamespace]]:
+        return fetched
+
+    monkeypatch.setattr(ThreadDelegateConsumer, "_getmany", getmany)
+    sink = BatchSink("counts")
+    consumer.app.batch_sinks["counts"] = sink  # type: ignore[attr-defined]
+    rest = await consumer._getmany(None, 1.0)
+    assert rest == {TP("other", 0): fetched[TP("other", 0)]}
+    assert sink.pending == {0: 2, 2: 1}
+    await consumer._getmany(None, 1.0)  # a second fetch waits too: joined into one batch
+    batches = sink.batches()
+    assert await anext(batches) == [(0, 5, b"v5"), (0, 6, b"v6"), (2, 9, b"v9")] * 2
+    assert sink.pending == {0: 4, 2: 2}  # in the agent's hands until it asks for more
+    await sink.put({TP("counts", 1): [rec(3)]})
+    next_batch = asyncio.ensure_future(anext(batches))
+    assert await next_batch == [(1, 3, b"v3")]
+    assert sink.pending == {1: 1}

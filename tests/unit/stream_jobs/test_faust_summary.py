@@ -15,7 +15,6 @@ import logging
 import struct
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import fastavro
@@ -24,7 +23,7 @@ from faust.types import TP
 
 from cta_core.avro import AvroDecoder
 from cta_core.schemas import schema_text
-from stream_jobs.faust_summary import SummaryIO, TurnstileSummary
+from stream_jobs.faust_summary import BUSY_CHECKS, SummaryIO, TurnstileSummary
 from stream_jobs.summary import decode_key
 
 TOPIC = "turnstiles"
@@ -39,10 +38,8 @@ def avro(station_id: int) -> bytes:
     return b"\x00" + struct.pack(">I", SCHEMA_ID) + buf.getvalue()
 
 
-def event(partition: int, offset: int, value: bytes | None) -> Any:
-    return SimpleNamespace(
-        value=value, message=SimpleNamespace(topic=TOPIC, partition=partition, offset=offset)
-    )
+def event(partition: int, offset: int, value: bytes | None) -> tuple[int, int, bytes | None]:
+    return (partition, offset, value)
 
 
 @dataclass
@@ -54,31 +51,20 @@ class ScriptedConsumer:
     partition: int = 0
     batch: int = 10
     drop: range | None = None
-    park: bool = True
     position: int = 0
     calls: list[Any] = field(default_factory=list)
-    flow: bool = True
+    committed: dict[int, int] = field(default_factory=dict)
 
     def assignment(self) -> Iterable[TP]:
         return [TP(TOPIC, self.partition)]
 
-    def stop_flow(self) -> None:
-        self.flow = False
-        self.calls.append("stop_flow")
-
-    def resume_flow(self) -> None:
-        self.flow = True
-        self.calls.append("resume_flow")
-
-    async def wait_flow_parked(self, timeout: float) -> bool:
-        self.calls.append("wait_flow_parked")
-        assert not self.flow, "waited for the fetch loop to park without stopping the flow"
-        return self.park
-
-    async def seek(self, partition: TP, offset: int) -> None:
-        assert not self.flow, "seek while the flow runs: a record in hand could move the read offset"
+    async def seek_fetch(self, partition: TP, offset: int) -> None:
         self.calls.append(("seek", partition.partition, offset))
         self.position = offset
+
+    async def commit_offsets(self, offsets: dict[TP, int]) -> bool:
+        self.committed.update({tp.partition: o for tp, o in offsets.items()})
+        return True
 
     async def earliest_offsets(self, *partitions: TP) -> dict[TP, int]:
         return dict.fromkeys(partitions, 0)
@@ -150,11 +136,11 @@ def test_a_dropped_batch_tail_is_re_read_and_counted_exactly_once() -> None:
     async def scenario() -> None:
         await summary.process(consumer.next_batch())  # 0..9
         lossy = consumer.next_batch()  # 15..24: 10..14 lost on the way
-        assert lossy[0].message.offset == 15
+        assert lossy[0][1] == 15
         await summary.process(lossy)
         # only what precedes the gap is counted, and the partition is re-read from it
         assert h.state["0"]["offset"] == 9
-        assert consumer.calls == ["stop_flow", "wait_flow_parked", ("seek", 0, 10), "resume_flow"]
+        assert consumer.calls == [("seek", 0, 10)]
         assert consumer.position == 10
         await summary.run(consumer.batches())  # the recovery: 10..39
         await summary.flush()
@@ -201,13 +187,63 @@ def test_the_same_gap_is_not_re_read_again_until_the_re_read_had_time(caplog: An
     assert "0" not in h.state  # nothing counted past the gap
 
 
-def test_a_fetch_loop_that_does_not_park_still_gets_the_seek_with_a_warning(caplog: Any) -> None:
-    consumer = ScriptedConsumer([avro(1)] * 10, park=False)
-    summary = Harness(consumer).summary()
-    with caplog.at_level(logging.WARNING, logger="stream_jobs.faust"):
-        asyncio.run(summary.process([event(0, 3, avro(1))]))
-    assert ("seek", 0, 0) in consumer.calls and consumer.calls[-1] == "resume_flow"
-    assert "did not park" in caplog.text
+def test_counted_offsets_are_committed_once_durable_and_at_most_once_per_interval() -> None:
+    consumer = ScriptedConsumer([avro(1)] * 30, batch=10)
+    h = Harness(consumer)
+    summary = h.summary()
+
+    async def scenario() -> None:
+        h.now = 100.0
+        await summary.process(consumer.next_batch())  # 0..9: committed (next to read: 10)
+        assert consumer.committed == {0: 10}
+        await summary.process(consumer.next_batch())  # 10..19: within the interval
+        assert consumer.committed == {0: 10}
+        h.now += 3.0
+        await summary.process(consumer.next_batch())  # 20..29
+        assert consumer.committed == {0: 30}
+
+    asyncio.run(scenario())
+    assert [k for k, _v, _p in h.changelog] == ["0", "0", "0"]
+
+
+def test_records_of_a_partition_no_longer_assigned_are_not_counted() -> None:
+    consumer = ScriptedConsumer([avro(1)] * 5, batch=5)
+    h = Harness(consumer)
+    asyncio.run(h.summary().process([event(1, o, avro(1)) for o in range(5)]))
+    assert h.state == {} and h.changelog == []
+
+
+def test_a_partition_waiting_while_others_are_counted_gets_busy_checks_before_a_re_read() -> None:
+    consumer = ScriptedConsumer([avro(1)] * 12, batch=4)
+    h = Harness(consumer)
+    summary = h.summary()
+
+    async def scenario() -> None:
+        await summary.process(consumer.next_batch())  # 0..3 counted; 4..11 not fetched yet
+        for _ in range(BUSY_CHECKS):
+            summary.counters.counted += 1  # other partitions are being counted meanwhile
+            await summary.check_stalls()
+        assert not [c for c in consumer.calls if isinstance(c, tuple)]
+        summary.counters.counted += 1
+        await summary.check_stalls()  # still nothing after BUSY_CHECKS: re-read
+        assert consumer.calls[-1] == ("seek", 0, 4)
+
+    asyncio.run(scenario())
+
+
+def test_the_stall_check_leaves_a_partition_with_fetched_records_waiting_alone() -> None:
+    consumer = ScriptedConsumer([avro(1)] * 12, batch=4)
+    h = Harness(consumer)
+    summary = h.summary()
+    summary.io.pending = lambda: {0: 8}
+
+    async def scenario() -> None:
+        await summary.process(consumer.next_batch())
+        for _ in range(3):
+            await summary.check_stalls()
+
+    asyncio.run(scenario())
+    assert not [c for c in consumer.calls if isinstance(c, tuple)]
 
 
 def test_a_stalled_partition_is_re_read_after_two_checks_without_progress() -> None:
@@ -222,7 +258,7 @@ def test_a_stalled_partition_is_re_read_after_two_checks_without_progress() -> N
         await summary.check_stalls()  # first sight: remembered
         assert not [c for c in consumer.calls if isinstance(c, tuple)]
         await summary.check_stalls()  # no progress since: re-read from 4
-        assert consumer.calls[-2] == ("seek", 0, 4)
+        assert consumer.calls[-1] == ("seek", 0, 4)
         await summary.run(consumer.batches())
         await summary.check_stalls()  # caught up: nothing to do
         await summary.flush()
