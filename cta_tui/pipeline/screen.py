@@ -19,10 +19,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cta_stack.api import Outcome
+from cta_tui.common.footer import CtaFooter
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
 from cta_tui.common.synced import set_content
@@ -95,7 +96,7 @@ class PipelineScreen(CtaScreen):
             with TabPane("Services", id="services-tab"):
                 yield ServicesTable(id="services")
                 yield Static("", id="trace")
-        yield Footer()
+        yield CtaFooter()
 
     def on_mount(self) -> None:
         if self.backend_factory is None:

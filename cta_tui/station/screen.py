@@ -10,8 +10,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
+from cta_tui.common.footer import CtaFooter
 from cta_tui.common.glyphs import AT, BROKEN, line_style
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
@@ -76,7 +77,7 @@ class StationBoardScreen(CtaScreen):
                 yield ApproachingTable(DOWN, id="approach-down")
         yield Label("recent arrivals (select an approaching train to follow it)")
         yield ArrivalsBoard(id="arrivals")
-        yield Footer()
+        yield CtaFooter()
 
     def show_state(self, state: DashboardState, now: float, note: str = "") -> None:
         self.query_one(StatusBar).show(state, note)

@@ -21,9 +21,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from cta_tui.common.footer import CtaFooter
 from cta_tui.state.tail import TailRecord
 from cta_tui.tail.view import TailRing
 
@@ -113,7 +114,7 @@ class TopicTailScreen(Screen[None]):
         yield Static("", id="tail-info")
         yield DataTable[str | Text](id="tail-table", cursor_type="row")
         yield Static("", id="tail-value")
-        yield Footer()
+        yield CtaFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#tail-table", DataTable)

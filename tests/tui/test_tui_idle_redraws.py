@@ -188,3 +188,26 @@ async def test_tail_redraws_nothing_when_no_record_came(monkeypatch: pytest.Monk
         assert isinstance(screen, TopicTailScreen)
         await wait_until(pilot, lambda: len(screen.rows) == 10)
         assert await idle_work(pilot, monkeypatch) == Counter()
+
+
+async def test_switching_screens_keeps_no_footer_keys_of_earlier_screens() -> None:
+    """Every screen switch rebuilds the footers' keys; the old ones must be let go (a
+    dashboard left switching screens all day grew by megabytes)."""
+    import gc
+
+    from textual.widgets._footer import FooterKey
+
+    def alive() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
+
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        counts = []
+        for _ in range(4):
+            for keys in (("1",), ("m",), ("p",), ("question_mark",)):
+                await pilot.press("escape", "escape", "0", *keys)
+                await pilot.pause()
+            counts.append(alive())
+        assert counts[-1] <= counts[1], counts
