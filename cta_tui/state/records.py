@@ -45,6 +45,15 @@ def settle_values(records: list[Record]) -> list[Any]:
     return values
 
 
+def settle_batch(batch: Batch) -> None:
+    """Decode the batch's deferred values in place (before it leaves the process: a
+    :class:`Deferred` holds its source's decoder, which cannot be pickled)."""
+    for records in batch.records.values():
+        if any(isinstance(r.value, Deferred) for r in records):
+            for record, value in zip(records, settle_values(records), strict=True):
+                record.value = value
+
+
 @dataclass
 class Batch:
     """What one poll of a record source returns."""

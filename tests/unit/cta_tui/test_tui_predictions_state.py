@@ -108,3 +108,27 @@ def test_predictions_wait_undecoded_until_a_view_asks_and_their_number_is_bounde
     assert decoded == [3]
     apply_records(state, topics.PREDICTIONS, [records[0]] * (PENDING_MAX + 10), 0.0)
     assert len(state.predictions.pending) == PENDING_MAX
+
+
+def test_a_batch_with_deferred_values_is_settled_before_it_is_sent_to_ssh_sessions() -> None:
+    import pickle
+    import threading
+
+    import pytest
+
+    from cta_tui.ssh.hub import encode_frame
+    from cta_tui.state.records import Batch, Deferred, settle_batch
+
+    lock = threading.Lock()  # a real decoder holds its consumer: neither can be pickled
+
+    def decode_many(datas: list[bytes | None], lock: Any = lock) -> list[Any]:
+        return [json.loads(d) if d else None for d in datas]
+
+    value = prediction("R1", 41300, 60).value
+    record = Record(topics.PREDICTIONS, None, Deferred(json.dumps(value).encode(), decode_many))
+    batch = Batch(records={topics.PREDICTIONS: [record]})
+    with pytest.raises((TypeError, AttributeError, pickle.PicklingError)):
+        encode_frame("batch", batch)
+    settle_batch(batch)
+    assert encode_frame("batch", batch)
+    assert pickle.loads(pickle.dumps(batch)).records[topics.PREDICTIONS][0].value == value
