@@ -1,33 +1,34 @@
-"""Dashboard benchmarks: feed+state throughput against raw consume, and resident memory.
+"""Dashboard benchmarks, on a stack of their own (a scratch stack: every service).
 
 1. Throughput: N Avro arrival events (Confluent framing, schema registered in the
    Schema Registry) are produced once to a fresh topic; then, alternating, (a) a raw
    confluent-kafka consume of all of them and (b) the dashboard's real KafkaSource
    (consume + Avro decode with the registry's schema + Record) feeding the pure state
    model's reducer. Medians of repeated runs; the ratio is measured side by side.
-2. Memory: the dashboard (Textual, headless) reading the live topics of the local stack
-   for a few seconds in a subprocess; peak RSS from getrusage.
-3. CPU per view (network, line, map), with the simulator paused, and per SSH session,
-   while `cta-sim --speed 60` runs (bench/tui_cpu.py).
-
-Needs the local stack (`cta-stack up`).
+2. Every screen with the whole pipeline running (bench/tui_cpu.py): the job set of
+   `cta-tui up` at --speed 60 for a simulated day, then at --speed 600; CPU per screen,
+   paused, per SSH session; the dashboard's memory over the day.
+3. Event-to-screen latency, measured during 2 with every job running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import statistics
 import struct
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 
 import fastavro
 
 from bench import tui_cpu
-from bench.targets import Section, check
+from bench.targets import TUI_SCREENS, Check, Section, check
 from cta_core import schemas
 from cta_core.kafka_clients import make_admin, make_consumer, make_producer, make_registry_client
 from cta_core.settings import Settings
@@ -114,41 +115,6 @@ def _dashboard_path(settings: Settings, topic: str) -> tuple[float, int]:
     return elapsed, len(state.trains)
 
 
-RSS_SCRIPT = r"""
-import asyncio, sys, time
-from cta_core.settings import Settings
-from cta_tui.app import make_app
-from cta_tui.control import MemoryControlPublisher
-from cta_tui.feeds.kafka_source import KafkaSource
-
-async def main(seconds):
-    settings = Settings.from_env()
-    app = make_app(settings, KafkaSource(settings), control=MemoryControlPublisher())
-    async with app.run_test(size=(120, 40)) as pilot:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            await pilot.pause(0.2)
-        trains = sum(1 for t in app.state.trains.values() if t.in_service)
-        redraws = app.redraws
-    # VmHWM (peak RSS of this process image): ru_maxrss would carry the parent's peak across exec
-    hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
-    print(int(hwm) / 1024, trains, redraws, seconds)
-
-asyncio.run(main(float(sys.argv[1])))
-"""
-
-
-def _rss(seconds: float = 8.0) -> tuple[float, int, int]:
-    out = subprocess.run(
-        [sys.executable, "-c", RSS_SCRIPT, str(seconds)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2])
-
-
 IN_APP_SCRIPT = r"""
 import asyncio, json, sys, time
 from cta_core import topics
@@ -222,7 +188,8 @@ async def main():
     ensure_topics(admin, [TopicSpec(topic, partitions=3)])
     sid = make_registry_client(settings).register_schema(f"{topic}-value", Schema(schemas.schema_text(schemas.ARRIVAL_VALUE), "AVRO"))
     parsed = fastavro.parse_schema(schemas.schema_dict(schemas.ARRIVAL_VALUE))
-    source = KafkaSource(settings, topics_to_read=(), aliases={topic: topics.ARRIVALS}, replay_minutes=0)
+    # the dashboard's own topics too: the whole pipeline's records come in beside these
+    source = KafkaSource(settings, aliases={topic: topics.ARRIVALS}, replay_minutes=0)
     app = make_app(settings, source, control=MemoryControlPublisher())
     sent, latencies = {}, []
     original = app.render_now
@@ -278,7 +245,7 @@ asyncio.run(main())
 """
 
 
-def _latency(rate: float = 100.0, seconds: float = 10.0) -> dict[str, float]:
+def _latency(rate: float = 50.0, seconds: float = 10.0) -> dict[str, float]:
     return _script_figures(LATENCY_SCRIPT, str(rate), str(seconds))
 
 
@@ -286,8 +253,8 @@ def _kib(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def run() -> Section:
-    settings = Settings.from_env()
+def _throughput(settings: Settings) -> tuple[list[float], list[float], dict[str, float]]:
+    """Raw consume and the dashboard's path, alternating; the in-app run's median."""
     topic = f"bench-tui-arrivals-{uuid.uuid4().hex[:8]}"
     _produce(settings, topic)
     raw, dash = [], []
@@ -296,34 +263,91 @@ def run() -> Section:
             raw.append(_raw_consume(settings, topic))
             dash.append(_dashboard_path(settings, topic)[0])
         in_app_runs = sorted((_in_app(topic) for _ in range(ROUNDS)), key=lambda r: r["seconds"])
-        in_app = in_app_runs[len(in_app_runs) // 2]
     finally:
         make_admin(settings).delete_topics([topic])
+    return raw, dash, in_app_runs[len(in_app_runs) // 2]
+
+
+def _cpu_checks(fig: tui_cpu.Figures) -> list[Check]:
+    out = []
+    for screen, name in TUI_SCREENS.items():
+        out.append(check("tui", f"cpu_{name}_pct", fig.median(60, screen)))
+        out.append(check("tui", f"cpu_{name}_600_pct", fig.median(600, screen)))
+    out.append(check("tui", "cpu_paused_pct", fig.median(60, "network, simulator paused")))
+    out.append(check("tui", "cpu_ssh_network_pct", fig.median(60, "ssh session: network")))
+    out.append(check("tui", "cpu_ssh_board_pct", fig.median(60, "ssh session: board")))
+    return out
+
+
+def _cpu_rows(fig: tui_cpu.Figures) -> list[str]:
+    rows = [
+        "| screen | --speed 60: CPU, % of one core | windows | --speed 600: CPU, % of one core | windows |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for screen in (*TUI_SCREENS, "network, simulator paused", "ssh session: network", "ssh session: board"):
+        fast = f"{fig.median(600, screen):.1f}" if fig.windows(600, screen) else "—"
+        rows.append(
+            f"| {screen} | {fig.median(60, screen):.1f} | {fig.windows(60, screen)} | {fast} | {fig.windows(600, screen)} |"
+        )
+    return rows
+
+
+def _memory(fig: tui_cpu.Figures) -> tuple[float, float, list[str]]:
+    """RSS at the end of the day, its growth over the second half, and the curve's table
+    (one row per simulated hour or so)."""
+    curve = fig.rss
+    half = curve[len(curve) // 2 :]
+    growth = max(r for _, _, r in half) - half[0][2]
+    step = max(1, len(curve) // 24)
+    rows = ["| wall min | simulated | RSS MB |", "|---:|---|---:|"]
+    rows += [f"| {t / 60:.1f} | {sim} | {rss:.1f} |" for t, sim, rss in curve[::step]]
+    return curve[-1][2], growth, rows
+
+
+def run() -> Section:
+    from cta_stack.scratch import ScratchStack
+
+    with ScratchStack.running(only=()) as stack, _environ(stack.env):
+        settings = stack.settings
+        raw, dash, in_app = _throughput(settings)
+        try:
+            fig = tui_cpu.measure(settings, during=_latency)
+        finally:
+            tui_cpu.stop_jobs(settings)
+    return _section(raw, dash, in_app, fig)
+
+
+@contextlib.contextmanager
+def _environ(env: dict[str, str]) -> Iterator[None]:
+    """This process's environment is ``env`` (the jobs, dashboards and SSH sessions it
+    starts get it) until the block ends."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _section(raw: list[float], dash: list[float], in_app: dict[str, float], fig: tui_cpu.Figures) -> Section:
     raw_eps = N_EVENTS / statistics.median(raw)
     dash_eps = N_EVENTS / statistics.median(dash)
-    rss_mb, trains, redraws = _rss()
-    lat = _latency()
-    cpu = tui_cpu.measure(settings)
-    cpu_checks = {
-        view: check("tui", name, cpu[view])
-        for view, name in (
-            ("network", "cpu_network_pct"),
-            ("line", "cpu_line_pct"),
-            ("map", "cpu_map_pct"),
-            ("ssh session", "cpu_ssh_pct"),
-        )
-    }
-    verdicts = {view: c.verdict for view, c in cpu_checks.items()}
-    eps, rss, p99 = (
+    lat = fig.during
+    rss_end, growth, curve = _memory(fig)
+    eps, rss, grow, p99 = (
         check("tui", "eps", dash_eps),
-        check("tui", "rss_mb", rss_mb),
+        check("tui", "rss_mb", max(r for _, _, r in fig.rss)),
+        check("tui", "rss_growth_mb", growth),
         check("tui", "p99_ms", lat["p99"]),
     )
+    cpu_checks = _cpu_checks(fig)
     text = "\n".join(
         [
             "## cta-tui: feed and state path",
             "",
-            f"{N_EVENTS:,} Avro arrival events (3 partitions) read from the local Kafka, {ROUNDS} alternating rounds, medians.",
+            f"{N_EVENTS:,} Avro arrival events (3 partitions) read from Kafka, {ROUNDS} alternating rounds, medians.",
             "",
             "| path | events/s | median s |",
             "|---|---:|---:|",
@@ -337,29 +361,35 @@ def run() -> Section:
             f"{in_app['events'] / in_app['seconds']:,.0f} events/s with {in_app['redraws']:.0f} redraws "
             f"({in_app['redraws'] / in_app['seconds']:.1f}/s; median of {ROUNDS} runs).",
             "",
-            f"Dashboard resident memory (headless Textual app reading the live stack 8 s, {trains} trains, "
-            f"{redraws} redraws): peak RSS {rss_mb:.0f} MB (target {rss.describe()}: {rss.verdict}).",
+            "### Every screen with the whole pipeline running",
             "",
-            f"Event-to-screen latency (produce to the redraw that shows it, after 1 s warm-up; "
-            f"{lat['n']:.0f} arrivals at 100/s, "
-            f"about the arrival rate of --speed 60, Avro through the registry, real KafkaSource): "
+            f"A stack of its own (`cta-stack up`, every service) and the job set of `cta-tui up`: "
+            f"{', '.join(fig.jobs)} (ksqlDB is not part of the local stack: Faust writes the summary); "
+            f"the simulator from 07:30 at --speed 60 for {tui_cpu.DAY_MINUTES:g} minutes "
+            f"({tui_cpu.DAY_MINUTES:g} simulated hours; 24 is a whole day), then at --speed 600. "
+            f"The dashboard is a real `cta-tui` process on a "
+            f"{tui_cpu.COLUMNS}x{tui_cpu.ROWS} pseudo-terminal, driven by keys; every screen in turn, one window "
+            f"of {tui_cpu.WINDOW_S:g} s each (user + system CPU of the process), over and over for the whole day, "
+            f"then {tui_cpu.FAST_ROUNDS} rounds at --speed 600; medians of the windows. The board is Howard's "
+            f"(red, purple and yellow trains, with predictions). An SSH session is one `cta-tui serve --ssh` "
+            f"session's dashboard process ({tui_cpu.COLUMNS}x{tui_cpu.ROWS}, the server's shared feed).",
+            "",
+            *_cpu_rows(fig),
+            "",
+            f"Event-to-screen latency with every job and the dashboard above running (--speed 60): "
+            f"{lat['n']:.0f} extra arrivals at 50/s on a topic of their own, read by a second dashboard (headless, "
+            f"real KafkaSource, every dashboard topic too) from produce to the redraw that shows them: "
             f"p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms, max {lat['max']:.0f} ms "
             f"(target {p99.describe()}: {p99.verdict}).",
             "",
-            f"CPU of the dashboard (a real `cta-tui` process on a {tui_cpu.COLUMNS}x{tui_cpu.ROWS} pseudo-terminal, "
-            f"live stack, `cta-sim --speed 60 --start 07:30`; user+system of the process over "
-            f"{tui_cpu.WINDOW_S:.0f} s per view; the network view measured first and last, the mean shown), "
-            f"and of one `cta-tui serve --ssh` session's dashboard process (120x40, shared feed):",
+            f"Resident memory of the dashboard over the simulated day, sampled at every window: "
+            f"{rss_end:.0f} MB at the end; growth over the second half {growth:.1f} MB "
+            f"(targets {rss.describe()}: {rss.verdict}; {grow.describe()}: {grow.verdict}).",
             "",
-            "| view | CPU, % of one core | terminal output, KiB/s | target <= 10 % |",
-            "|---|---:|---:|---|",
-            *[
-                f"| {view} | {cpu[view]:.1f} | {_kib(cpu.get(f'{view} KiB/s'))} | {verdicts.get(view, '—')} |"
-                for view in ("network", "line", "map", "network, simulator paused", "ssh session")
-            ],
+            *curve,
         ]
     )
-    return Section(text, [eps, rss, p99, *cpu_checks.values()])
+    return Section(text, [eps, rss, grow, p99, *cpu_checks])
 
 
 if __name__ == "__main__":

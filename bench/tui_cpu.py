@@ -1,13 +1,20 @@
-"""CPU of the dashboard while `cta-sim --speed 60` runs, per view, and per SSH session.
+"""CPU and memory of the dashboard on every screen with the whole pipeline running.
 
-The dashboard runs as a real process on a pseudo-terminal of 120x40 (its output is read
-and discarded, as a terminal would), reading the live topics of the local stack; keys
-are typed into the terminal to switch views. Per view, the CPU (user + system, the
-process and its children, from psutil) over a window; then the simulator is paused
-(space in the dashboard, which sends the pause command) and the network view measured
-again. An SSH session (`cta-tui serve --ssh`, shared feed) is measured the same way
-while the simulator runs. The simulator publishes to the default topics (the
-dashboard reads those), so run it on a stack where no other simulator does. Used by bench_tui (`make bench`, section tui).
+What a user runs: the job set of `cta-tui up` (the stations load and connector, Faust,
+the predictions, the weather, and `cta-sim --start 07:30`) on the stack of the
+environment (the tui section makes a scratch stack of its own), and the dashboard as a
+real process on a 120x40 pseudo-terminal (its output read and discarded, as a terminal
+would), driven by keys typed into the terminal.
+
+- ``--speed 60``: a simulated day (``DAY_MINUTES`` of wall time). The screens are visited
+  in turn for the whole day, one window of ``WINDOW_S`` each (CPU = user + system of the
+  process over the window), so every screen gets many windows; the dashboard's resident
+  memory is sampled at every window (the memory curve).
+- then the simulator paused (space), two windows; one SSH session (`cta-tui serve
+  --ssh`) on the network and on the board, two windows each;
+- ``--speed 600`` (the set_speed command): two more rounds of every screen.
+
+Figures are medians of the windows. Used by bench_tui (`make bench`, section tui).
 """
 
 from __future__ import annotations
@@ -16,24 +23,69 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
 from bench.terminal import PtyCommand
-from cta_core import topics
 from cta_core.settings import Settings
 
 COLUMNS, ROWS = 120, 40
 #: seconds per window (BENCH_TUI_CPU_SECONDS shortens it for a quick run)
-WINDOW_S = float(os.environ.get("BENCH_TUI_CPU_SECONDS", "30"))
-WARMUP_S = 8.0
-
+WINDOW_S = float(os.environ.get("BENCH_TUI_CPU_SECONDS", "10"))
+#: wall minutes of the --speed 60 run: 24 is a whole simulated day
+DAY_MINUTES = float(os.environ.get("BENCH_TUI_DAY_MINUTES", "24"))
+#: rounds of every screen at --speed 600
+FAST_ROUNDS = int(os.environ.get("BENCH_TUI_FAST_ROUNDS", "2"))
+WARMUP_S = 10.0
+SETTLE_S = 2.0
 DASHBOARD = "from cta_tui.cli import main; main()"
+ESC, ENTER, DOWN = "\x1b", "\r", "\x1b[B"
+#: not a key: wait a little longer (a screen that lists something first)
+WAIT = ""
+
+#: every screen and the keys that reach it from the network screen (home, ``0``)
+SCREENS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("network", ()),
+    ("line", ("1",)),
+    ("map", ("m",)),
+    ("zoomed map", ("m", "z")),
+    ("board (Howard)", ("1", ENTER)),  # the red line opens on Howard, highlighted
+    ("pipeline: jobs", ("p", "j")),
+    ("pipeline: lag", ("p", "g")),
+    ("pipeline: services", ("p", "v")),
+    ("tail (arrivals)", ("t", WAIT, ENTER, DOWN, ENTER)),  # the topic list, its first topic
+    ("help", ("?",)),
+)
+
+
+@dataclass
+class Figures:
+    """Windows per screen and speed, and the memory curve."""
+
+    #: (speed, screen) -> CPU % of one core, one per window
+    cpu: dict[tuple[int, str], list[float]] = field(default_factory=dict)
+    #: (seconds into the day, simulated clock, RSS MB)
+    rss: list[tuple[float, str, float]] = field(default_factory=list)
+    #: jobs that ran
+    jobs: list[str] = field(default_factory=list)
+    #: what ``during`` returned (run at --speed 60 with every job and the dashboard running)
+    during: dict[str, float] = field(default_factory=dict)
+
+    def add(self, speed: int, screen: str, pct: float) -> None:
+        self.cpu.setdefault((speed, screen), []).append(pct)
+
+    def median(self, speed: int, screen: str) -> float:
+        return statistics.median(self.cpu[(speed, screen)])
+
+    def windows(self, speed: int, screen: str) -> int:
+        return len(self.cpu.get((speed, screen), []))
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -56,28 +108,8 @@ def _cpu_pct(pid: int, seconds: float) -> float:
     return 100 * (_cpu_seconds(pid) - c0) / (time.monotonic() - t0)
 
 
-def ensure_stations_table(settings: Settings) -> int:
-    """The stations table the panels need (what `cta-jobs faust` writes), from the
-    shipped coordinates file: idempotent (a compacted topic, the same records)."""
-    from cta_core.kafka_clients import ensure_topics, make_admin, make_producer
-    from cta_tui.map.geo import geography
-    from stream_jobs.transform import record
-
-    geo = geography()
-    ensure_topics(make_admin(settings), [topics.SPECS[topics.STATIONS_TABLE]])
-    producer = make_producer(settings)
-    n = 0
-    for line, branches in geo.paths.items():
-        members: dict[int, dict[str, int]] = {}
-        for branch, path in branches.items():
-            for i, sid in enumerate(path):
-                members.setdefault(sid, {})[branch] = i
-        for sid, by_branch in members.items():
-            key, value = record(line, by_branch, sid, geo.names[sid])
-            producer.produce(topics.STATIONS_TABLE, key=key.encode(), value=json.dumps(value).encode())
-            n += 1
-    producer.flush(30)
-    return n
+def _rss_mb(pid: int) -> float:
+    return float(psutil.Process(pid).memory_info().rss) / 2**20
 
 
 class PtyDashboard(PtyCommand):
@@ -91,8 +123,85 @@ class PtyDashboard(PtyCommand):
     def on_output(self, data: bytes) -> None:
         self.bytes += len(data)
 
+    def keys(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            if key == WAIT:
+                time.sleep(2.0)
+                continue
+            self.press(key)
+            time.sleep(0.4)
 
-async def _ssh_session_cpu(settings: Settings, seconds: float) -> float:
+
+def go_to(dash: PtyDashboard, keys: Sequence[str]) -> None:
+    """Home (escape twice: a modal, then the screen; ``0``), then ``keys``."""
+    dash.keys((ESC, ESC, "0", *keys))
+    time.sleep(SETTLE_S)
+
+
+def visit_all(dash: PtyDashboard, figures: Figures, speed: int, clock: SimClock | None = None) -> None:
+    """One window on every screen; with ``clock``, the RSS sampled at every window."""
+    for screen, keys in SCREENS:
+        go_to(dash, keys)
+        figures.add(speed, screen, _cpu_pct(dash.proc.pid, WINDOW_S))
+        if clock is not None:
+            figures.rss.append((clock.elapsed(), clock.sim(), _rss_mb(dash.proc.pid)))
+
+
+@dataclass
+class SimClock:
+    """The simulated clock of a run started at 07:30 at ``speed`` (for the curve's labels)."""
+
+    speed: float
+    started: float = field(default_factory=time.monotonic)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def sim(self) -> str:
+        minutes = (7 * 60 + 30 + self.elapsed() * self.speed / 60) % (24 * 60)
+        return f"{int(minutes // 60):02d}:{int(minutes % 60):02d}"
+
+
+def start_jobs(settings: Settings) -> list[str]:
+    """The job set of `cta-tui up` (--speed 60, from 07:30) on the environment's stack."""
+    from cta_stack import jobs
+    from cta_stack.stack import Stack
+
+    layout = Stack(settings).layout
+    catalogue = jobs.catalogue(sim_speed="60", sim_args=["--start", "07:30", "--seed", "11"])
+    report = jobs.bring_up(layout, catalogue, "bench-tui", ksql_available=False)
+    if report.failed:
+        raise RuntimeError(f"jobs failed to start: {report.failed} (logs in {layout.logs_dir})")
+    return report.started + report.already
+
+
+def stop_jobs(settings: Settings) -> None:
+    from cta_stack import jobs
+    from cta_stack.stack import Stack
+
+    layout = Stack(settings).layout
+    for job in jobs.catalogue():
+        if not job.oneshot:
+            with contextlib.suppress(Exception):
+                jobs.stop(layout, job, "bench-tui")
+
+
+def command(settings: Settings, name: str, **fields: object) -> None:
+    """A control command to every simulator of the stack (the benchmark's only one)."""
+    from cta_core.records.control import make_command
+    from cta_tui.control import KafkaControlPublisher
+
+    publisher = KafkaControlPublisher(settings)
+    try:
+        publisher.send(make_command(name, sender="bench-tui", **fields))
+    finally:
+        publisher.close()
+
+
+async def _ssh_session_cpu(
+    settings: Settings, keys: Sequence[str], seconds: float, windows: int
+) -> list[float]:
+    """CPU of one `cta-tui serve --ssh` session's dashboard on the screen ``keys`` reach."""
     import asyncssh
 
     from cta_tui.ssh.keys import KeyRing
@@ -102,15 +211,14 @@ async def _ssh_session_cpu(settings: Settings, seconds: float) -> float:
         work = Path(tmp)
         key = asyncssh.generate_private_key("ssh-ed25519")
         (work / "authorized_keys").write_bytes(key.export_public_key())
-        server = SSHDashboardServer(
-            ServeOptions(
-                host="127.0.0.1",
-                port=0,
-                host_key=work / "host_key",
-                keyring=KeyRing(work / "authorized_keys"),
-                settings=settings,
-            )
+        options = ServeOptions(
+            host="127.0.0.1",
+            port=0,
+            host_key=work / "host_key",
+            keyring=KeyRing(work / "authorized_keys"),
+            settings=settings,
         )
+        server = SSHDashboardServer(options)
         await server.start()
         try:
             conn = await asyncssh.connect(
@@ -131,81 +239,60 @@ async def _ssh_session_cpu(settings: Settings, seconds: float) -> float:
 
             task = asyncio.create_task(pump())
             await asyncio.sleep(WARMUP_S)
+            for k in keys:
+                proc.stdin.write(k.encode())
+                await asyncio.sleep(0.4)
+            await asyncio.sleep(SETTLE_S)
             pid = next(s.info.pid for s in server.sessions if s.info.pid)
-            pct = await asyncio.to_thread(_cpu_pct, pid, seconds)
+            out = [await asyncio.to_thread(_cpu_pct, pid, seconds) for _ in range(windows)]
             conn.close()
             task.cancel()
-            return pct
+            return out
         finally:
             await server.close()
 
 
-def measure(settings: Settings, seconds: float = WINDOW_S) -> dict[str, float]:
-    """CPU % of one core per view at --speed 60, paused, and per SSH session."""
-    ensure_stations_table(settings)
-    run_id = f"bench-tui-{os.getpid()}"
-    out: dict[str, float] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-tui-cpu-") as tmp:
-        work = Path(tmp)
-        sim = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "producers_sim",
-                "--speed",
-                "60",
-                "--start",
-                "07:30",
-                "--seed",
-                "11",
-                "--run-id",
-                run_id,
-            ],
-            stdout=(work / "sim.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        dash: PtyDashboard | None = None
-        try:
-            dash = PtyDashboard()
-            time.sleep(WARMUP_S)
-            for view, key in (("network", ""), ("line", "1"), ("map", "m"), ("network", "0")):
-                if key:
-                    dash.press(key)
-                    time.sleep(2)
-                sent = dash.bytes
-                pct = _cpu_pct(dash.proc.pid, seconds)
-                if view in out:  # the network view again, after the others: the median of both
-                    view = "network"
-                    pct = (out[view] + pct) / 2
-                out[view] = pct
-                out[f"{view} KiB/s"] = (dash.bytes - sent) / 1024 / seconds
-            out["ssh session"] = asyncio.run(_ssh_session_cpu(settings, seconds))
-            _pause(settings, run_id)
-            time.sleep(3)
-            out["network, simulator paused"] = _cpu_pct(dash.proc.pid, seconds)
-        finally:
-            if dash is not None:
-                dash.close()
-            sim.terminate()
-            try:
-                sim.wait(15)
-            except subprocess.TimeoutExpired:
-                sim.kill()
-    return out
-
-
-def _pause(settings: Settings, run_id: str) -> None:
-    """The pause command, addressed to this benchmark's simulator run only."""
-    from cta_core.records.control import make_command
-    from cta_tui.control import KafkaControlPublisher
-
-    publisher = KafkaControlPublisher(settings)
+def measure(settings: Settings, during: Callable[[], dict[str, float]] | None = None) -> Figures:
+    """Every screen at --speed 60 for a simulated day and at --speed 600; paused; SSH;
+    ``during`` run at --speed 60 after those, with every job running."""
+    figures = Figures()
+    figures.jobs = start_jobs(settings)
+    dash: PtyDashboard | None = None
     try:
-        publisher.send(make_command("pause", sender="bench-tui", run_id=run_id))
+        dash = PtyDashboard()
+        time.sleep(WARMUP_S)
+        clock = SimClock(60)
+        while clock.elapsed() < DAY_MINUTES * 60 or not figures.cpu:
+            visit_all(dash, figures, 60, clock)
+        go_to(dash, ())
+        dash.press(" ")  # pause: the dashboard sends the command
+        time.sleep(3)
+        for _ in range(2):
+            figures.add(60, "network, simulator paused", _cpu_pct(dash.proc.pid, WINDOW_S))
+        dash.press(" ")  # resume
+        for name, keys in (("ssh session: network", ()), ("ssh session: board", ("1", ENTER))):
+            for pct in asyncio.run(_ssh_session_cpu(settings, keys, WINDOW_S, 2)):
+                figures.add(60, name, pct)
+        if during is not None:
+            figures.during = during()
+        command(settings, "set_speed", speed=600)
+        time.sleep(3)
+        for _ in range(FAST_ROUNDS):
+            visit_all(dash, figures, 600)
     finally:
-        publisher.close()
+        if dash is not None:
+            dash.close()
+    return figures
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    try:
+        figures = measure(settings)
+    finally:
+        stop_jobs(settings)
+    print(json.dumps({f"{s} {n}": v for (s, n), v in figures.cpu.items()} | {"rss": figures.rss}))
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(Settings.from_env(), float(sys.argv[1]) if len(sys.argv) > 1 else WINDOW_S)))
+    main()

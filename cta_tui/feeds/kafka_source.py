@@ -25,15 +25,15 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, TopicPartition
 
-from cta_core import topics
-from cta_core.avro import MALFORMED, AvroDecoder, RegistryLookup
+from cta_core import topics, wire
+from cta_core.avro import MALFORMED, AvroDecoder, RegistryLookup, RegistryUnavailable
 from cta_core.errors import ServiceUnavailable
 from cta_core.kafka_clients import make_consumer
 from cta_core.settings import Settings
 from cta_tui.feeds.decode import decode_json, decode_key
 from cta_tui.feeds.source import DASHBOARD_TOPICS
 from cta_tui.logs import kafka_logger
-from cta_tui.state.records import Batch, Record
+from cta_tui.state.records import Batch, Deferred, Record
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 #: Topics whose keys the state model reads (a table's key, the summary's station id);
 #: other keys are not decoded, which saves a third of the decode time on arrivals.
 KEYED_TOPICS = frozenset({topics.STATIONS_TABLE, topics.TURNSTILE_SUMMARY, topics.SIM_STATUS})
+#: Topics whose values are left undecoded (:class:`Deferred`) until a screen shows them:
+#: the predictions, about 14 records per arrival, which most screens do not show.
+DEFERRED_TOPICS = frozenset({topics.PREDICTIONS})
 
 _DOWN_ERRORS = {KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT, KafkaError._RESOLVE}
 
@@ -285,17 +288,10 @@ class KafkaSource:
                 bucket.append(msg)
         for physical, msgs in by_topic.items():
             topic = self.aliases.get(physical, physical)
-            values = avro.decode_many([m.value() for m in msgs], unframed=decode_json)
-            keyed = topic in KEYED_TOPICS
-            records = []
-            bad = 0
-            for msg, value in zip(msgs, values, strict=True):
-                if value is MALFORMED:
-                    bad += 1
-                    continue
-                ts_type, ts = msg.timestamp()
-                key = decode_key(msg.key(), avro) if keyed else None
-                records.append(Record(topic, key, value, ts if ts_type else None))
+            if topic in DEFERRED_TOPICS and self._schemas_known(msgs, avro):
+                records, bad = self._deferred(topic, msgs), 0
+            else:
+                records, bad = self._decoded(topic, msgs, avro)
             if records:
                 batch.records[topic] = records
             if bad:
@@ -303,6 +299,50 @@ class KafkaSource:
         if self._down is not None and not batch.records:
             raise self._unavailable(self._down)
         return batch
+
+    def _decoded(self, topic: str, msgs: list[Any], avro: AvroDecoder) -> tuple[list[Record], int]:
+        """Records with their values decoded; and how many were malformed."""
+        values = avro.decode_many([m.value() for m in msgs], unframed=decode_json)
+        keyed = topic in KEYED_TOPICS
+        records = []
+        bad = 0
+        for msg, value in zip(msgs, values, strict=True):
+            if value is MALFORMED:
+                bad += 1
+                continue
+            ts_type, ts = msg.timestamp()
+            key = decode_key(msg.key(), avro) if keyed else None
+            records.append(Record(topic, key, value, ts if ts_type else None))
+        return records, bad
+
+    def _deferred(self, topic: str, msgs: list[Any]) -> list[Record]:
+        """Records whose values wait undecoded (:data:`DEFERRED_TOPICS`)."""
+        decode = self._decode_values
+        out = []
+        for msg in msgs:
+            ts_type, ts = msg.timestamp()
+            out.append(Record(topic, None, Deferred(msg.value(), decode), ts if ts_type else None))
+        return out
+
+    def _decode_values(self, datas: list[bytes | None]) -> list[Any]:
+        """Deferred values decoded when a screen asks (never raises: MALFORMED instead)."""
+        avro = self._avro or AvroDecoder(self._registry_lookup)
+        return avro.decode_many(datas, unframed=decode_json)
+
+    @staticmethod
+    def _schemas_known(msgs: list[Any], avro: AvroDecoder) -> bool:
+        """Whether the registry's schemas of these values are fetched already (fetched
+        here, on the feed's thread, when new), so deferred decoding never waits on it."""
+        ids = set()
+        for msg in msgs:
+            with contextlib.suppress(wire.NotFramed):
+                ids.add(wire.schema_id(msg.value()))
+        try:
+            for schema_id in ids:
+                avro.schema(schema_id)
+        except (RegistryUnavailable, ValueError):
+            return False  # decoded now instead: those records are counted as malformed
+        return True
 
     def close(self) -> None:
         consumer, self._consumer = self._consumer, None

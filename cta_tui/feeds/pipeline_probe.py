@@ -34,6 +34,9 @@ from cta_tui.state.pipeline_jobs import (
 
 #: Groups looked at besides the jobs' own (a broker shared by many tools can have hundreds).
 MAX_GROUPS = 40
+#: States of a group nobody consumes in (left over by a tool or a test run that ended):
+#: other tools' groups are shown only while they have members
+IDLE_GROUP_STATES = frozenset({"Empty", "Dead"})
 #: Seconds between two listings of the broker's consumer groups.
 GROUP_LIST_PERIOD = 15.0
 
@@ -197,7 +200,8 @@ class StackPipeline:
             wanted = {j.group_id for j in self.catalogue if j.group_id}
             states = {g.group_id: g.state.name.title() if g.state is not None else "" for g in listed.valid}
             mine = [g for g in states if g in wanted]
-            others = sorted(g for g in states if g not in wanted)[:MAX_GROUPS]
+            others = sorted(g for g, st in states.items() if g not in wanted and st not in IDLE_GROUP_STATES)
+            others = others[:MAX_GROUPS]
             self._groups = mine + others
             self._group_state = states
             self._groups_at = now

@@ -7,8 +7,9 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Input, Static, Tab, Tabs
+from textual.widgets import Input, Static, Tab, Tabs
 
+from cta_tui.common.footer import CtaFooter
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
 from cta_tui.line.line_strip import LineStrip
@@ -45,7 +46,7 @@ class LineScreen(CtaScreen):
         yield Static(LineStrip.header(), id="strip-header")
         yield LineStrip(id="strip")
         yield StationDetail(id="detail")
-        yield Footer()
+        yield CtaFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

@@ -11,8 +11,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from cta_tui.common.footer import CtaFooter
 from cta_tui.common.glyphs import LINE_COLOURS
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
@@ -46,7 +47,7 @@ class MapScreen(CtaScreen):
         with Horizontal(id="map-body"):
             yield SystemMap(id="map")
             yield Static(id="map-legend")
-        yield Footer()
+        yield CtaFooter()
 
     def on_resize(self) -> None:
         self.cta_app.mark_dirty()

@@ -16,8 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.strip import Strip
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from cta_tui.common.footer import CtaFooter
 from cta_tui.common.glyphs import BROKEN, LOOP_TRACK, MOVING, MOVING_LATE
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
@@ -72,7 +73,7 @@ class NetworkScreen(CtaScreen):
             for line in LINE_ORDER:
                 yield LinePanel(line, id=f"panel-{line}")
             yield Static(Text(LEGEND, style="dim"), id="network-legend")
-        yield Footer()
+        yield CtaFooter()
 
     def on_resize(self, _event: events.Resize) -> None:
         self._layout = None

@@ -16,8 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Log, Static
 from textual.worker import get_current_worker
+
+from cta_tui.common.footer import CtaFooter
 
 MAX_LINES = 2000
 #: bytes read back from the end of the file when the log opens
@@ -56,7 +58,7 @@ class JobLogScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(f" {self.job} · {self.path}", id="log-title")
         yield Log(max_lines=MAX_LINES, id="job-log")
-        yield Footer()
+        yield CtaFooter()
 
     def on_mount(self) -> None:
         self.follow()

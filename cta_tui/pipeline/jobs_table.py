@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
+from cta_tui.common.synced import Row, SyncedTable
 from cta_tui.pipeline.view import format_bytes, format_catch_up, format_rate, format_uptime
 from cta_tui.state.lag_trend import GROWING, STEADY, LagHistory
 from cta_tui.state.pipeline_jobs import JobView, PipelineSnapshot
@@ -63,7 +63,7 @@ def connector_detail(snapshot: PipelineSnapshot) -> str:
     return "; ".join(parts)
 
 
-class JobsTable(DataTable[str | Text]):
+class JobsTable(SyncedTable):
     """One row per job, keyed by the job's name (the cursor stays on its job)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -96,9 +96,9 @@ class JobsTable(DataTable[str | Text]):
         return None if row_key.value is None else str(row_key.value)
 
     def show(self, snapshot: PipelineSnapshot) -> None:
-        self._ensure_columns()
         connector = connector_detail(snapshot)
         self.lag_history.add(snapshot.at, {j.name: sum(j.lag.values()) for j in snapshot.jobs if j.lag})
+        rows: list[Row] = []
         for job in snapshot.jobs:
             style = _STATE_STYLE.get(job.state, "")
             detail = connector if job.name == "connector" and connector else job.detail
@@ -112,16 +112,11 @@ class JobsTable(DataTable[str | Text]):
                 lag_cell(job, self.lag_history.trend(job.name)),
                 detail,
             ]
-            if job.name in self.rows:
-                for key, cell in zip(
-                    ("state", "pid", "up", "rst", "rate", "lag", "detail"), cells[1:], strict=True
-                ):
-                    self.update_cell(job.name, key, cell, update_width=key == "detail")
-            else:
-                self.add_row(*cells, key=job.name)
+            rows.append((job.name, cells))
+        self.set_rows(rows)  # the same jobs: their changed cells only (the cursor stays)
 
 
-class GroupLagTable(DataTable[str | Text]):
+class GroupLagTable(SyncedTable):
     """Lag of every consumer group reading the pipeline's topics, and how it moves."""
 
     def on_mount(self) -> None:
@@ -130,21 +125,22 @@ class GroupLagTable(DataTable[str | Text]):
     def show(self, snapshot: PipelineSnapshot) -> None:
         if not self.columns:
             self.add_columns("group", "topic", "state", "lag", "consumed", "trend")
-        self.clear()
+        rows: list[Row] = []
         for i, g in enumerate(snapshot.groups):
             trend = format_catch_up(g.catch_up)
             style = (
                 "red" if trend.startswith("falling") else ("green" if trend.startswith("catching") else "")
             )
-            self.add_row(
+            cells = (
                 g.group,
                 short_topic(g.topic),
                 g.state,
                 f"{g.lag:,}",
                 format_rate(g.consumed_rate),
                 Text(trend, style=style),
-                key=f"{i}\t{g.topic}",
             )
+            rows.append((f"{i}\t{g.topic}", cells))
+        self.set_rows(rows)
 
     @property
     def selected_topic(self) -> str | None:

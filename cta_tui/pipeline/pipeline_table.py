@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
+from cta_tui.common.synced import Row, SyncedTable
 from cta_tui.feeds.source import DASHBOARD_TOPICS
 from cta_tui.pipeline.view import topic_freshness
 from cta_tui.state.model import DashboardState
 
 
-class ServicesTable(DataTable[str | Text]):
+class ServicesTable(SyncedTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
 
@@ -19,17 +19,16 @@ class ServicesTable(DataTable[str | Text]):
             self.add_columns("service", "health", "detail")
 
     def show(self, state: DashboardState, bootstrap: str) -> None:
-        self._ensure_columns()
-        self.clear()
+        rows: list[Row] = []
         if state.feed_error:
             kafka = (Text("✖ down", style="bold red"), state.feed_error[:60])
         elif state.feed_connected:
             kafka = (Text("✔ ok"), bootstrap)
         else:
             kafka = (Text("… connecting", style="dim"), bootstrap)
-        self.add_row("Kafka broker", *kafka)
+        rows.append(("Kafka broker", ("Kafka broker", *kafka)))
         if not state.services:
-            self.add_row("HTTP services", Text("not checked yet", style="dim"), "")
+            rows.append((None, ("HTTP services", Text("not checked yet", style="dim"), "")))
         for service in state.services.values():
             if service.ok:
                 health = Text("✔ ok")
@@ -37,10 +36,11 @@ class ServicesTable(DataTable[str | Text]):
                 health = Text("– not used", style="dim")
             else:
                 health = Text("✖ down", style="bold red")
-            self.add_row(service.name, health, service.detail)
+            rows.append((None, (service.name, health, service.detail)))
+        self.set_rows(rows)
 
 
-class TopicsTable(DataTable[str | Text]):
+class TopicsTable(SyncedTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
 
@@ -49,14 +49,13 @@ class TopicsTable(DataTable[str | Text]):
             self.add_columns("topic", "state", "last msg", "msg/s", "msgs", "malformed", "lag")
 
     def show(self, state: DashboardState, now: float) -> None:
-        self._ensure_columns()
-        self.clear()
+        rows: list[Row] = []
         for topic in DASHBOARD_TOPICS:
             stats = state.topics.get(topic)
             fresh = topic_freshness(state, topic, now)
             style = "bold" if fresh.startswith("stale") else ("dim" if fresh == "no data yet" else "")
             age = stats.age(now) if stats is not None else None
-            self.add_row(
+            cells = (
                 topic.removeprefix("org.chicago.cta."),
                 Text(fresh, style=style),
                 "—" if age is None else f"{age:.0f} s ago",
@@ -65,3 +64,5 @@ class TopicsTable(DataTable[str | Text]):
                 "0" if stats is None else str(stats.malformed),
                 "—" if stats is None or stats.lag is None else f"{stats.lag:,}",
             )
+            rows.append((topic, cells))
+        self.set_rows(rows)

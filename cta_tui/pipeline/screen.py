@@ -19,12 +19,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import Label, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cta_stack.api import Outcome
+from cta_tui.common.footer import CtaFooter
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
+from cta_tui.common.synced import set_content
 from cta_tui.feeds.pipeline_probe import PipelineBackend
 from cta_tui.pipeline.jobs_table import GroupLagTable, JobsTable, short_topic
 from cta_tui.pipeline.pipeline_table import ServicesTable, TopicsTable
@@ -94,7 +96,7 @@ class PipelineScreen(CtaScreen):
             with TabPane("Services", id="services-tab"):
                 yield ServicesTable(id="services")
                 yield Static("", id="trace")
-        yield Footer()
+        yield CtaFooter()
 
     def on_mount(self) -> None:
         if self.backend_factory is None:
@@ -178,7 +180,7 @@ class PipelineScreen(CtaScreen):
         note = getattr(self, "_note", "")
         if note:
             lines.append(note)
-        self.query_one("#job-detail", Static).update("\n".join(lines))
+        set_content(self.query_one("#job-detail", Static), "\n".join(lines))
 
     # ------------------------------------------------------------------ actions
 
@@ -223,5 +225,5 @@ class PipelineScreen(CtaScreen):
         self.query_one(TopicsTable).show(state, now)
         traces = [f"{s.name} trace:\n{s.trace}" for s in state.services.values() if s.trace]
         trace = self.query_one("#trace", Static)
-        trace.update("\n".join(traces)[:2000])
+        set_content(trace, "\n".join(traces)[:2000])
         trace.display = bool(traces)

@@ -36,7 +36,7 @@ from cta_core import topics
 from cta_core.backoff import Backoff
 from cta_core.errors import ServiceUnavailable
 from cta_tui.feeds.source import RecordSource
-from cta_tui.state.records import Batch, Record
+from cta_tui.state.records import Batch, Record, settle_batch
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,7 @@ class RecordHub:
                 self._stop.wait(backoff.next())
                 continue
             backoff.reset()
+            settle_batch(batch)  # the sessions' processes decode nothing the hub can
             if batch or self.error is not None:
                 self._publish("batch", batch)
 

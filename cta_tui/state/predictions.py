@@ -4,21 +4,33 @@ Records of ``org.chicago.cta.predictions.v1`` are one (station, train) predictio
 (:class:`cta_core.records.prediction.Prediction`);
 a train's current set is the records with its newest ``generated_at`` (the job publishes
 a train's whole set at once), so a station the train has passed drops off the board.
+
+The stream is the biggest the dashboard reads (about 14 records per arrival) and only
+the station board, the line view's delay marks and a followed train show it, so records
+are kept as they come (undecoded, see :class:`cta_tui.state.records.Deferred`) and
+decoded when one of those asks (:meth:`PredictionBook.settle`): the other screens pay
+nothing for them. At most :data:`PENDING_MAX` wait; older ones are dropped, as a newer
+set of the same train supersedes them anyway.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cta_core.records.prediction import Prediction
-from cta_tui.state.records import Record
+from cta_tui.state.records import Record, settle_values
 
 #: a prediction this far in the past (ms, simulated) is no longer shown
 STALE_MS = 120_000
 #: how many next trains a board lists per direction
 NEXT_PER_DIRECTION = 6
+#: records kept undecoded until a screen shows predictions (20,000: 29 s of the stream at
+#: --speed 60, 2.6 s at --speed 600, i.e. 26 simulated minutes: every train publishes a
+#: new set at each arrival, every few simulated minutes)
+PENDING_MAX = 20_000
 
 
 #: two readings of the simulated clock this far apart (ms) belong to different simulator
@@ -33,22 +45,47 @@ class PredictionBook:
     by_station: dict[int, dict[str, Prediction]] = field(default_factory=dict)
     #: train -> generated_at of its newest set
     generation: dict[str, int] = field(default_factory=dict)
-    #: the newest generated_at seen: the simulated "now" of the predictions
-    now_ms: int = 0
-    malformed: int = 0
+    #: the newest generated_at applied (see :attr:`now_ms`)
+    newest_ms: int = 0
+    bad: int = 0
+    #: records not decoded yet (bounded)
+    pending: deque[Record] = field(default_factory=lambda: deque(maxlen=PENDING_MAX))
+    #: bumped whenever records are applied (what the views' caches compare)
+    version: int = 0
+    _delayed: tuple[int, set[str]] = field(default=(-1, set()), repr=False)
+
+    def settle(self) -> None:
+        """Decode and apply the records that wait (what every question asks first)."""
+        if self.pending:
+            records = list(self.pending)
+            self.pending.clear()
+            _apply(self, settle_values(records))
+
+    @property
+    def now_ms(self) -> int:
+        """The newest generated_at seen: the simulated "now" of the predictions."""
+        self.settle()
+        return self.newest_ms
+
+    @property
+    def malformed(self) -> int:
+        self.settle()
+        return self.bad
 
     def current(self, entry: Prediction) -> bool:
         return entry.generated_ms >= self.generation.get(entry.train_id, 0) and (
-            entry.predicted_ms >= self.now_ms - STALE_MS
+            entry.predicted_ms >= self.newest_ms - STALE_MS
         )
 
     def next_at(self, station_id: int) -> list[Prediction]:
         """The station's current predictions, soonest first."""
+        self.settle()
         entries = self.by_station.get(station_id, {}).values()
         return sorted((e for e in entries if self.current(e)), key=lambda e: e.predicted_ms)
 
     def train_stops(self, train_id: str) -> list[Prediction]:
         """A followed train's upcoming stops, soonest first."""
+        self.settle()
         out = [
             e
             for per_station in self.by_station.values()
@@ -59,33 +96,45 @@ class PredictionBook:
 
     def delayed_trains(self) -> set[str]:
         """Trains whose current predictions say delayed or fault (the line view marks them)."""
+        self.settle()
+        if self._delayed[0] == self.version:
+            return set(self._delayed[1])  # nothing applied since: the same answer
         out: set[str] = set()
         for per_station in self.by_station.values():
             for e in per_station.values():
                 if (e.delayed or e.fault) and self.current(e):
                     out.add(e.train_id)
-        return out
+        self._delayed = (self.version, out)
+        return set(out)
 
 
 def apply_prediction_records(book: PredictionBook, records: Iterable[Record]) -> int:
-    """Fold records into the book; malformed ones are counted and skipped."""
+    """Keep records for the book (decoded and applied when a screen asks)."""
+    before = len(book.pending)
+    book.pending.extend(records)
+    return len(book.pending) - before
+
+
+def _apply(book: PredictionBook, values: list[Any]) -> int:
+    """Fold decoded values into the book; malformed ones are counted and skipped."""
     n = 0
-    for record in records:
+    book.version += 1
+    for value in values:
         try:
-            e = Prediction.from_value(record.value)
+            e = Prediction.from_value(value)
         except (KeyError, TypeError, ValueError):
-            book.malformed += 1
+            book.bad += 1
             continue
-        if e.generated_ms < book.now_ms - RUN_JUMP_MS:
+        if e.generated_ms < book.newest_ms - RUN_JUMP_MS:
             # far behind everything shown: a new simulator run (its clock starts again),
             # not a late set; what the book holds belongs to the earlier run
             book.by_station.clear()
             book.generation.clear()
-            book.now_ms = e.generated_ms
+            book.newest_ms = e.generated_ms
         if e.generated_ms < book.generation.get(e.train_id, 0):
             continue  # an older set than the one shown
         book.generation[e.train_id] = e.generated_ms
-        book.now_ms = max(book.now_ms, e.generated_ms)
+        book.newest_ms = max(book.newest_ms, e.generated_ms)
         book.by_station.setdefault(e.station_id, {})[e.train_id] = e
         n += 1
     if n:
@@ -94,7 +143,7 @@ def apply_prediction_records(book: PredictionBook, records: Iterable[Record]) ->
 
 
 def _forget_stale(book: PredictionBook) -> None:
-    limit = book.now_ms - STALE_MS
+    limit = book.newest_ms - STALE_MS
     for sid in list(book.by_station):
         per = book.by_station[sid]
         for tid in [t for t, e in per.items() if e.predicted_ms < limit]:

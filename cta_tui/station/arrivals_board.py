@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from cta_tui.common.glyphs import AT, BROKEN, line_style
+from cta_tui.common.synced import Row, SyncedTable
 from cta_tui.state.model import DashboardState
 from cta_tui.station.view import sim_clock
 
 
-class ArrivalsBoard(DataTable[str | Text]):
+class ArrivalsBoard(SyncedTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
 
@@ -19,11 +19,10 @@ class ArrivalsBoard(DataTable[str | Text]):
             self.add_columns("time", "train", "line", "dir", "status", "delay")
 
     def show(self, state: DashboardState, station_id: int) -> None:
-        self._ensure_columns()
-        self.clear()
+        rows: list[Row] = []
         for entry in state.boards.get(station_id, ()):
             glyph = BROKEN if entry.status == "broken_down" else AT.get(entry.heading, "?")
-            self.add_row(
+            cells = (
                 sim_clock(entry.sim_time_ms),
                 entry.train_id,
                 Text(entry.line, style=line_style(entry.line)),
@@ -31,3 +30,5 @@ class ArrivalsBoard(DataTable[str | Text]):
                 entry.status.replace("_", " "),
                 "" if entry.delay_s is None else f"{entry.delay_s:+d} s",
             )
+            rows.append((None, cells))
+        self.set_rows(rows)

@@ -10,11 +10,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
+from cta_tui.common.footer import CtaFooter
 from cta_tui.common.glyphs import AT, BROKEN, line_style
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
+from cta_tui.common.synced import Row, SyncedTable, set_content
 from cta_tui.state.model import DOWN, UP, DashboardState
 from cta_tui.station.arrivals_board import ArrivalsBoard
 from cta_tui.station.next_trains import NextTrainsTable
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from cta_tui.app import CtaApp
 
 
-class ApproachingTable(DataTable[str | Text]):
+class ApproachingTable(SyncedTable):
     def __init__(self, heading: str, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row")
         self.heading = heading
@@ -34,17 +36,17 @@ class ApproachingTable(DataTable[str | Text]):
             self.add_columns(f"{AT[self.heading]} train", "stops", "now at")
 
     def show(self, state: DashboardState, station_id: int) -> None:
-        self._ensure_columns()
-        self.clear()
+        rows: list[Row] = []
         for item in approaching(state, station_id)[self.heading]:
             train = item.train
             glyph = BROKEN if train.broken else AT[self.heading]
-            self.add_row(
+            cells = (
                 Text(f"{glyph} {train.train_id}", style=line_style(train.line)),
                 str(item.stops_away),
                 item.from_station,
-                key=train.train_id,
             )
+            rows.append((train.train_id, cells))
+        self.set_rows(rows)
 
 
 class StationBoardScreen(CtaScreen):
@@ -75,7 +77,7 @@ class StationBoardScreen(CtaScreen):
                 yield ApproachingTable(DOWN, id="approach-down")
         yield Label("recent arrivals (select an approaching train to follow it)")
         yield ArrivalsBoard(id="arrivals")
-        yield Footer()
+        yield CtaFooter()
 
     def show_state(self, state: DashboardState, now: float, note: str = "") -> None:
         self.query_one(StatusBar).show(state, note)
@@ -83,7 +85,9 @@ class StationBoardScreen(CtaScreen):
         lines = ", ".join(n for n, line in state.lines.items() if self.station_id in line.stations)
         count = state.turnstile_counts.get(self.station_id)
         entries = "no count yet" if count is None else f"{count:,} entries"
-        self.query_one("#board-title", Label).update(f"{name} ({self.station_id}) · {lines} · {entries}")
+        set_content(
+            self.query_one("#board-title", Label), f"{name} ({self.station_id}) · {lines} · {entries}"
+        )
         for table in self.query(ApproachingTable):
             table.show(state, self.station_id)
         # the predictions block shows once the station has predictions (the prediction job runs)
@@ -94,7 +98,7 @@ class StationBoardScreen(CtaScreen):
         stops = followed_stops(state, getattr(self.app, "follow_train", None))
         followed = self.query_one("#followed-stops", Label)
         followed.display = bool(stops)
-        followed.update(stops)
+        set_content(followed, stops)
         self.query_one(ArrivalsBoard).show(state, self.station_id)
 
     @on(DataTable.RowSelected, "NextTrainsTable")

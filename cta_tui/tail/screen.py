@@ -21,9 +21,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from cta_tui.common.footer import CtaFooter
 from cta_tui.state.tail import TailRecord
 from cta_tui.tail.view import TailRing
 
@@ -31,8 +32,11 @@ from cta_tui.tail.view import TailRing
 RING_SIZE = 500
 #: Records per partition shown at once when a topic is opened.
 BACKLOG = 50
-#: Characters of a value shown in the table (the highlighted one is shown whole below).
-VALUE_WIDTH = 400
+#: Characters of a value shown in the table (the highlighted one is shown whole below):
+#: every row the table repaints is rendered this wide, so wider costs CPU on every batch
+VALUE_WIDTH = 120
+#: Seconds the records read are gathered before the table changes (one repaint for all)
+FLUSH_S = 0.5
 
 
 class TailReader(Protocol):
@@ -99,6 +103,9 @@ class TopicTailScreen(Screen[None]):
         self.generation = 0
         self._shown: set[tuple[int, int]] = set()
         self._error = ""
+        #: records read and not shown yet (shown together every FLUSH_S)
+        self._incoming: list[TailRecord] = []
+        self._flush_due = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="tail-bar"):
@@ -107,7 +114,7 @@ class TopicTailScreen(Screen[None]):
         yield Static("", id="tail-info")
         yield DataTable[str | Text](id="tail-table", cursor_type="row")
         yield Static("", id="tail-value")
-        yield Footer()
+        yield CtaFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#tail-table", DataTable)
@@ -155,6 +162,7 @@ class TopicTailScreen(Screen[None]):
         self.generation += 1
         self.ring.clear()
         self._shown.clear()
+        self._incoming.clear()
         self._error = ""
         self.query_one("#tail-table", DataTable).clear()
         self.read(topic, where, self.generation)
@@ -210,15 +218,26 @@ class TopicTailScreen(Screen[None]):
     def on_topic_tail_screen_records_read(self, message: RecordsRead) -> None:
         if message.generation != self.generation:
             return
+        self._incoming.extend(message.records)
+        if not self._flush_due:
+            self._flush_due = True
+            self.set_timer(FLUSH_S, self._flush)
+
+    def _flush(self) -> None:
+        """Show the records gathered since the last flush (one table change for all)."""
+        self._flush_due = False
+        records, self._incoming = self._incoming, []
+        if not records:
+            return
         table = self.query_one("#tail-table", DataTable)
         follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
-        for old in self.ring.extend(message.records):
+        for old in self.ring.extend(records):
             key = (old.partition, old.offset)
             if key in self._shown:
                 self._shown.discard(key)
                 table.remove_row(_row_key(old))
-        kept = self._in_ring() if len(message.records) > self.ring.size else None
-        for record in message.records:
+        kept = self._in_ring() if len(records) > self.ring.size else None
+        for record in records:
             if kept is not None and (record.partition, record.offset) not in kept:
                 continue  # a batch larger than the ring: its first records fell out again
             if record.matches(self.needle):

@@ -161,3 +161,42 @@ def test_arrival_topics_are_followed_by_pattern_including_ones_created_later(sta
     assert {"B1", "B2"} <= seen()
     assert "X1" not in seen()  # a topic the pattern does not match is not read
     assert state.topic(topics.ARRIVALS).malformed == 0
+
+
+def test_predictions_are_read_undecoded_and_decoded_when_a_view_asks(stack: Settings) -> None:
+    """The predictions stream reaches the state as bytes (no screen but the board and the
+    line view shows it); the book decodes them, through the registry, when asked."""
+    from cta_core.records.prediction import Prediction
+    from cta_tui.state.records import Deferred
+
+    name = f"cta-tui-test-predictions-{uuid.uuid4().hex[:8]}"
+    admin = make_admin(stack)
+    ensure_topics(admin, [TopicSpec(name, partitions=2)])
+    text = schemas.schema_text(schemas.PREDICTION_VALUE)
+    schema_id = make_registry_client(stack).register_schema(f"{name}-value", Schema(text, "AVRO"))
+    parsed = fastavro.parse_schema(schemas.schema_dict(schemas.PREDICTION_VALUE))
+    producer = make_producer(stack)
+    now_ms = int(time.time() * 1000)
+    for train, ahead in (("R1", 60_000), ("R2", 240_000)):
+        buf = io.BytesIO()
+        p = Prediction(41300, "red", "b", train, "Howard", now_ms + ahead, now_ms, False, False, False, False)
+        fastavro.schemaless_writer(buf, parsed, p.value())
+        producer.produce(name, key=b"41300", value=b"\x00" + struct.pack(">I", schema_id) + buf.getvalue())
+    producer.produce(name, key=b"41300", value=b"\x00" + struct.pack(">I", schema_id) + b"\xff garbage")
+    producer.flush(15)
+    source = KafkaSource(stack, topics_to_read=(), aliases={name: topics.PREDICTIONS}, lag_interval=0.0)
+    state = DashboardState()
+    read = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(read) < 3 and time.monotonic() < deadline:
+            batch = source.poll(1000, 0.5)
+            read += batch.records.get(topics.PREDICTIONS, [])
+            apply_batch(state, batch, time.time())
+    finally:
+        source.close()
+        admin.delete_topics([name])
+    assert len(read) == 3 and all(isinstance(r.value, Deferred) for r in read)
+    assert len(state.predictions.pending) == 3
+    assert [e.train_id for e in state.predictions.next_at(41300)] == ["R1", "R2"]
+    assert state.predictions.malformed == 1

@@ -81,3 +81,54 @@ def test_a_new_simulator_run_replaces_the_earlier_runs_predictions() -> None:
     apply_records(state, topics.PREDICTIONS, [prediction("R1", 41300, 60)], 1.0)
     board = state.predictions.next_at(41300)
     assert [(e.train_id, e.generated_ms) for e in board] == [("R1", GEN)]
+
+
+def test_predictions_wait_undecoded_until_a_view_asks_and_their_number_is_bounded() -> None:
+    from cta_tui.state.predictions import PENDING_MAX
+    from cta_tui.state.records import Deferred
+
+    decoded: list[int] = []
+
+    def decode_many(datas: list[bytes | None]) -> list[Any]:
+        decoded.append(len(datas))
+        return [json.loads(d) if d and d.startswith(b"{") else "malformed" for d in datas]
+
+    def deferred(record: Record) -> Record:
+        return Record(record.topic, None, Deferred(json.dumps(record.value).encode(), decode_many))
+
+    state = DashboardState()
+    records = [deferred(prediction("R1", 41300, 60)), deferred(prediction("R2", 41300, 90))]
+    records.append(Record(topics.PREDICTIONS, None, Deferred(b"not json", decode_many)))
+    apply_records(state, topics.PREDICTIONS, records, 0.0)
+    assert decoded == []  # nothing shows predictions yet: nothing decoded
+    assert [e.train_id for e in state.predictions.next_at(41300)] == ["R1", "R2"]
+    assert decoded == [3]  # one bulk decode, when the board asked
+    assert state.predictions.malformed == 1
+    state.predictions.next_at(41300)
+    assert decoded == [3]
+    apply_records(state, topics.PREDICTIONS, [records[0]] * (PENDING_MAX + 10), 0.0)
+    assert len(state.predictions.pending) == PENDING_MAX
+
+
+def test_a_batch_with_deferred_values_is_settled_before_it_is_sent_to_ssh_sessions() -> None:
+    import pickle
+    import threading
+
+    import pytest
+
+    from cta_tui.ssh.hub import encode_frame
+    from cta_tui.state.records import Batch, Deferred, settle_batch
+
+    lock = threading.Lock()  # a real decoder holds its consumer: neither can be pickled
+
+    def decode_many(datas: list[bytes | None], lock: Any = lock) -> list[Any]:
+        return [json.loads(d) if d else None for d in datas]
+
+    value = prediction("R1", 41300, 60).value
+    record = Record(topics.PREDICTIONS, None, Deferred(json.dumps(value).encode(), decode_many))
+    batch = Batch(records={topics.PREDICTIONS: [record]})
+    with pytest.raises((TypeError, AttributeError, pickle.PicklingError)):
+        encode_frame("batch", batch)
+    settle_batch(batch)
+    assert encode_frame("batch", batch)
+    assert pickle.loads(pickle.dumps(batch)).records[topics.PREDICTIONS][0].value == value

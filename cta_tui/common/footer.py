@@ -1,0 +1,23 @@
+"""The footer every screen shows: Textual's Footer, which lets go of its old keys.
+
+Textual's Footer is rebuilt whenever the active bindings change (every screen switch,
+every focus change), and each of its keys binds the footer's ``compact`` reactive
+(``data_bind``). The footer's list of watchers keeps the keys of every earlier build,
+as that list is pruned only when ``compact`` changes, which it never does here: a
+dashboard left switching screens for a simulated day grew by megabytes. This footer
+drops the watchers of keys no longer mounted before each rebuild.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer
+
+
+class CtaFooter(Footer):
+    def compose(self) -> ComposeResult:
+        watchers = getattr(self, "__watchers", None)  # Textual's per-object watcher lists
+        if isinstance(watchers, dict):
+            for callbacks in watchers.values():
+                callbacks[:] = [(node, cb) for node, cb in callbacks if node is self or node.is_attached]
+        yield from super().compose()

@@ -1,0 +1,213 @@
+"""Pilot: a redraw does no work when nothing it shows changed, on every screen.
+
+The state is fixed (fixed records, a fixed clock); the app's redraw (``render_now``, what
+its timer calls ~7 times a second) runs again and again, and the test counts table
+refills (DataTable rows cleared, added, removed or updated) and the lines the compositor
+asked widgets to paint (``Widget.render_lines``): both must stay at zero. The rule is
+checked by counting work, never by timing it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.widget import Widget
+from textual.widgets import DataTable
+
+from cta_core import topics
+from cta_tui.feeds.pipeline_probe import MemoryPipeline
+from cta_tui.help.screen import HelpScreen
+from cta_tui.line.screen import LineScreen
+from cta_tui.map.screen import MapScreen
+from cta_tui.network.screen import NetworkScreen
+from cta_tui.pipeline.screen import PipelineScreen
+from cta_tui.state.tail import JSON, TailRecord
+from cta_tui.station.screen import StationBoardScreen
+from cta_tui.tail.screen import TopicTailScreen
+from tests.support.tui import build_app, fixed_records, wait_until
+from tests.tui.test_tui_pipeline_screen_jobs import SNAPSHOT
+from tests.tui.test_tui_predictions import prediction
+
+#: the DataTable calls that change rows (a refill is a clear and add_rows)
+TABLE_WORK = ("clear", "add_row", "add_rows", "remove_row", "update_cell", "update_cell_at")
+REDRAWS = 6
+
+
+@contextlib.contextmanager
+def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Counts, per ``Class.method``, the table changes and the compositor's paints."""
+    seen: Counter[str] = Counter()
+
+    def wrap(cls: type, name: str) -> None:
+        original = getattr(cls, name)
+
+        def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            seen[f"{type(self).__name__}.{name}"] += 1
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, counted)
+
+    for name in TABLE_WORK:
+        wrap(DataTable, name)
+    wrap(Widget, "render_lines")
+    wrap(DataTable, "render_lines")
+    try:
+        yield seen
+    finally:
+        monkeypatch.undo()
+
+
+async def idle_work(
+    pilot: Any, monkeypatch: pytest.MonkeyPatch, extra: Callable[[], None] = lambda: None
+) -> Counter[str]:
+    """Settle, then redraw ``REDRAWS`` times with nothing changed; the work counted."""
+    app = pilot.app
+    for _ in range(3):
+        app.render_now()
+        extra()
+        await pilot.pause()
+    with counting(monkeypatch) as seen:
+        for _ in range(REDRAWS):
+            app.render_now()
+            extra()
+            await pilot.pause()
+    return seen
+
+
+def _app() -> Any:
+    records = [*fixed_records(), prediction("R1", 40900, 120), prediction("R3", 40900, 400)]
+    app, _source, _control = build_app(records=records)
+    app.pipeline = lambda: MemoryPipeline(SNAPSHOT)
+    return app
+
+
+async def _loaded(pilot: Any) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: len(app.state.trains) == 4 and app.state.predictions.next_at(40900))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_network_line_and_map_redraw_nothing_when_nothing_changed(
+    size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await _loaded(pilot)
+        assert isinstance(app.screen, NetworkScreen)
+        assert await idle_work(pilot, monkeypatch) == Counter()
+        await pilot.press("1")
+        await wait_until(pilot, lambda: isinstance(app.screen, LineScreen))
+        assert await idle_work(pilot, monkeypatch) == Counter()
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, MapScreen))
+        assert await idle_work(pilot, monkeypatch) == Counter()
+        await pilot.press("z")  # the zoomed map
+        assert await idle_work(pilot, monkeypatch) == Counter()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_station_board_redraws_nothing_when_nothing_changed(
+    size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app()
+    async with app.run_test(size=size) as pilot:
+        await _loaded(pilot)
+        app.open_station(40900)
+        await wait_until(pilot, lambda: isinstance(app.screen, StationBoardScreen))
+        await pilot.pause()
+        assert app.screen.query_one("#next-trains").display  # the predictions block shows
+        assert await idle_work(pilot, monkeypatch) == Counter()
+
+
+async def test_pipeline_tabs_redraw_nothing_when_nothing_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        app.action_do("pipeline")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, PipelineScreen) and app.screen.snapshot is not None
+        )
+        screen = app.screen
+        assert isinstance(screen, PipelineScreen)
+
+        def probed_again() -> None:  # the probe's next snapshot, unchanged
+            screen.post_message(PipelineScreen.Probed(SNAPSHOT))
+
+        for tab in ("j", "g", "v"):
+            await pilot.press(tab)
+            assert await idle_work(pilot, monkeypatch, probed_again) == Counter(), tab
+
+
+async def test_help_over_the_network_redraws_nothing_when_nothing_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert await idle_work(pilot, monkeypatch) == Counter()
+
+
+class _Reader:
+    """A tail reader: ten records once, then nothing new."""
+
+    def __init__(self) -> None:
+        self.records = [
+            TailRecord(topics.ARRIVALS, 0, i, 1_700_000_000_000 + i, f"k{i}", {"n": i}, JSON)
+            for i in range(10)
+        ]
+
+    def seek_start(self) -> None:
+        pass
+
+    def seek_end(self, last: int | None = None) -> None:
+        pass
+
+    def poll(self, max_records: int = 500, timeout: float = 0.2) -> list[TailRecord]:
+        out, self.records = self.records, []
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+async def test_tail_redraws_nothing_when_no_record_came(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        reader = _Reader()
+        await app.push_screen(
+            TopicTailScreen(lambda _t: reader, lambda: [topics.ARRIVALS], topic=topics.ARRIVALS)
+        )
+        screen = app.screen
+        assert isinstance(screen, TopicTailScreen)
+        await wait_until(pilot, lambda: len(screen.rows) == 10)
+        assert await idle_work(pilot, monkeypatch) == Counter()
+
+
+async def test_switching_screens_keeps_no_footer_keys_of_earlier_screens() -> None:
+    """Every screen switch rebuilds the footers' keys; the old ones must be let go (a
+    dashboard left switching screens all day grew by megabytes)."""
+    import gc
+
+    from textual.widgets._footer import FooterKey
+
+    def alive() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, FooterKey))
+
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        counts = []
+        for _ in range(4):
+            for keys in (("1",), ("m",), ("p",), ("question_mark",)):
+                await pilot.press("escape", "escape", "0", *keys)
+                await pilot.pause()
+            counts.append(alive())
+        assert counts[-1] <= counts[1], counts
