@@ -29,8 +29,8 @@ from typing import Any
 import psutil
 
 from bench.bench_ssh import _cpu_seconds, _memory, _tree
+from bench.stations_table import ensure_stations_table
 from bench.targets import Section, check
-from bench.tui_cpu import ensure_stations_table
 from cta_stack.scratch import ScratchStack
 from tests.support.browser import TIMING_SCRIPT, ScreenTap, launch_args
 
