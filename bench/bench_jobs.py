@@ -57,7 +57,7 @@ KEEPUP_RUNS = [
     a.strip()
     for a in os.environ.get(
         "BENCH_JOBS_KEEPUP",
-        "--speed 1200 --start 07:00 --duration 3h --seed 1;--speed max --start 07:00 --max-events 300000 --seed 1",
+        "--speed 1200 --start 07:00 --duration 3h --seed 1;--speed max --start 07:00 --count 300000 --seed 1",
     ).split(";")
     if a.strip()
 ]
