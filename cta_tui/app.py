@@ -84,6 +84,9 @@ class CtaApp(App[None]):
     #: ~0.4 s at 120 columns, and each redraw costs; 0.1 s cost a third more CPU at
     #: --speed 60 for no visible gain (docs/benchmarks.md, tui), within the p99 250 ms
     REFRESH_PERIOD = 0.15
+    #: the screen under a modal (help) is redrawn at most this often: it is shown
+    #: dimmed, and each change to it makes Textual tint and repaint the whole terminal
+    UNDER_MODAL_PERIOD = 2.0
     #: batches posted and not yet applied; the feed worker waits beyond this (backpressure,
     #: so a fast topic cannot queue unbounded memory in the message queue)
     MAX_IN_FLIGHT = 4
@@ -130,6 +133,7 @@ class CtaApp(App[None]):
         self.note = ""
         self._dirty = True
         self._last_draw = 0.0
+        self._last_under_modal = 0.0
         self.redraws = 0
         self.theme = THEMES.get(theme, theme)
         self._in_flight = threading.BoundedSemaphore(self.MAX_IN_FLIGHT)
@@ -317,13 +321,14 @@ class CtaApp(App[None]):
 
     def render_now(self) -> None:
         """Redraw the visible screen from the state (the timer calls this at most ~7/s);
-        under a modal (help) the screen below is visible too."""
+        under a modal (help) the screen below is visible too, redrawn less often."""
         if not self.screen_stack:  # shutting down (or not started): nothing to draw
             return
         self._dirty = False
         self._last_draw = time.monotonic()
         visible = [self.screen]
-        if isinstance(self.screen, ModalScreen) and len(self.screen_stack) > 1:
+        if self._under_modal_due():
+            self._last_under_modal = self._last_draw
             visible.append(self.screen_stack[-2])
         now = self.clock()
         for screen in visible:
@@ -335,6 +340,12 @@ class CtaApp(App[None]):
                     self._dirty = True
                     continue
                 self.redraws += 1
+
+    def _under_modal_due(self) -> bool:
+        """A modal (help) is up and the screen under it is due for a redraw."""
+        if not isinstance(self.screen, ModalScreen) or len(self.screen_stack) < 2:
+            return False
+        return self._last_draw - self._last_under_modal >= self.UNDER_MODAL_PERIOD
 
     def line_screen(self) -> LineScreen:
         for screen in self.screen_stack:

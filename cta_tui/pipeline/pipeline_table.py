@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 
 from cta_tui.common.synced import Row, SyncedTable
 from cta_tui.feeds.source import DASHBOARD_TOPICS
 from cta_tui.pipeline.view import topic_freshness
 from cta_tui.state.model import DashboardState
+
+#: Seconds between two changes of the per-topic figures: counts, rates and ages change
+#: with every batch, and each change repaints the whole table; whole seconds are shown
+TOPICS_PERIOD = 1.0
 
 
 class ServicesTable(SyncedTable):
@@ -41,6 +47,11 @@ class ServicesTable(SyncedTable):
 
 
 class TopicsTable(SyncedTable):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: (state clock) when the figures were last shown
+        self._shown_at: float | None = None
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
 
@@ -49,6 +60,10 @@ class TopicsTable(SyncedTable):
             self.add_columns("topic", "state", "last msg", "msg/s", "msgs", "malformed", "lag")
 
     def show(self, state: DashboardState, now: float) -> None:
+        """The figures as of ``now``, at most once every :data:`TOPICS_PERIOD`."""
+        if self._shown_at is not None and 0 <= now - self._shown_at < TOPICS_PERIOD:
+            return
+        self._shown_at = now
         rows: list[Row] = []
         for topic in DASHBOARD_TOPICS:
             stats = state.topics.get(topic)

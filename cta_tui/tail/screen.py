@@ -28,8 +28,10 @@ from cta_tui.common.footer import CtaFooter
 from cta_tui.state.tail import TailRecord
 from cta_tui.tail.view import TailRing
 
-#: Records kept on screen.
-RING_SIZE = 500
+#: Records kept on screen: a few screens' worth to scroll back through (``g`` reads
+#: the topic again from its start). Each record that falls out is a row the table
+#: removes, at a cost that grows with the rows it holds, so more costs CPU on every batch
+RING_SIZE = 200
 #: Records per partition shown at once when a topic is opened.
 BACKLOG = 50
 #: Characters of a value shown in the table (the highlighted one is shown whole below):
@@ -102,6 +104,8 @@ class TopicTailScreen(Screen[None]):
         #: bumped on every (re)start so batches of an earlier reader are dropped
         self.generation = 0
         self._shown: set[tuple[int, int]] = set()
+        #: the highlighted row's key (the value below changes only when it does)
+        self._highlighted_key: str | None = None
         self._error = ""
         #: records read and not shown yet (shown together every FLUSH_S)
         self._incoming: list[TailRecord] = []
@@ -163,6 +167,7 @@ class TopicTailScreen(Screen[None]):
         self.ring.clear()
         self._shown.clear()
         self._incoming.clear()
+        self._highlighted_key = None
         self._error = ""
         self.query_one("#tail-table", DataTable).clear()
         self.read(topic, where, self.generation)
@@ -257,22 +262,29 @@ class TopicTailScreen(Screen[None]):
     @on(DataTable.RowHighlighted, "#tail-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        record = next((r for r in self.ring.records if _row_key(r) == key), None)
+        if key == self._highlighted_key:
+            return  # the table re-announces the row under the cursor on every row removed
+        self._highlighted_key = key
+        record = self._record(key)
         text = "" if record is None else f"key {record.key_text} · {record.value_format}: {record.value_text}"
         self.query_one("#tail-value", Static).update(Text(text[:2000]))
+
+    def _record(self, key: str | None) -> TailRecord | None:
+        """The record of a row (newest first: the cursor is mostly at the bottom)."""
+        return next((r for r in reversed(self.ring.records) if _row_key(r) == key), None)
 
     # ------------------------------------------------------------------ drawing
 
     def _add(self, table: DataTable[Any], record: TailRecord) -> None:
         self._shown.add((record.partition, record.offset))
-        table.add_row(
+        cells = (
             record.time_text(),
             str(record.partition),
             str(record.offset),
             record.key_text[:24],
             record.value_text[:VALUE_WIDTH],
-            key=_row_key(record),
         )
+        table.add_row(*(_cell(c) for c in cells), key=_row_key(record))
 
     def _redraw(self) -> None:
         table = self.query_one("#tail-table", DataTable)
@@ -304,6 +316,12 @@ class TopicTailScreen(Screen[None]):
         """The table's cells as text (tests)."""
         table = self.query_one("#tail-table", DataTable)
         return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def _cell(text: str) -> Text:
+    """A cell as plain text: a record's text is not Rich markup (``[b]`` is shown as is),
+    and one line (no wrapping to measure)."""
+    return Text(text, no_wrap=True, end="")
 
 
 def _row_key(record: TailRecord) -> str:

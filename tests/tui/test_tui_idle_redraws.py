@@ -153,6 +153,37 @@ async def test_help_over_the_network_redraws_nothing_when_nothing_changed(
         assert await idle_work(pilot, monkeypatch) == Counter()
 
 
+async def test_the_screen_under_help_is_redrawn_seldom_while_the_state_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each change to the dimmed screen under a modal repaints the whole terminal, so it
+    is shown at most once per ``UNDER_MODAL_PERIOD`` however often the state changes."""
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        shown: Counter[str] = Counter()
+        original = NetworkScreen.show_state
+
+        def counted(self: NetworkScreen, *args: Any, **kwargs: Any) -> None:
+            shown["network"] += 1
+            original(self, *args, **kwargs)
+
+        monkeypatch.setattr(NetworkScreen, "show_state", counted)
+        app._last_under_modal = 0.0  # due now: the next redraw shows it once
+        for _ in range(REDRAWS):
+            app.mark_dirty()
+            app.render_now()
+        assert shown["network"] == 1
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, NetworkScreen))
+        before = shown["network"]
+        app.render_now()
+        app.render_now()
+        assert shown["network"] == before + 2  # back on top: every redraw shows it
+
+
 class _Reader:
     """A tail reader: ten records once, then nothing new."""
 
