@@ -242,3 +242,26 @@ async def test_switching_screens_keeps_no_footer_keys_of_earlier_screens() -> No
                 await pilot.pause()
             counts.append(alive())
         assert counts[-1] <= counts[1], counts
+
+
+async def test_visiting_every_screen_again_keeps_no_screen_or_widget_alive() -> None:
+    """A screen left is released with its widgets: rounds of visits keep as many alive
+    as the first (a dashboard cycling its screens all day must stay flat)."""
+    import gc
+
+    from textual.dom import DOMNode
+
+    def alive() -> Counter[str]:
+        gc.collect()
+        return Counter(type(o).__name__ for o in gc.get_objects() if isinstance(o, DOMNode))
+
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        counts = []
+        for _ in range(3):
+            for keys in (("1",), ("m", "z"), ("1", "enter"), ("p", "g"), ("question_mark",)):
+                await pilot.press("escape", "escape", "0", *keys)
+                await pilot.pause()
+            counts.append(alive())
+        assert counts[-1] - counts[0] == Counter(), counts[-1] - counts[0]
