@@ -31,6 +31,8 @@ PICTURES = {
     "map-120x40": "test_map_snapshot[size1].svg",
     "map-80x24": "test_map_snapshot[size0].svg",
     "pipeline-80x24": "test_pipeline_jobs_snapshot_80x24.svg",
+    "tail-80x24": "test_tail_snapshot_80x24.svg",
+    "help-80x24": "test_help_snapshot_80x24.svg",
 }
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -105,3 +106,75 @@ def test_map_snapshot(snap_compare, size) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=open_map)
+
+
+def test_help_snapshot_80x24(snap_compare) -> None:
+    """The help overlay over the network screen: every key, from the actions table."""
+    app, load = preloaded_app(network=True)
+
+    async def open_help(pilot) -> None:
+        await load(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        app.render_now()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_help)
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Local time is UTC while the test runs (the tail shows record times in local time)."""
+    import os
+    import time
+
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_tail_snapshot_80x24(snap_compare, utc: None) -> None:
+    """The tail screen on the arrivals: offsets, times (UTC here), keys and decoded values."""
+    from test_tui_pipeline_screen_jobs import ListReader
+
+    from cta_tui.state.tail import JSON, TailRecord
+    from cta_tui.tail.screen import TopicTailScreen
+
+    topic = "org.chicago.cta.station.arrivals.v1"
+    stations = [
+        (40900, "Howard"),
+        (41190, "Jarvis"),
+        (40100, "Morse"),
+        (41300, "Loyola"),
+        (40760, "Granville"),
+    ]
+
+    def value(i: int, sid: int, name: str) -> dict[str, Any]:
+        direction = "b" if i % 2 else "a"
+        return {"station_id": sid, "station_name": name, "train_id": f"RL{i % 4:03d}", "line": "red",
+                "direction": direction, "train_status": "in_service"}  # fmt: skip
+
+    records = [
+        TailRecord(topic, i % 3, 1200 + i, 1_796_198_400_000 + 1_700 * i, str(sid), value(i, sid, name), JSON)
+        for i, (sid, name) in enumerate(stations * 3)
+    ]
+    app, load = preloaded_app(read_only=True)
+
+    async def open_tail(pilot) -> None:
+        await load(pilot)
+        reader = ListReader(records)
+        await app.push_screen(TopicTailScreen(lambda _t: reader, lambda: [topic], topic=topic, ring=100))
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if len(app.screen.rows) == len(records):  # type: ignore[attr-defined]
+                break
+        app.render_now()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_tail)
