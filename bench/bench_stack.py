@@ -137,8 +137,8 @@ def first_train_section() -> tuple[str, list[Check]]:
         [
             "### Time to first train (`make demo` on a fresh clone, nothing cached)",
             "",
-            "`git clone`, then `make install` (the venv from the lock by uv, the jars fetched",
-            "meanwhile by Maven, both jar sets at once) and `cta-tui up` (the stack and every",
+            "`git clone`, then `make install` (the venv from the lock by uv, the jars listed in",
+            "`cta_stack/jars.lock` downloaded meanwhile, eight at a time) and `cta-tui up` (the stack and every",
             "job) on a scratch stack, until `cta-tui --once --json` shows trains. pip, uv, jar",
             "and Maven caches all empty; the machine's 1-minute load average at the start was",
             f"{load:.1f} on {cores()} cores (other work shares them).",
