@@ -29,10 +29,10 @@ from typing import Any
 import psutil
 
 from bench.bench_ssh import _cpu_seconds, _memory, _tree
-from bench.stations_table import ensure_stations_table
 from bench.targets import Section, check
 from cta_stack.scratch import ScratchStack
 from tests.support.browser import TIMING_SCRIPT, ScreenTap, launch_args
+from tests.support.stations_table import ensure_stations_table
 
 WARMUP_S = 10.0
 WINDOW_S = 15.0

@@ -22,9 +22,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from cta_core import topics
 from cta_tui.ssh.session import settings_env
 from tests.support.browser import ScreenTap, launch_args
 from tests.support.control import ControlTopicWatcher
+from tests.support.stations_table import ensure_stations_table
 
 pytestmark = pytest.mark.integration
 
@@ -46,12 +48,22 @@ def _network_screen(text: str) -> bool:
     return "Kafka ok" in text and text.count(" trains · ") == 8
 
 
+#: this module's own copies of the data topics (the control topic is never suffixed)
+SUFFIX = f".webtest{os.getpid()}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stations_table(stack: Any) -> None:
+    """The panels need the stations table: this module's own, as `cta-jobs faust` writes it."""
+    ensure_stations_table(stack, topics.STATIONS_TABLE + SUFFIX)
+
+
 def start_serve(tmp_path: Path, settings: Any, *args: str) -> Served:
-    """`cta-tui serve --web 127.0.0.1:0 ARGS` until it prints the URL to open."""
+    """`cta-tui --topic-suffix SUFFIX serve --web 127.0.0.1:0 ARGS` until it prints the URL."""
     log = tmp_path / f"serve-{time.monotonic_ns()}.log"
     env = {**os.environ, **settings_env(settings), "XDG_STATE_HOME": str(tmp_path / "state")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cta_tui", "serve", "--web", "127.0.0.1:0", *args],
+        [sys.executable, "-m", "cta_tui", "--topic-suffix", SUFFIX, "serve", "--web", "127.0.0.1:0", *args],
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,
