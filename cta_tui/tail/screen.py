@@ -39,6 +39,15 @@ BACKLOG = 50
 VALUE_WIDTH = 120
 #: Seconds the records read are gathered before the table changes (one repaint for all)
 FLUSH_S = 0.5
+#: Records a second past which rows scroll by faster than the eye reads them: the table
+#: then changes every SLOW_FLUSH_S (the info line says so), a repaint of every visible
+#: row each time, at half the cost or less
+FAST_RATE = 10.0
+SLOW_FLUSH_S = 1.5
+#: Rows of records that fell out of the ring, left in the table until this many have
+#: gathered and then dropped with one rebuild (a removed row costs in proportion to the
+#: table's size, a rebuild about as much as one row each)
+TRIM_BATCH = 50
 
 
 class TailReader(Protocol):
@@ -110,6 +119,12 @@ class TopicTailScreen(Screen[None]):
         #: records read and not shown yet (shown together every FLUSH_S)
         self._incoming: list[TailRecord] = []
         self._flush_due = False
+        #: records a second over the last flush (sets the next flush's delay)
+        self._rate = 0.0
+        #: None until the first flush after a start (the backlog is no rate)
+        self._last_flush: float | None = None
+        #: records that fell out of the ring and whose rows are still in the table
+        self._stale: dict[str, TailRecord] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="tail-bar"):
@@ -167,6 +182,8 @@ class TopicTailScreen(Screen[None]):
         self.ring.clear()
         self._shown.clear()
         self._incoming.clear()
+        self._stale.clear()
+        self._rate, self._last_flush = 0.0, None
         self._highlighted_key = None
         self._error = ""
         self.query_one("#tail-table", DataTable).clear()
@@ -226,12 +243,18 @@ class TopicTailScreen(Screen[None]):
         self._incoming.extend(message.records)
         if not self._flush_due:
             self._flush_due = True
-            self.set_timer(FLUSH_S, self._flush)
+            self.set_timer(self._flush_delay(), self._flush)
+
+    def _flush_delay(self) -> float:
+        return SLOW_FLUSH_S if self._rate > FAST_RATE else FLUSH_S
 
     def _flush(self) -> None:
         """Show the records gathered since the last flush (one table change for all)."""
         self._flush_due = False
         records, self._incoming = self._incoming, []
+        now = time.monotonic()
+        last, self._last_flush = self._last_flush, now
+        self._rate = 0.0 if last is None else len(records) / max(now - last, FLUSH_S)
         if not records:
             return
         table = self.query_one("#tail-table", DataTable)
@@ -240,19 +263,28 @@ class TopicTailScreen(Screen[None]):
             key = (old.partition, old.offset)
             if key in self._shown:
                 self._shown.discard(key)
-                table.remove_row(_row_key(old))
-        kept = self._in_ring() if len(records) > self.ring.size else None
+                self._stale[_row_key(old)] = old
+        if len(self._stale) >= TRIM_BATCH or len(records) > self.ring.size:
+            self._rebuild(table, follow)
+            return
         for record in records:
-            if kept is not None and (record.partition, record.offset) not in kept:
-                continue  # a batch larger than the ring: its first records fell out again
             if record.matches(self.needle):
                 self._add(table, record)
         if follow and table.row_count:
             table.move_cursor(row=table.row_count - 1)
         self._info()
 
-    def _in_ring(self) -> set[tuple[int, int]]:
-        return {(r.partition, r.offset) for r in self.ring.records}
+    def _rebuild(self, table: DataTable[Any], follow: bool) -> None:
+        """The table again from the ring (drops the rows of records that fell out), the
+        cursor kept on its record when it is still there, else on the newest."""
+        at = (
+            None
+            if follow or table.row_count == 0
+            else table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        )
+        self._redraw()
+        if at is not None and at in table.rows:
+            table.move_cursor(row=table.get_row_index(at), animate=False)
 
     def on_topic_tail_screen_tail_failed(self, message: TailFailed) -> None:
         self._error = message.error
@@ -271,7 +303,8 @@ class TopicTailScreen(Screen[None]):
 
     def _record(self, key: str | None) -> TailRecord | None:
         """The record of a row (newest first: the cursor is mostly at the bottom)."""
-        return next((r for r in reversed(self.ring.records) if _row_key(r) == key), None)
+        found = next((r for r in reversed(self.ring.records) if _row_key(r) == key), None)
+        return found if found is not None or key is None else self._stale.get(key)
 
     # ------------------------------------------------------------------ drawing
 
@@ -290,6 +323,7 @@ class TopicTailScreen(Screen[None]):
         table = self.query_one("#tail-table", DataTable)
         table.clear()
         self._shown.clear()
+        self._stale.clear()
         for record in self.ring.matching(self.needle):
             self._add(table, record)
         if table.row_count:
@@ -303,6 +337,8 @@ class TopicTailScreen(Screen[None]):
         else:
             text.append(f"{self.topic} ", style="bold")
             text.append("⏸ paused" if self.paused else "▶ live", style="yellow" if self.paused else "green")
+            if self._rate > FAST_RATE and not self.paused:
+                text.append(f" {self._rate:.0f}/s, shown every {SLOW_FLUSH_S:g} s", style="dim")
             shown = len(self._shown)
             text.append(f" · {shown}/{len(self.ring)} shown (last {self.ring.size} kept)")
             if self.needle:
