@@ -33,6 +33,8 @@ from pathlib import Path
 
 import psutil
 
+from bench.bench_ssh import _cpu_seconds as cpu_seconds
+from bench.bench_ssh import _tree as process_tree
 from bench.terminal import PtyCommand
 from cta_core.settings import Settings
 
@@ -89,17 +91,8 @@ class Figures:
 
 
 def _cpu_seconds(pid: int) -> float:
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for p in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            t = p.cpu_times()
-            total += t.user + t.system
-    return total
+    """User + system CPU seconds of ``pid`` and its children (0 once it is gone)."""
+    return cpu_seconds(process_tree(pid))
 
 
 def _cpu_pct(pid: int, seconds: float) -> float:
