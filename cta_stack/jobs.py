@@ -295,8 +295,12 @@ def runner_argv(layout: StackLayout, job: Job) -> list[str]:
     ]
 
 
-def start(layout: StackLayout, job: Job, sender: str) -> Outcome:
-    """Start ``job`` unless it runs; never two processes of one job."""
+def start(layout: StackLayout, job: Job, sender: str, *, fresh: bool = False) -> Outcome:
+    """Start ``job`` unless it runs; never two processes of one job.
+
+    ``fresh`` (a pipeline brought up anew) counts restarts from zero again, so the
+    pipeline screen's restart count means restarts since the pipeline came up, not
+    since the stack directory was made."""
     missing = job.missing()
     if missing is not None:
         return Outcome(job.name, "start", False, f"{job.name}: {missing}")
@@ -311,9 +315,10 @@ def start(layout: StackLayout, job: Job, sender: str) -> Outcome:
             with contextlib.suppress(FileNotFoundError):
                 exit_file(layout, job.name).unlink()
             record, _ = apps.start(layout, job.name, runner_argv(layout, job), copier=False)
+            starts = 1 if fresh else int(meta.get("starts", 0)) + 1
             _write_json(
                 _meta_file(layout, job.name),
-                {"starts": int(meta.get("starts", 0)) + 1, "started_by": sender, "started": time.time()},
+                {"starts": starts, "started_by": sender, "started": time.time()},
             )
             out = Outcome(job.name, "start", True, f"{job.name}: started (pid {record.pid})", record.pid)
     audit(layout, job.name, "start", sender, out.message)
@@ -383,7 +388,7 @@ def bring_up(
             say(job.name, "done", "succeeded earlier (restart it from the dashboard to run it again)")
             report.already.append(job.name)
             continue
-        out = start(layout, job, sender)
+        out = start(layout, job, sender, fresh=True)
         if not out.changed:
             say(job.name, "running", out.message)
             report.already.append(job.name)

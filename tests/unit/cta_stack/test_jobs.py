@@ -108,6 +108,12 @@ def test_bring_up_waits_for_one_shot_jobs_and_starts_nothing_twice(layout: Stack
         assert again.started == [] and again.already == ["setup", "worker"]
         assert jobs.status(layout, worker).pid == pid
         assert layout.log_file("setup").read_text().count("\nsetup done\n") == 1
+        # a restart from the dashboard counts; a pipeline brought up again starts from zero
+        jobs.restart(layout, worker, "t")
+        assert jobs.status(layout, worker).restarts == 1
+        jobs.stop(layout, worker, "t")
+        jobs.bring_up(layout, [setup, ksql, worker], "t", ksql_available=False)
+        assert jobs.status(layout, worker).restarts == 0
     finally:
         jobs.stop(layout, worker, "t")
 
