@@ -10,7 +10,9 @@ left with a terminal that needs ``reset``.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import threading
 from typing import Any, Protocol
 
 
@@ -56,17 +58,33 @@ def restore_with_notice(notice: str) -> bytes:
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
-def exit_cleanly_on_signals(app: Exitable) -> None:
+#: Seconds a signalled dashboard has to exit cleanly before it is ended at once (a
+#: shutdown stuck on a closed terminal or a broker that does not answer must not leave
+#: an orphan behind).
+EXIT_GRACE_S = 5.0
+
+
+def exit_cleanly_on_signals(app: Exitable, grace_s: float = EXIT_GRACE_S) -> None:
     """Make SIGTERM and SIGHUP end ``app`` through its own exit, which restores the
     terminal, instead of killing the process with the terminal still in the dashboard's
-    modes. The exit status is 128 + the signal's number, as a shell reports it."""
+    modes. The exit status is 128 + the signal's number, as a shell reports it.
+
+    A clean exit that takes longer than ``grace_s``, or a second signal, ends the
+    process at once: the dashboard never outlives its terminal."""
 
     def on_signal(signum: int, _frame: Any) -> None:
+        code = 128 + signum
+        if getattr(on_signal, "armed", False):
+            os._exit(code)
+        on_signal.armed = True  # type: ignore[attr-defined]
+        watchdog = threading.Timer(grace_s, os._exit, args=(code,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # before the app's loop runs, or after it ended
-            raise SystemExit(128 + signum) from None
-        loop.call_soon_threadsafe(lambda: app.exit(return_code=128 + signum))
+            raise SystemExit(code) from None
+        loop.call_soon_threadsafe(lambda: app.exit(return_code=code))
 
     for sig in EXIT_SIGNALS:
         signal.signal(sig, on_signal)
