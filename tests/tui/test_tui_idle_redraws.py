@@ -265,3 +265,33 @@ async def test_visiting_every_screen_again_keeps_no_screen_or_widget_alive() -> 
                 await pilot.pause()
             counts.append(alive())
         assert counts[-1] - counts[0] == Counter(), counts[-1] - counts[0]
+
+
+async def test_line_counts_repaint_at_most_once_a_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A station's count that changes on every redraw repaints its row once per
+    ``COUNT_PERIOD`` (on a frozen clock: none until the clock moves on, then once)."""
+    from cta_tui.line import line_strip, station_detail
+
+    clock = [1000.0]
+    monkeypatch.setattr(line_strip, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(station_detail, "monotonic", lambda: clock[0])
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: isinstance(app.screen, LineScreen))
+        station = next(iter(app.state.lines["red"].stations))
+
+        def tick() -> None:
+            app.state.turnstile_counts[station] = app.state.turnstile_counts.get(station, 0) + 1
+
+        assert await idle_work(pilot, monkeypatch, extra=tick) == Counter()
+        monkeypatch.setattr(line_strip, "monotonic", lambda: clock[0])
+        monkeypatch.setattr(station_detail, "monotonic", lambda: clock[0])
+        clock[0] += line_strip.COUNT_PERIOD
+        with counting(monkeypatch) as seen:
+            app.render_now()
+            await pilot.pause()
+        assert seen["LineStrip.render_lines"] >= 1
+        shown = str(app.screen.query_one(line_strip.LineStrip).get_option_at_index(0).prompt)
+        assert f"{app.state.turnstile_counts[station]:,}" in shown
