@@ -78,6 +78,19 @@ async def idle_work(
     return seen
 
 
+async def redraw_on_clock(
+    pilot: Any, monkeypatch: pytest.MonkeyPatch, clock: list[float], *modules: Any
+) -> Counter[str]:
+    """One redraw with ``modules``' ``monotonic`` reading ``clock`` (``counting`` undid
+    that patch); the work counted."""
+    for module in modules:
+        monkeypatch.setattr(module, "monotonic", lambda: clock[0])
+    with counting(monkeypatch) as seen:
+        pilot.app.render_now()
+        await pilot.pause()
+    return seen
+
+
 def _app() -> Any:
     records = [*fixed_records(), prediction("R1", 40900, 120), prediction("R3", 40900, 400)]
     app, _source, _control = build_app(records=records)
@@ -286,12 +299,8 @@ async def test_line_counts_repaint_at_most_once_a_period(monkeypatch: pytest.Mon
             app.state.turnstile_counts[station] = app.state.turnstile_counts.get(station, 0) + 1
 
         assert await idle_work(pilot, monkeypatch, extra=tick) == Counter()
-        monkeypatch.setattr(line_strip, "monotonic", lambda: clock[0])
-        monkeypatch.setattr(station_detail, "monotonic", lambda: clock[0])
         clock[0] += line_strip.COUNT_PERIOD
-        with counting(monkeypatch) as seen:
-            app.render_now()
-            await pilot.pause()
+        seen = await redraw_on_clock(pilot, monkeypatch, clock, line_strip, station_detail)
         assert seen["LineStrip.render_lines"] >= 1
         shown = str(app.screen.query_one(line_strip.LineStrip).get_option_at_index(0).prompt)
         assert f"{app.state.turnstile_counts[station]:,}" in shown
@@ -319,13 +328,31 @@ async def test_board_tables_change_at_most_once_a_period(monkeypatch: pytest.Mon
             apply_records(app.state, topics.PREDICTIONS, [record], 0.0)
 
         assert await idle_work(pilot, monkeypatch, extra=tick) == Counter()
-        monkeypatch.setattr(board, "monotonic", lambda: clock[0])
         clock[0] += board.TABLES_PERIOD
-        with counting(monkeypatch) as seen:
-            app.render_now()
-            await pilot.pause()
+        seen = await redraw_on_clock(pilot, monkeypatch, clock, board)
         assert seen["NextTrainsTable.render_lines"] >= 1
         minutes = [
             str(row[2]) for row in map(app.screen.query_one("#next-up", DataTable).get_row_at, range(2))
         ]
         assert f"{20 - sets[0]} min" in minutes, minutes
+
+
+async def test_pipeline_visits_share_one_backend() -> None:
+    """Every visit of the pipeline screen uses the backend the first one made (its
+    Kafka, HTTP and PostgreSQL clients made and closed per visit grew the memory)."""
+    app = _app()
+    made: list[MemoryPipeline] = []
+
+    def backend() -> MemoryPipeline:
+        made.append(MemoryPipeline(SNAPSHOT))
+        return made[-1]
+
+    app.pipeline = backend
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        for tab in ("j", "g", "v"):
+            await pilot.press("escape", "escape", "0", "p", tab)
+            await wait_until(
+                pilot, lambda: isinstance(app.screen, PipelineScreen) and app.screen.snapshot is not None
+            )
+        assert len(made) == 1
