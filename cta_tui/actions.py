@@ -93,12 +93,10 @@ def open_tail(app: CtaApp, topic: str | None = None) -> None:
 
     if isinstance(app.screen, TopicTailScreen):
         return
-    from cta_tui.feeds.tail_source import TailSource, list_topics
+    from cta_tui.tail.clients import tail_clients
 
-    settings = app.settings
-    app.push_screen(
-        TopicTailScreen(lambda t: TailSource(settings, t), lambda: list_topics(settings), topic=topic)
-    )
+    clients = tail_clients(app, app.settings)  # one consumer for every visit
+    app.push_screen(TopicTailScreen(clients.reader, clients.topics, topic=topic))
 
 
 def help_keys(app: CtaApp) -> list[tuple[str, str]]:

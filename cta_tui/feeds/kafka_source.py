@@ -333,10 +333,12 @@ class KafkaSource:
     def _schemas_known(msgs: list[Any], avro: AvroDecoder) -> bool:
         """Whether the registry's schemas of these values are fetched already (fetched
         here, on the feed's thread, when new), so deferred decoding never waits on it."""
+        # the distinct 5-byte headers first (a slice per record), parsed once each
+        heads = {value[: wire.HEADER_SIZE] for msg in msgs if (value := msg.value())}
         ids = set()
-        for msg in msgs:
+        for head in heads:
             with contextlib.suppress(wire.NotFramed):
-                ids.add(wire.schema_id(msg.value()))
+                ids.add(wire.schema_id(head))
         try:
             for schema_id in ids:
                 avro.schema(schema_id)

@@ -80,36 +80,37 @@ class TailSource:
     """One topic's records from ``last`` before the end (or the beginning) onwards."""
 
     def __init__(
-        self, settings: Settings, topic: str, *, last: int = 100, timeout: float = 5.0, strict: bool = False
+        self,
+        settings: Settings,
+        topic: str,
+        *,
+        last: int = 100,
+        timeout: float = 5.0,
+        strict: bool = False,
+        consumer: Any = None,
+        registry: RegistryLookup | None = None,
     ) -> None:
         """``strict``: a Schema Registry that does not answer is an error (``cta-tui tail``),
-        not a reason to show framed Avro as hex (the tail screen)."""
+        not a reason to show framed Avro as hex (the tail screen). ``consumer`` and
+        ``registry`` (from :func:`tail_consumer` and ``RegistryLookup``): lent, used and
+        left open (:meth:`close` unassigns the consumer); by default made and closed here."""
         self.settings = settings
         self.strict = strict
         self.topic = topic
         self.last = last
         self.timeout = timeout
-        self._registry: RegistryLookup | None = None
+        self._owned = consumer is None
+        self._registry: RegistryLookup | None = registry
         self.avro = AvroDecoder(self._lookup)
-        self._consumer = make_consumer(
-            settings,
-            f"cta-tui-tail-{uuid.uuid4().hex[:12]}",
-            **{
-                "enable.partition.eof": False,
-                "fetch.wait.max.ms": 100,
-                "client.id": "cta-tui-tail",
-                "queued.max.messages.kbytes": 4096,
-                "logger": kafka_logger(),
-            },
-        )
+        self._consumer = tail_consumer(settings) if consumer is None else consumer
         try:
             metadata = self._consumer.list_topics(topic, timeout=timeout)
         except KafkaException as exc:
-            self._consumer.close()
+            self.close()
             raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=kafka_cause(exc)) from None
         info = metadata.topics.get(topic)
         if info is None or info.error is not None or not info.partitions:
-            self._consumer.close()
+            self.close()
             raise UnknownTopic(
                 f"topic {topic!r} does not exist on {settings.bootstrap_servers}; "
                 "list the topics with `cta-tui tail --list`"
@@ -194,17 +195,37 @@ class TailSource:
         return out
 
     def close(self) -> None:
+        if not self._owned:  # lent: left open, reading nothing
+            with contextlib.suppress(Exception):
+                self._consumer.unassign()
+            return
         with contextlib.suppress(Exception):
             self._consumer.close()
         if self._registry is not None:
             self._registry.close()
 
 
-def list_topics(settings: Settings, timeout: float = 5.0) -> list[str]:
-    """Every topic's name except Kafka's internal ones (blocking)."""
+def tail_consumer(settings: Settings) -> Any:
+    """A consumer for tailing: partitions assigned by hand, a throw-away group id."""
+    return make_consumer(
+        settings,
+        f"cta-tui-tail-{uuid.uuid4().hex[:12]}",
+        **{
+            "enable.partition.eof": False,
+            "fetch.wait.max.ms": 100,
+            "client.id": "cta-tui-tail",
+            "queued.max.messages.kbytes": 4096,
+            "logger": kafka_logger(),
+        },
+    )
+
+
+def list_topics(settings: Settings, timeout: float = 5.0, client: Any = None) -> list[str]:
+    """Every topic's name except Kafka's internal ones (blocking); through ``client`` (a
+    consumer or admin client) when given, else an admin client made for this."""
     from cta_core.kafka_clients import make_admin
 
-    admin = make_admin(settings, logger=kafka_logger())
+    admin = make_admin(settings, logger=kafka_logger()) if client is None else client
     try:
         names = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:

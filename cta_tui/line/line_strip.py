@@ -4,6 +4,7 @@ trains heading down (▼), the turnstile count and a mini entries-per-minute spa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import monotonic
 
 from rich.text import Text
 from textual.message import Message
@@ -17,6 +18,13 @@ from cta_tui.state.model import DOWN, UP, Train
 
 GLYPH_WIDTH = 4
 NAME_WIDTH = 26
+#: a row whose trains are unchanged shows a new count or sparkline at most this often
+#: (seconds): at --speed 60 counts tick several times a second, faster than anyone reads
+COUNT_PERIOD = 1.0
+#: a row's trains move at most this often (seconds): each move repaints the row
+MOTION_PERIOD = 0.5
+#: how many leading fields of :meth:`LineStrip._row_key` describe the row's trains
+TRAIN_FIELDS = 6
 
 
 class LineStrip(OptionList):
@@ -41,6 +49,10 @@ class LineStrip(OptionList):
         self._row_cache: dict[str, tuple[tuple[object, ...], Text]] = {}
         self.line = ""
         self.follow: str | None = None
+        self._counts_shown = 0.0
+        self._counts_due = True
+        self._motion_shown = 0.0
+        self._motion_due = True
 
     @staticmethod
     def header() -> Text:
@@ -95,8 +107,11 @@ class LineStrip(OptionList):
         """A row's text, rebuilt only when what it shows changed (most rows, most redraws)."""
         key = self._row_key(row, follow)
         cached = self._row_cache.get(option_id)
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None:
+            same_trains = cached[0][:TRAIN_FIELDS] == key[:TRAIN_FIELDS]
+            due = self._counts_due if same_trains else self._motion_due
+            if not due or cached[0] == key:
+                return cached[1]
         text = self.row_text(row, follow)
         self._row_cache[option_id] = (key, text)
         return text
@@ -105,6 +120,7 @@ class LineStrip(OptionList):
         """Replace the rows; keeps the highlighted station when it is still shown."""
         options: list[Option] = []
         ids: list[str] = []
+        self._throttle(line, follow)
         for row in rows:
             if row.branch_start:
                 options.append(
@@ -140,6 +156,19 @@ class LineStrip(OptionList):
         if target is None:
             target = next((i for i, o in enumerate(options) if not o.disabled), None)
         self.highlighted = target
+
+    def _throttle(self, line: str, follow: str | None) -> None:
+        """Whether this redraw shows new counts and moved trains: at most every
+        :data:`COUNT_PERIOD` and :data:`MOTION_PERIOD`; at once for a new line or followed train."""
+        now = monotonic()
+        fresh = line != self.line or follow != self.follow
+        self.follow = follow
+        self._counts_due = fresh or now - self._counts_shown >= COUNT_PERIOD
+        self._motion_due = fresh or now - self._motion_shown >= MOTION_PERIOD
+        if self._counts_due:
+            self._counts_shown = now
+        if self._motion_due:
+            self._motion_shown = now
 
     def _replace_row(self, option_id: str, prompt: VisualType) -> None:
         """Replace one row's text and repaint that row only.

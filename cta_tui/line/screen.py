@@ -90,7 +90,7 @@ class LineScreen(CtaScreen):
         follow = f" │ following {self.cta_app.follow_train}" if self.cta_app.follow_train else ""
         entries = "no count yet" if count is None else f"{count:,} entries"
         text = f"{state.station_name(sid)}: {entries}, {trains} train(s) here, entries/min ↓{filt}{follow}"
-        detail.show(text, history)
+        detail.show(text, history, (self.line, sid, self.name_filter, self.cta_app.follow_train))
 
     # ------------------------------------------------------------------ events
 

@@ -9,6 +9,7 @@ only happens when a train's dot moved to another pixel.
 from __future__ import annotations
 
 import itertools
+import time
 
 from rich.segment import Segment
 from rich.style import Style
@@ -38,6 +39,10 @@ BROKEN_COLOUR = Color(255, 40, 40)
 LABEL_STYLE = Style(color="grey85", bgcolor="grey15")
 LOOP_LABEL_STYLE = Style(color="white", bgcolor="grey23", bold=True)
 
+#: trains' dots move at most this often (seconds): smooth enough for the eye, and each
+#: move repaints the cell rows it touches
+MOTION_PERIOD = 0.5
+
 #: A dot: (x, y, colour).
 Dot = tuple[int, int, Color]
 
@@ -60,6 +65,7 @@ class SystemMap(Canvas):
         self._base: list[tuple[Color, list[tuple[int, int, int, int]]]] = []
         self._base_grid: list[list[Color | None]] = []
         self.draws = 0
+        self._drawn_at = 0.0
 
     # ------------------------------------------------------------------ geometry
 
@@ -139,7 +145,11 @@ class SystemMap(Canvas):
     # ------------------------------------------------------------------ drawing
 
     def show(self, positions: dict[str, list[Position]]) -> bool:
-        """Draw the trains at ``positions`` (per line); False when nothing moved."""
+        """Draw the trains at ``positions`` (per line); False when nothing moved or
+        the last move was under :data:`MOTION_PERIOD` ago (a new size or zoom draws at once)."""
+        now = time.monotonic()
+        if self._projection is not None and now - self._drawn_at < MOTION_PERIOD:
+            return False
         projection = self._projection or self._prepare()
         dots: list[Dot] = []
         for line, items in positions.items():
@@ -158,6 +168,7 @@ class SystemMap(Canvas):
             return False
         old = self._dots
         self._dots = key
+        self._drawn_at = now
         self.draws += 1
         grid = [row[:] for row in self._base_grid]
         for x, y, colour in key:

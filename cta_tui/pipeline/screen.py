@@ -29,6 +29,7 @@ from cta_tui.common.status_bar import StatusBar
 from cta_tui.common.synced import set_content
 from cta_tui.feeds.pipeline_probe import PipelineBackend
 from cta_tui.pipeline.jobs_table import GroupLagTable, JobsTable, short_topic
+from cta_tui.pipeline.kept_backend import kept_backend
 from cta_tui.pipeline.pipeline_table import ServicesTable, TopicsTable
 from cta_tui.state.model import DashboardState
 from cta_tui.state.pipeline_jobs import PipelineSnapshot
@@ -104,14 +105,12 @@ class PipelineScreen(CtaScreen):
                 "job control is not available in this dashboard (no stack directory)"
             )
             return
-        self._backend = self.backend_factory()
+        self._backend = kept_backend(self.app, self.backend_factory)
         self.query_one(JobsTable).focus()
         self.probe()
 
     def on_unmount(self) -> None:
-        self._wake.set()
-        if self._backend is not None:
-            self._backend.close()
+        self._wake.set()  # the probe stops; the backend stays for the next visit
 
     # ------------------------------------------------------------------ workers
 

@@ -3,6 +3,7 @@ direction. Selecting an approaching train follows it on the dashboard."""
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -24,6 +25,12 @@ from cta_tui.station.view import approaching, followed_stops
 
 if TYPE_CHECKING:
     from cta_tui.app import CtaApp
+
+#: the board's tables (next trains, approaching, recent arrivals) change at most this
+#: often (seconds): their minutes and stops move slower than that at --speed 60, and each
+#: change of a row repaints it (a train entering or leaving, the whole table) and asks the
+#: predictions (decoding what waited) first
+TABLES_PERIOD = 0.5
 
 
 class ApproachingTable(SyncedTable):
@@ -56,6 +63,9 @@ class StationBoardScreen(CtaScreen):
         super().__init__()
         self.station_id = station_id
         self.read_only = read_only
+        #: what the tables last showed at once (see :meth:`_tables_due`), and when
+        self._tables_key: object = ()
+        self._tables_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield StatusBar(read_only=self.read_only, id="status")
@@ -88,6 +98,8 @@ class StationBoardScreen(CtaScreen):
         set_content(
             self.query_one("#board-title", Label), f"{name} ({self.station_id}) · {lines} · {entries}"
         )
+        if not self._tables_due(state):
+            return
         for table in self.query(ApproachingTable):
             table.show(state, self.station_id)
         # the predictions block shows once the station has predictions (the prediction job runs)
@@ -100,6 +112,18 @@ class StationBoardScreen(CtaScreen):
         followed.display = bool(stops)
         set_content(followed, stops)
         self.query_one(ArrivalsBoard).show(state, self.station_id)
+
+    def _tables_due(self, state: DashboardState) -> bool:
+        """Whether the tables are due for a redraw: at most every :data:`TABLES_PERIOD`,
+        at once when there is something new to show (the first draw, a train followed,
+        a newer arrival at this station)."""
+        now = monotonic()
+        boards = state.boards.get(self.station_id)
+        key = (getattr(self.app, "follow_train", None), boards[0] if boards else None)
+        if key == self._tables_key and now - self._tables_at < TABLES_PERIOD:
+            return False
+        self._tables_key, self._tables_at = key, now
+        return True
 
     @on(DataTable.RowSelected, "NextTrainsTable")
     @on(DataTable.RowSelected, "ApproachingTable")

@@ -28,7 +28,7 @@ from cta_tui.pipeline.screen import PipelineScreen
 from cta_tui.state.tail import JSON, TailRecord
 from cta_tui.station.screen import StationBoardScreen
 from cta_tui.tail.screen import TopicTailScreen
-from tests.support.tui import build_app, fixed_records, wait_until
+from tests.support.tui import SIM_MS, build_app, fixed_records, wait_until
 from tests.tui.test_tui_pipeline_screen_jobs import SNAPSHOT
 from tests.tui.test_tui_predictions import prediction
 
@@ -75,6 +75,19 @@ async def idle_work(
             app.render_now()
             extra()
             await pilot.pause()
+    return seen
+
+
+async def redraw_on_clock(
+    pilot: Any, monkeypatch: pytest.MonkeyPatch, clock: list[float], *modules: Any
+) -> Counter[str]:
+    """One redraw with ``modules``' ``monotonic`` reading ``clock`` (``counting`` undid
+    that patch); the work counted."""
+    for module in modules:
+        monkeypatch.setattr(module, "monotonic", lambda: clock[0])
+    with counting(monkeypatch) as seen:
+        pilot.app.render_now()
+        await pilot.pause()
     return seen
 
 
@@ -265,3 +278,81 @@ async def test_visiting_every_screen_again_keeps_no_screen_or_widget_alive() -> 
                 await pilot.pause()
             counts.append(alive())
         assert counts[-1] - counts[0] == Counter(), counts[-1] - counts[0]
+
+
+async def test_line_counts_repaint_at_most_once_a_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A station's count that changes on every redraw repaints its row once per
+    ``COUNT_PERIOD`` (on a frozen clock: none until the clock moves on, then once)."""
+    from cta_tui.line import line_strip, station_detail
+
+    clock = [1000.0]
+    monkeypatch.setattr(line_strip, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(station_detail, "monotonic", lambda: clock[0])
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        await pilot.press("1")
+        await wait_until(pilot, lambda: isinstance(app.screen, LineScreen))
+        station = next(iter(app.state.lines["red"].stations))
+
+        def tick() -> None:
+            app.state.turnstile_counts[station] = app.state.turnstile_counts.get(station, 0) + 1
+
+        assert await idle_work(pilot, monkeypatch, extra=tick) == Counter()
+        clock[0] += line_strip.COUNT_PERIOD
+        seen = await redraw_on_clock(pilot, monkeypatch, clock, line_strip, station_detail)
+        assert seen["LineStrip.render_lines"] >= 1
+        shown = str(app.screen.query_one(line_strip.LineStrip).get_option_at_index(0).prompt)
+        assert f"{app.state.turnstile_counts[station]:,}" in shown
+
+
+async def test_board_tables_change_at_most_once_a_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Predictions whose minutes change on every redraw change the board's tables once per
+    ``TABLES_PERIOD`` (on a frozen clock: none until the clock moves on, then once)."""
+    from cta_tui.state.reducers import apply_records
+    from cta_tui.station import screen as board
+
+    clock = [1000.0]
+    monkeypatch.setattr(board, "monotonic", lambda: clock[0])
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        app.open_station(40900)
+        await wait_until(pilot, lambda: isinstance(app.screen, StationBoardScreen))
+        sets = [0]
+
+        def tick() -> None:  # R1's newer set: it comes a minute closer each time
+            sets[0] += 1
+            ahead = 20 * 60 - 60 * sets[0]
+            record = prediction("R1", 40900, ahead, generated_ms=SIM_MS + 1000 * sets[0])
+            apply_records(app.state, topics.PREDICTIONS, [record], 0.0)
+
+        assert await idle_work(pilot, monkeypatch, extra=tick) == Counter()
+        clock[0] += board.TABLES_PERIOD
+        seen = await redraw_on_clock(pilot, monkeypatch, clock, board)
+        assert seen["NextTrainsTable.render_lines"] >= 1
+        minutes = [
+            str(row[2]) for row in map(app.screen.query_one("#next-up", DataTable).get_row_at, range(2))
+        ]
+        assert f"{20 - sets[0]} min" in minutes, minutes
+
+
+async def test_pipeline_visits_share_one_backend() -> None:
+    """Every visit of the pipeline screen uses the backend the first one made (its
+    Kafka, HTTP and PostgreSQL clients made and closed per visit grew the memory)."""
+    app = _app()
+    made: list[MemoryPipeline] = []
+
+    def backend() -> MemoryPipeline:
+        made.append(MemoryPipeline(SNAPSHOT))
+        return made[-1]
+
+    app.pipeline = backend
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        for tab in ("j", "g", "v"):
+            await pilot.press("escape", "escape", "0", "p", tab)
+            await wait_until(
+                pilot, lambda: isinstance(app.screen, PipelineScreen) and app.screen.snapshot is not None
+            )
+        assert len(made) == 1
