@@ -205,18 +205,30 @@ class PredictJob:
         self.counters.predictions += len(preds)
         producer.poll(0)
 
-    def _handle(self, producer: Producer, msg: Message) -> None:
+    def _decode(self, msg: Message) -> tuple[int, Arrival] | None:
+        """(partition, arrival) of one record; a malformed one is counted, logged and skipped."""
         partition = msg.partition() or 0
         self._positions[partition] = (msg.offset() or 0) + 1
         try:
-            value = self.decoder.decode(msg.value())
-            arrival = Arrival.from_value(value)
+            arrival = Arrival.from_value(self.decoder.decode(msg.value()))
             if arrival.sim_time is None:
                 raise ValueError("arrival has no sim_time")
         except (NotAvro, KeyError, TypeError, ValueError) as exc:
             self.counters.skipped_malformed += 1
             log.warning("arrival at %s[%s]@%s skipped: %s", msg.topic(), partition, msg.offset(), exc)
-            return
+            return None
+        return partition, arrival
+
+    def _handle_batch(self, producer: Producer, msgs: list[Message]) -> None:
+        """The batch's arrivals in simulated-time order: a batch holds runs of one
+        partition then another, and a prediction should see the other trains as they
+        were at its arrival (each partition is in time order already)."""
+        decoded = [d for d in map(self._decode, (m for m in msgs if not m.error())) if d is not None]
+        decoded.sort(key=lambda pa: pa[1].t)
+        for partition, arrival in decoded:
+            self._handle(producer, partition, arrival)
+
+    def _handle(self, producer: Producer, partition: int, arrival: Arrival) -> None:
         est = self.estimator
         self.ownership.saw(arrival.train_id, partition)
         if self.ownership.owns_partition(partition):
@@ -309,9 +321,7 @@ class PredictJob:
                     break
                 continue
             last_data = time.monotonic()
-            for msg in msgs:
-                if not msg.error():
-                    self._handle(producer, msg)
+            self._handle_batch(producer, msgs)
             self._flush_state(producer)
             producer.flush(30)
             group.commit()  # after the flush: nothing unwritten is committed

@@ -97,7 +97,7 @@ class Watch:
                     continue
                 value = self._decoder.decode(msg.value())
                 if msg.topic() == self._arrivals:
-                    self.partition_of[value["train_id"]] = msg.partition()
+                    self.partition_of[value["train_id"]] = msg.partition() or 0
                 else:
                     self.predictions.append((msg.timestamp()[1], value["train_id"], value["line"]))
 
@@ -118,6 +118,10 @@ class Watch:
                 if seen >= ALL_LINES:
                     return ts
         return None
+
+    def drop_before(self, ms: int) -> None:
+        """Forget the predictions written before ``ms`` (long runs)."""
+        self.predictions = [p for p in self.predictions if p[0] >= ms]
 
     def close(self) -> None:
         self._consumer.close()
