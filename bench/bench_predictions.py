@@ -44,6 +44,7 @@ from bench.predict_scaleout import (
     seconds,
     start_group,
     takeover_trials,
+    wait_settled,
 )
 from bench.targets import Section, check
 from cta_core import topics
@@ -146,7 +147,9 @@ def _one_run(
     if disruptions:
         sim_args.append("--disruptions")
     try:
-        time.sleep(5)  # the jobs create their topics and join their groups
+        # the jobs create their topics and join their groups (two workers split the partitions)
+        wait_settled(settings, group, 1)
+        wait_settled(settings, group_two, 2)
         sim = subprocess.run(
             [str(BIN / sim_args[0]), *sim_args[1:]], capture_output=True, env=env, timeout=300
         )

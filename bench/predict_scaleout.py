@@ -25,6 +25,7 @@ from pathlib import Path
 import psutil
 
 from cta_core import topics
+from cta_core.kafka_clients import make_admin
 from cta_core.settings import Settings
 from stream_jobs.predict.scoring import Actuals, Comparison, bucket_of, summarize
 from tests.support.jobs import unique
@@ -57,6 +58,21 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a running process."""
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)
+
+
+def wait_settled(settings: Settings, group: str, members: int, timeout: float = 90.0) -> None:
+    """Until ``group`` is stable with ``members`` members that all own partitions."""
+    from confluent_kafka import ConsumerGroupState
+
+    admin = make_admin(settings)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        desc = admin.describe_consumer_groups([group])[group].result(timeout=10)
+        owning = [m for m in desc.members if m.assignment and m.assignment.topic_partitions]
+        if desc.state == ConsumerGroupState.STABLE and len(owning) == members:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"consumer group {group} did not settle with {members} members in {timeout:.0f} s")
 
 
 @dataclass(frozen=True)
