@@ -27,25 +27,39 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
-from datetime import datetime
 from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
+from bench.predict_scaleout import (
+    TRIAL_SPEED,
+    TWO,
+    cpu_seconds,
+    score_output,
+    score_table,
+    seconds,
+    start_group,
+    takeover_trials,
+    wait_settled,
+)
 from bench.targets import Section, check
 from cta_core import topics
 from cta_core.avro import AvroDecoder, RegistryLookup
 from cta_core.kafka_clients import make_admin, make_consumer
 from cta_core.records.arrival import BROKEN_DOWN, Arrival
 from cta_core.settings import Settings
+from cta_stack.scratch import ScratchStack
 from stream_jobs.predict.job import JobCounters, JobOptions, PredictJob, ensure_job_topics, register
+from stream_jobs.predict.membership import SESSION_TIMEOUT_MS
 from stream_jobs.predict.routes import packaged
 from stream_jobs.predict.scoring import Actuals, Bucket, bucket_of, compare, summarize
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+TRIALS = int(os.environ.get("BENCH_TAKEOVER_TRIALS", "5"))
 SEED = 11
 HOURS = 3
 SPEED = 600
@@ -94,19 +108,14 @@ def _wait_caught_up(settings: Settings, group: str, topic: str, timeout: float =
         consumer.close()
 
 
-def _seconds(value: datetime | int) -> float:
-    """fastavro decodes timestamp-millis to an aware datetime."""
-    return value.timestamp() if isinstance(value, datetime) else value / 1000
-
-
 def _score_published(records: list[dict], actual: Actuals) -> list[Bucket]:
     errors: dict[str, list[float]] = {}
     for r in records:
-        generated = _seconds(r["generated_at"])
+        generated = seconds(r["generated_at"])
         t = actual.next_arrival(r["train_id"], r["station_id"], r["direction"], generated)
         if t is None:
             continue
-        pred = _seconds(r["predicted_arrival"])
+        pred = seconds(r["predicted_arrival"])
         name = bucket_of(pred - generated)
         if name is not None:
             errors.setdefault(name, []).append(abs(t - pred))
@@ -126,45 +135,52 @@ def _table(rows: list[tuple[str, list[Bucket]]]) -> list[str]:
     return out
 
 
-def _one_run(settings: Settings, disruptions: bool) -> tuple[list[str], dict[str, float], str]:
+def _one_run(
+    settings: Settings, env: dict[str, str], disruptions: bool
+) -> tuple[list[str], dict[str, float], str]:
     """Markdown lines, headline figures and the run's arrivals topic."""
     suffix = f"-bench-pred-{uuid.uuid4().hex[:8]}"
     group = f"bench.predict.{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    job = subprocess.Popen(
-        [str(BIN / "cta-jobs"), "predict", "--topic-suffix", suffix, "--group-id", group],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    group_two = f"bench.predict.two.{uuid.uuid4().hex[:8]}"
+    jobs = start_group(env, suffix, group, 1, "") + start_group(env, suffix, group_two, 2, TWO)
     sim_args = SIM_CMD.format(seed=SEED, suffix=suffix).split()
     if disruptions:
         sim_args.append("--disruptions")
     try:
-        time.sleep(3)  # the job creates its topics and subscribes
+        # the jobs create their topics and join their groups (two workers split the partitions)
+        wait_settled(settings, group, 1)
+        wait_settled(settings, group_two, 2)
         sim = subprocess.run(
             [str(BIN / sim_args[0]), *sim_args[1:]], capture_output=True, env=env, timeout=300
         )
         if sim.returncode != 0:
             raise RuntimeError(f"cta-sim failed: {sim.stderr.decode()[-500:]}")
         _wait_caught_up(settings, group, topics.ARRIVALS + suffix)
+        _wait_caught_up(settings, group_two, topics.ARRIVALS + suffix)
         time.sleep(2)
+        cpu = [cpu_seconds(job.pid) for job in jobs]
     finally:
-        job.terminate()
-        job.wait(timeout=30)
+        for job in jobs:
+            job.terminate()
+        for job in jobs:
+            job.wait(timeout=30)
     arrivals = [Arrival.from_value(v) for v in _read_all(settings, topics.ARRIVALS + suffix)]
     arrivals.sort(key=lambda a: a.t)
     published = _read_all(settings, topics.PREDICTIONS + suffix)
+    published_two = _read_all(settings, topics.PREDICTIONS + TWO + suffix)
     actual = Actuals(arrivals)
     comp = compare(arrivals, packaged())
     ours, cta = summarize(comp.ours), summarize(comp.cta)
+    one, two = score_output(published, actual, comp), score_output(published_two, actual, comp)
     label = "with `--disruptions`" if disruptions else "without disruptions"
     broken = sum(1 for a in arrivals if a.train_status == BROKEN_DOWN)
     lines = [
         f"#### {label}",
         "",
-        f"`{' '.join(sim_args)}` with `cta-jobs predict --topic-suffix {suffix}`: "
-        f"{len(arrivals):,} arrivals ({broken} breakdowns), {len(published):,} predictions published.",
+        f"`{' '.join(sim_args)}` with `cta-jobs predict --topic-suffix {suffix}` (one worker) and, "
+        f"on the same arrivals, two workers of another group writing `{topics.PREDICTIONS}{TWO}{suffix}`: "
+        f"{len(arrivals):,} arrivals ({broken} breakdowns), {len(published):,} predictions published "
+        "by the one worker.",
         "",
         "Side by side on the same arrival-triggered (generated, train, station) points "
         "(arrivals read back from Kafka, replayed through the pure estimator and the CTA method):",
@@ -175,6 +191,15 @@ def _one_run(settings: Settings, disruptions: bool) -> tuple[list[str], dict[str
         "",
         *_table([("job output", _score_published(published, actual))]),
         "",
+        "One worker against two in one group, each group's whole output scored (the "
+        "arrival-triggered points also against the CTA method's eta for the same point):",
+        "",
+        *score_table([("1", one), ("2", two)]),
+        "",
+        f"CPU seconds of the run (user + system): the one worker {cpu[0]:.1f}; the two workers "
+        f"{cpu[1]:.1f} and {cpu[2]:.1f} ({(cpu[1] + cpu[2]) / cpu[0]:.2f}x the one worker's together, "
+        f"{max(cpu[1:]) / cpu[0]:.2f}x for the busier one).",
+        "",
     ]
     figures = {
         "ours_mae": ours[-1].mae,
@@ -183,6 +208,12 @@ def _one_run(settings: Settings, disruptions: bool) -> tuple[list[str], dict[str
         "p90_2_5": ours[1].p90,
         "span_s": arrivals[-1].t - arrivals[0].t if arrivals else 0.0,
         "arrivals": float(len(arrivals)),
+        "one_p90": one.p90_5min,
+        "two_p90": two.p90_5min,
+        "one_gain": one.gain,
+        "two_gain": two.gain,
+        "one_mae": one.mae_all,
+        "two_mae": two.mae_all,
     }
     return lines, figures, topics.ARRIVALS + suffix
 
@@ -222,16 +253,22 @@ def _delete_bench_topics(settings: Settings) -> None:
 
 
 def run() -> Section:
-    settings = Settings.from_env()
+    with ScratchStack.running() as stack:
+        env = {**stack.env, "PYTHONUNBUFFERED": "1"}
+        return _run(stack.settings, env)
+
+
+def _run(settings: Settings, env: dict[str, str]) -> Section:
     lines = [
         "## Predictions (`cta-jobs predict`)",
         "",
-        f"{HOURS} simulated hours of a weekday from 06:00 at `--speed {SPEED}`, seed {SEED}; "
-        "horizon = predicted minus generated time; error = |actual arrival - predicted|.",
+        f"{HOURS} simulated hours of a weekday from 06:00 at `--speed {SPEED}`, seed {SEED}, on a "
+        "scratch stack of its own; horizon = predicted minus generated time; error = |actual arrival "
+        "- predicted|.",
         "",
     ]
-    calm_lines, calm, arrivals_topic = _one_run(settings, disruptions=False)
-    rough_lines, rough, _ = _one_run(settings, disruptions=True)
+    calm_lines, calm, arrivals_topic = _one_run(settings, env, disruptions=False)
+    rough_lines, rough, _ = _one_run(settings, env, disruptions=True)
     lines += calm_lines + rough_lines
     # throughput on the calm run's arrivals (re-read from Kafka by a fresh group)
     rate_600 = calm["arrivals"] / calm["span_s"] * SPEED if calm["span_s"] else float("nan")
@@ -240,13 +277,18 @@ def run() -> Section:
     tp = statistics.median(rates)
     cpu_tp = statistics.median(cpu for _, cpu in measured)
     load = os.getloadavg()[0]
+    takeovers = takeover_trials(settings, f"-bench-pred-{uuid.uuid4().hex[:8]}", TRIALS, _tmp())
     _delete_bench_topics(settings)
     gain = 1 - rough["ours_mae"] / rough["cta_mae"]
     p90 = max(calm["p90_0_2"], calm["p90_2_5"])
+    takeover = statistics.median(takeovers)
     checks = [
         check("predictions", "p90_5min_s", p90),
         check("predictions", "mae_gain_vs_cta", gain),
         check("predictions", "x_speed600", tp / rate_600),
+        check("predictions", "p90_5min_two_workers_s", max(calm["two_p90"], calm["one_p90"])),
+        check("predictions", "mae_two_vs_one_worker", rough["two_mae"] / rough["one_mae"]),
+        check("predictions", "takeover_s", takeover),
     ]
     lines += [
         f"p90 up to 5 minutes ahead without disruptions: {p90:.1f} s (0-2 min {calm['p90_0_2']:.1f}, "
@@ -259,7 +301,22 @@ def run() -> Section:
         f"{cpu_tp / rate_600:.1f}x the arrival rate of --speed 600; the machine's load average "
         f"was {load:.1f} during the run (shared with other work), which is what the wall-clock rate pays.",
         "",
+        f"Two workers in one group against one, on the same arrivals: the published output's p90 up "
+        f"to 5 minutes ahead without disruptions {calm['two_p90']:.1f} s (one worker {calm['one_p90']:.1f} "
+        f"s); with disruptions its MAE {rough['two_mae']:.2f} s (one worker {rough['one_mae']:.2f} s), "
+        f"and its arrival-triggered predictions {rough['two_gain']:.1%} below the CTA method's MAE on "
+        f"the same points (one worker {rough['one_gain']:.1%}).",
+        "",
+        f"Take-over after `kill -9` of one of two workers (`cta-sim --speed {TRIAL_SPEED}`), until the "
+        f"survivor has published predictions for the killed worker's trains on every line: median "
+        f"{takeover:.1f} s of {len(takeovers)} ({', '.join(f'{t:.1f}' for t in takeovers)}); the "
+        f"group notices a dead member after its {SESSION_TIMEOUT_MS / 1000:.0f} s session timeout.",
+        "",
         f"Command: `python -m bench predictions` (the runs: `{SIM_CMD.format(seed=SEED, suffix='<unique>')}` "
         "[`--disruptions`] with `cta-jobs predict --topic-suffix <unique>`).",
     ]
     return Section("\n".join(lines) + "\n", checks)
+
+
+def _tmp() -> Path:
+    return Path(tempfile.mkdtemp(prefix="bench-predict-"))

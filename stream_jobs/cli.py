@@ -294,7 +294,8 @@ def predict_cmd(
             "Schema Registry", settings.schema_registry_url, cause=str(exc)[:200]
         ) from None
     click.echo(
-        f"predict: {counters.arrivals} arrivals, {counters.predictions} predictions, "
+        f"predict: {counters.arrivals} arrivals predicted for ({counters.arrivals_learned} learned from "
+        f"other workers' partitions), {counters.predictions} predictions, "
         f"{counters.skipped_malformed} malformed skipped, {counters.restored_records} state records restored",
         err=True,
     )

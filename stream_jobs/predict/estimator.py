@@ -447,6 +447,27 @@ class Estimator:
         """The train's predictions at ``now`` without publishing bookkeeping (tests, scoring)."""
         return self._predict(train_id, now, stamp=math.nan)
 
+    def republish(self, train_ids: list[str], now: float) -> list[Prediction]:
+        """The current predictions of ``train_ids`` at ``now``, recorded as published and
+        their positions marked for the changelog (a worker taking trains over)."""
+        out: list[Prediction] = []
+        for tid in train_ids:
+            if tid not in self.trains:
+                continue
+            preds = self._predict(tid, now, stamp=math.nan)
+            self._published[tid] = _signature(preds)
+            self.dirty.add(_train_key(tid))
+            out.extend(preds)
+        return out
+
+    def observe_quietly(self, a: Arrival) -> None:
+        """Learn from an arrival another worker publishes for: no changelog records."""
+        kept, self.dirty = self.dirty, set()
+        try:
+            self.observe(a)
+        finally:
+            self.dirty = kept
+
     # ------------------------------------------------------------ changelog state
     def take_dirty(self) -> dict[str, dict[str, Any] | None]:
         """Changelog records (key -> JSON value, None = tombstone) for what changed."""

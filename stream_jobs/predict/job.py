@@ -1,15 +1,21 @@
 """`cta-jobs predict`: the Kafka side of the prediction job (confluent-kafka + fastavro).
 
-Reads ``org.chicago.cta.station.arrivals.v1`` in a consumer group, feeds the pure
+Reads ``org.chicago.cta.station.arrivals.v1``, feeds the pure
 :class:`~stream_jobs.predict.estimator.Estimator`, and writes Avro predictions keyed by
 station. Learned state goes to a compacted changelog topic (JSON, one record per
 segment, station gap, hold list and train position); at start the job reads the
 changelog to its end before consuming, so a restarted job keeps what it learned.
 
+Several workers in one consumer group share the work (:mod:`.ownership`): each reads
+every arrival (a prediction needs what all trains taught and the train ahead, whatever
+its partition) and publishes predictions and changelog records for the trains of the
+partitions the group gave it (:mod:`.membership`). When a worker leaves or dies its
+partitions move to the others, which publish those trains' current predictions at once.
+
 Order per batch: predictions and changelog records are produced and flushed, then the
-arrivals' offsets are committed. A crash re-reads at most one batch; the estimator
-skips arrivals older than a train's stored position (per-train ``seq``), so nothing is
-learned twice. Malformed records are counted and skipped.
+owned partitions' offsets are committed. A crash re-reads at most one batch; the
+estimator skips arrivals older than a train's stored position (per-train ``seq``), so
+nothing is learned twice. Malformed records are counted and skipped.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import fastavro
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Producer, TopicPartition
 
 from cta_core import topics, wire
 from cta_core.avro import AvroDecoder, NotAvro, RegistryLookup, SchemaLookup
@@ -42,6 +49,8 @@ from cta_core.schemas import PREDICTION_KEY, PREDICTION_VALUE, schema_dict
 from cta_core.settings import Settings
 from stream_jobs.predict.encoding import ValueWriter
 from stream_jobs.predict.estimator import Estimator
+from stream_jobs.predict.membership import Membership
+from stream_jobs.predict.ownership import Ownership
 from stream_jobs.predict.routes import packaged
 
 log = logging.getLogger("stream_jobs.predict")
@@ -66,7 +75,10 @@ class JobOptions:
 
 @dataclass
 class JobCounters:
+    #: arrivals of the owned partitions (predicted and published)
     arrivals: int = 0
+    #: arrivals of other workers' partitions (learned from only)
+    arrivals_learned: int = 0
     skipped_malformed: int = 0
     predictions: int = 0
     state_records: int = 0
@@ -157,7 +169,8 @@ def restore_state(settings: Settings, estimator: Estimator, state_topic: str, co
 
 
 class PredictJob:
-    """One worker: consume arrivals, predict, produce; until ``stop`` is set."""
+    """One worker: read every arrival, predict, produce for the owned partitions' trains;
+    until ``stop`` is set."""
 
     def __init__(
         self,
@@ -174,9 +187,12 @@ class PredictJob:
         self.encoder = PredictionEncoder(*ids)
         self.decoder = AvroDecoder(lookup or RegistryLookup(settings))
         self.on_batch = on_batch
+        self.ownership = Ownership()
         self._next_tick = float("-inf")
         #: partition -> simulated time of its latest arrival
         self._latest: dict[int, float] = {}
+        #: partition -> offset after the last arrival processed
+        self._positions: dict[int, int] = {}
 
     def _delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
@@ -189,28 +205,59 @@ class PredictJob:
         self.counters.predictions += len(preds)
         producer.poll(0)
 
-    def _handle(self, producer: Producer, msg: Message) -> None:
+    def _decode(self, msg: Message) -> tuple[int, Arrival] | None:
+        """(partition, arrival) of one record; a malformed one is counted, logged and skipped."""
+        partition = msg.partition() or 0
+        self._positions[partition] = (msg.offset() or 0) + 1
         try:
-            value = self.decoder.decode(msg.value())
-            arrival = Arrival.from_value(value)
+            arrival = Arrival.from_value(self.decoder.decode(msg.value()))
             if arrival.sim_time is None:
                 raise ValueError("arrival has no sim_time")
         except (NotAvro, KeyError, TypeError, ValueError) as exc:
             self.counters.skipped_malformed += 1
-            log.warning("arrival at %s[%s]@%s skipped: %s", msg.topic(), msg.partition(), msg.offset(), exc)
-            return
+            log.warning("arrival at %s[%s]@%s skipped: %s", msg.topic(), partition, msg.offset(), exc)
+            return None
+        return partition, arrival
+
+    def _handle_batch(self, producer: Producer, msgs: list[Message]) -> None:
+        """The batch's arrivals in simulated-time order: a batch holds runs of one
+        partition then another, and a prediction should see the other trains as they
+        were at its arrival (each partition is in time order already)."""
+        decoded = [d for d in map(self._decode, (m for m in msgs if not m.error())) if d is not None]
+        decoded.sort(key=lambda pa: pa[1].t)
+        for partition, arrival in decoded:
+            self._handle(producer, partition, arrival)
+
+    def _handle(self, producer: Producer, partition: int, arrival: Arrival) -> None:
         est = self.estimator
-        self._publish(producer, est.observe(arrival))
-        self.counters.arrivals += 1
+        self.ownership.saw(arrival.train_id, partition)
+        if self.ownership.owns_partition(partition):
+            self._publish(producer, est.observe(arrival))
+            self.counters.arrivals += 1
+        else:
+            est.observe_quietly(arrival)  # another worker publishes for this train
+            self.counters.arrivals_learned += 1
         # event-time watermark: the partitions are read in batches, not in time order, so
         # a tick happens once every partition has passed it
-        self._latest[msg.partition() or 0] = arrival.t
+        self._latest[partition] = arrival.t
         mark = min(self._latest.values())
         if mark >= self._next_tick:
             tick = self.opts.tick_s
             if self._next_tick != float("-inf") and mark - self._next_tick < 3600:
-                self._publish(producer, est.tick(self._next_tick))
+                owns = self.ownership.owns_train
+                self._publish(producer, [p for p in est.tick(self._next_tick) if owns(p.train_id)])
             self._next_tick = (mark // tick + 1) * tick
+
+    def _take_over(self, producer: Producer) -> None:
+        """Publish the current predictions of the trains of partitions just assigned (a
+        worker that left or died published for them until now)."""
+        gained = self.ownership.take_gained()
+        now = min(self._latest.values()) if self._latest else self.estimator.now
+        if not gained or not math.isfinite(now):
+            return
+        trains = self.ownership.trains_in(gained)
+        self._publish(producer, self.estimator.republish(trains, now))
+        log.info("took over partitions %s: %d trains", sorted(gained), len(trains))
 
     def _flush_state(self, producer: Producer) -> None:
         for key, value in self.estimator.take_dirty().items():
@@ -222,6 +269,23 @@ class PredictJob:
             )
             self.counters.state_records += 1
 
+    def _open_reader(self, group: Membership) -> Consumer:
+        """A consumer of every arrivals partition, from the group's committed offsets."""
+        reader: Consumer = make_consumer(self.settings, f"{self.opts.group_id}.reader")
+        topic = self.opts.arrivals_topic
+        meta = reader.list_topics(topic, timeout=10).topics.get(topic)
+        partitions = sorted(meta.partitions) if meta is not None else [0]
+        committed = group.committed(partitions)
+        reader.assign([TopicPartition(topic, p, committed.get(p, OFFSET_BEGINNING)) for p in partitions])
+        return reader
+
+    def _done(self, last_data: float) -> bool:
+        opts = self.opts
+        if opts.idle_exit_s is not None and time.monotonic() - last_data > opts.idle_exit_s:
+            return True
+        total = self.counters.arrivals + self.counters.arrivals_learned
+        return opts.max_arrivals is not None and total >= opts.max_arrivals
+
     def run(self, stop: threading.Event) -> JobCounters:
         restore_state(self.settings, self.estimator, self.opts.state_topic, self.counters)
         log.info(
@@ -231,33 +295,37 @@ class PredictJob:
             len(self.estimator.trains),
         )
         producer = make_producer(self.settings, **{"linger.ms": 5, "delivery.report.only.error": True})
-        consumer: Consumer = make_consumer(self.settings, self.opts.group_id)
-        consumer.subscribe([self.opts.arrivals_topic])
-        last_data = time.monotonic()
+        group = Membership(
+            self.settings, self.opts.group_id, self.opts.arrivals_topic, self.ownership, self._positions.copy
+        )
+        reader = self._open_reader(group)
+        group.start()
+        group.wait_joined(stop)
         try:
-            while not stop.is_set():
-                msgs = consumer.consume(self.opts.batch, timeout=0.5)
-                if not msgs:
-                    if (
-                        self.opts.idle_exit_s is not None
-                        and time.monotonic() - last_data > self.opts.idle_exit_s
-                    ):
-                        break
-                    continue
-                last_data = time.monotonic()
-                for msg in msgs:
-                    if msg.error():
-                        continue
-                    self._handle(producer, msg)
-                self._flush_state(producer)
-                producer.flush(30)
-                consumer.commit(asynchronous=True)  # after the flush: nothing unwritten is committed
-                if self.on_batch is not None:
-                    self.on_batch(self.counters)
-                if self.opts.max_arrivals is not None and self.counters.arrivals >= self.opts.max_arrivals:
-                    break
+            self._loop(stop, producer, reader, group)
         finally:
             self._flush_state(producer)
             producer.flush(30)
-            consumer.close()
+            group.close()  # leaves the group: commits what it gives up
+            reader.close()
         return self.counters
+
+    def _loop(self, stop: threading.Event, producer: Producer, reader: Consumer, group: Membership) -> None:
+        last_data = time.monotonic()
+        while not stop.is_set():
+            group.poll()
+            self._take_over(producer)
+            msgs = reader.consume(self.opts.batch, timeout=0.5)
+            if not msgs:
+                if self._done(last_data):
+                    break
+                continue
+            last_data = time.monotonic()
+            self._handle_batch(producer, msgs)
+            self._flush_state(producer)
+            producer.flush(30)
+            group.commit()  # after the flush: nothing unwritten is committed
+            if self.on_batch is not None:
+                self.on_batch(self.counters)
+            if self._done(last_data):
+                break

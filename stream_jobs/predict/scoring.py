@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cta_core.records.arrival import Arrival
 from cta_core.records.prediction import Prediction
@@ -107,6 +107,8 @@ class Comparison:
     ours_all: dict[str, list[float]]
     arrivals: int
     published: int
+    #: the CTA method's eta (s) per arrival-triggered point (train, generated ms, station, direction)
+    cta_at: dict[tuple[str, int, int, str], float] = field(default_factory=dict)
 
 
 def replay(
@@ -138,6 +140,7 @@ def compare(arrivals: list[Arrival], line_map: LineMap, tick_s: float = 30.0) ->
     cta: dict[str, list[float]] = {}
     ours_all: dict[str, list[float]] = {}
     published = 0
+    cta_at: dict[tuple[str, int, int, str], float] = {}
     for kind, _, preds, etas in replay(arrivals, line_map, tick_s):
         published += len(preds)
         for p in preds:
@@ -155,4 +158,5 @@ def compare(arrivals: list[Arrival], line_map: LineMap, tick_s: float = 30.0) ->
                 c = etas.get((p.station_id, p.direction))
                 if c is not None:
                     cta.setdefault(name, []).append(abs(t - c))
-    return Comparison(ours, cta, ours_all, len(arrivals), published)
+                    cta_at[(p.train_id, p.generated_ms, p.station_id, p.direction)] = c
+    return Comparison(ours, cta, ours_all, len(arrivals), published, cta_at)
