@@ -207,13 +207,8 @@ class RegistryLookup:
     def __init__(self, settings: Settings, timeout: float = 5.0) -> None:
         import httpx  # here: decoding alone does not need an HTTP client
 
-        auth = None
-        if settings.registry_auth and ":" in settings.registry_auth:
-            user, _, password = settings.registry_auth.partition(":")
-            auth = httpx.BasicAuth(user, password)
-        verify: str | bool = settings.ssl_ca_location or True
         self.url = settings.schema_registry_url.rstrip("/")
-        self._client = httpx.Client(timeout=timeout, auth=auth, verify=verify)
+        self._client = httpx.Client(timeout=timeout, **settings.registry_http())
 
     def __call__(self, schema_id: int) -> str:
         response = self._client.get(f"{self.url}/schemas/ids/{schema_id}")

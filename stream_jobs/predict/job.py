@@ -33,6 +33,7 @@ from cta_core.kafka_clients import (
     make_consumer,
     make_producer,
     make_registry_client,
+    refusal,
     register_key_value,
     spec_for,
 )
@@ -181,6 +182,15 @@ class PredictJob:
     def _delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
             self.counters.delivery_failed += 1
+            refused = refusal(err, self.settings, "WRITE", msg.topic())
+            if refused is not None:
+                raise refused  # out of the next poll/flush: the job stops with the one line
+
+    def _check(self, err: KafkaError, topic: str | None) -> None:
+        """Stop with the one-line refusal when the broker refuses this job (ACLs, password)."""
+        refused = refusal(err, self.settings, "READ", topic, self.opts.group_id)
+        if refused is not None:
+            raise refused
 
     def _publish(self, producer: Producer, preds: list[Prediction]) -> None:
         topic, enc = self.opts.predictions_topic, self.encoder
@@ -246,7 +256,8 @@ class PredictJob:
                     continue
                 last_data = time.monotonic()
                 for msg in msgs:
-                    if msg.error():
+                    if (err := msg.error()) is not None:
+                        self._check(err, msg.topic())
                         continue
                     self._handle(producer, msg)
                 self._flush_state(producer)
