@@ -16,12 +16,12 @@ from cta_core.settings import Settings
 log = logging.getLogger("stream_jobs.faust")
 
 _NAMES = re.compile("|".join(sorted(refusals.AIOKAFKA_ERRORS, key=len, reverse=True)))
-_TOPICS = re.compile(r"\{'([^']+)'")
+_TOPICS = re.compile(r"(?:\{'|\('|: )([\w.\-]+)")
+#: words of a failed send (else the worker was reading)
+_SENDING = ("_on_published", "send", "produce")
 
 
-def refusal_line(
-    text: str, settings: Settings, operation: str = "READ/WRITE", group: str | None = None
-) -> str | None:
+def refusal_line(text: str, settings: Settings, group: str | None = None) -> str | None:
     """The one-line refusal an aiokafka error's text means (class name, e.g.
     ``TopicAuthorizationFailedError: {'TURNSTILE_SUMMARY'}``; ``group``: the worker's
     consumer group); None for other text."""
@@ -33,6 +33,7 @@ def refusal_line(
     if code in refusals.AUTHENTICATION_ERRORS:
         return refusals.authentication_message(settings.bootstrap_servers, principal, settings.sasl_mechanism)
     kind = refusals.AUTHORIZATION_ERRORS[code]
+    operation = "WRITE" if any(word in text for word in _SENDING) else "READ"
     topic = _TOPICS.search(text[found.end() :])
     name = group if kind == "group" else (topic.group(1) if topic else None)
     return refusals.authorization_message(principal, operation, kind, name, code)

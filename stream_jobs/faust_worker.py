@@ -81,7 +81,12 @@ def run_worker(settings: Settings, opts: WorkerOptions, loglevel: str = "info") 
         worker.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(worker.stop()))
 
     guard = RefusalGuard(settings, stop, group=opts.app_id)
-    logging.getLogger().addHandler(guard)
+
+    async def watch_refusals() -> None:
+        # once the worker has set its logging up (which replaces the root's handlers)
+        logging.getLogger().addHandler(guard)
+
+    app.task(watch_refusals)
     try:
         worker.execute_from_commandline()
     except SystemExit:

@@ -29,6 +29,12 @@ from tests.support.sasl_broker import SaslBroker, sasl_broker
 pytestmark = pytest.mark.integration
 
 TOPICS = "org.chicago.cta."
+FAUST_APP = "cta-sasl-stations"
+STATION_ROW = (
+    b'{"stop_id":30001,"direction_id":"E","stop_name":"Austin","station_name":"Austin",'
+    b'"station_descriptive_name":"Austin (Blue Line)","station_id":40010,"order":1,'
+    b'"red":false,"blue":true,"green":false}'
+)
 
 
 def _acls(broker: SaslBroker) -> None:
@@ -42,12 +48,16 @@ def _acls(broker: SaslBroker) -> None:
     for reader in ("dashboard", "nosim"):
         broker.allow(reader, [(Res.TOPIC, TOPICS, op, True) for op in (Op.READ, Op.DESCRIBE)])
         broker.allow(reader, [(Res.GROUP, "cta-", Op.READ, True)])
+    # a Faust worker that may read the rows and keep its tables, but not write the stations table
+    reads = (Op.CREATE, Op.READ, Op.DESCRIBE, Op.DESCRIBE_CONFIGS)
+    broker.allow("faustro", [(Res.TOPIC, p, op, True) for p in (TOPICS, FAUST_APP) for op in reads])
+    broker.allow("faustro", [(Res.TOPIC, FAUST_APP, Op.WRITE, True), (Res.GROUP, FAUST_APP, Op.READ, True)])
 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SaslBroker, str]]:
     """The SASL broker with its ACLs, the stations table, and a registry on it."""
-    with sasl_broker(["registry", "sim", "dashboard", "nosim"]) as broker:
+    with sasl_broker(["registry", "sim", "dashboard", "nosim", "faustro"]) as broker:
         _acls(broker)
         from tests.support.stations_table import ensure_stations_table
 
@@ -168,3 +178,32 @@ def test_the_right_file_works_for_the_simulator_and_the_dashboard(
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert any(line["trains"] for line in data["lines"].values()), data["lines"]
+
+
+def test_the_faust_worker_stops_with_the_one_line_when_refused(
+    secured: tuple[SaslBroker, str], tmp_path: Path
+) -> None:
+    """aiokafka authenticates with the file's SCRAM settings, reads its rows, and its
+    write to the stations table is refused: the worker logs the line once and stops."""
+    from confluent_kafka import Producer
+
+    from cta_core.kafka_clients import ensure_topics, make_admin, spec_for
+
+    broker, _registry = secured
+    settings = Settings.from_env({}, client_config=str(broker.client_config("admin")))
+    ensure_topics(make_admin(settings), [spec_for(topics.STATIONS_RAW)])
+    producer = Producer(broker.conf("admin"))
+    producer.produce(topics.STATIONS_RAW, STATION_ROW)
+    assert producer.flush(15) == 0
+    env = {**_clean_env(), "CTA_CLIENT_CONFIG": str(broker.client_config("faustro"))}
+    argv = [sys.executable, "-m", "stream_jobs", "faust", "--no-turnstile-summary", "--group-id", FAUST_APP,
+            "--data-dir", str(tmp_path)]  # fmt: skip
+    faust = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert faust.returncode == 1, faust.stdout[-3000:] + faust.stderr[-3000:]
+    line = (
+        f"Kafka refused User:faustro WRITE on topic '{topics.STATIONS_TABLE}' (TOPIC_AUTHORIZATION_FAILED); "
+        "grant it with an ACL"
+    )
+    errors = [x for x in faust.stderr.splitlines() if x.startswith("cta-jobs: error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"cta-jobs: error: {line}"), faust.stderr[-3000:]
+    assert (faust.stdout + faust.stderr).count(f"[ERROR] {line}") == 1  # logged once, not retried

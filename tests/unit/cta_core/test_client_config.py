@@ -263,3 +263,18 @@ def test_a_bad_file_in_the_environment_is_an_error_naming_it(tmp_path: Path) -> 
     path = write(tmp_path, "bootstrap.servers\n")
     with pytest.raises(ClientConfigError, match=rf"{path} line 1"):
         Settings.from_env({"CTA_CLIENT_CONFIG": str(path)})
+
+
+def test_dashboard_sessions_get_the_file(tmp_path: Path) -> None:
+    """An SSH or browser session's dashboard runs with the server's client config file."""
+    from cta_tui.ssh.session import child_environment, settings_env
+
+    path = write(
+        tmp_path, "sasl.username=dashboard\nsasl.password=pw\nrest.proxy.basic.auth.user.info=w:ppw\n"
+    )
+    settings = Settings.from_env({"CTA_CLIENT_CONFIG": str(path)})
+    env = settings_env(settings)
+    assert env["CTA_CLIENT_CONFIG"] == str(path.resolve())
+    child = child_environment("xterm", {"CTA_CLIENT_CONFIG": "/evil"}, {}, settings)
+    assert child["CTA_CLIENT_CONFIG"] == str(path.resolve())  # the client cannot choose another
+    assert Settings.from_env(child).rest_proxy_http()["auth"] == ("w", "ppw")

@@ -95,9 +95,16 @@ def test_connections_closed_at_once_refuse_an_anonymous_client_only() -> None:
 def test_aiokafka_errors_in_faust_become_the_one_line() -> None:
     text = "[^---AIOKafkaConsumerThread]: Crashed reason=TopicAuthorizationFailedError({'TURNSTILE_SUMMARY'})"
     assert refusal_line(text, SETTINGS) == refusals.authorization_message(
-        "User:dashboard", "READ/WRITE", "topic", "TURNSTILE_SUMMARY", "TOPIC_AUTHORIZATION_FAILED"
+        "User:dashboard", "READ", "topic", "TURNSTILE_SUMMARY", "TOPIC_AUTHORIZATION_FAILED"
     )
-    assert "READ/WRITE on group 'cta-stations' (GROUP" in (
+    published = (
+        "_on_published error for message topic T error [Error 29] TopicAuthorizationFailedError: "
+        "org.chicago.cta.stations.table.v1 message <FutureMessage ...>"
+    )
+    assert "User:dashboard WRITE on topic 'org.chicago.cta.stations.table.v1' (TOPIC_AUTH" in (
+        refusal_line(published, SETTINGS) or ""
+    )
+    assert "READ on group 'cta-stations' (GROUP" in (
         refusal_line("GroupAuthorizationFailedError", SETTINGS, group="cta-stations") or ""
     )
     assert "authentication failed" in (refusal_line("SaslAuthenticationFailed: bad", SETTINGS) or "")
