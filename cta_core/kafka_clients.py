@@ -227,7 +227,7 @@ def check_client_config(cfg: ClientConfig) -> None:
         Producer({**conf, "logger": logging.getLogger(LIBRDKAFKA_LOGGER)})
     except KafkaException as exc:
         text = kafka_cause(exc)
-        key = next((k for k in conf if f'"{k}"' in text), None)
+        key = next((k for k in sorted(conf, key=len, reverse=True) if k in text), None)
         for secret in (v for k, v in conf.items() if is_secret(k) and v):
             text = text.replace(secret, MASK)
         raise ClientConfigError(cfg.path, cfg.lines.get(key or "", None), text) from None

@@ -116,16 +116,21 @@ def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("cta-sim: error:")]
 
 
+def _refused(result: subprocess.CompletedProcess[str], message: str) -> None:
+    """cta-sim exited 1 with this one error line (and no other)."""
+    assert result.returncode == 1, result.stderr
+    assert _error_lines(result.stderr) == [f"cta-sim: error: {message}"], result.stderr
+
+
 def test_an_anonymous_client_is_refused_in_one_line(secured: tuple[SaslBroker, str]) -> None:
     broker, registry = secured
     started = time.monotonic()
-    result = _sim(None, registry, "--count", "10", bootstrap=broker.bootstrap)
-    assert result.returncode == 1, result.stderr
-    assert _error_lines(result.stderr) == [
-        f"cta-sim: error: Kafka at {broker.bootstrap} refused an anonymous client (it closed every "
-        "connection: the listener needs credentials or TLS); give them with --client-config FILE "
-        "(security.protocol, sasl.mechanism, sasl.username, sasl.password)"
-    ], result.stderr
+    _refused(
+        _sim(None, registry, "--count", "10", bootstrap=broker.bootstrap),
+        f"Kafka at {broker.bootstrap} refused an anonymous client (it closed every connection: the "
+        "listener needs credentials or TLS); give them with --client-config FILE (security.protocol, "
+        "sasl.mechanism, sasl.username, sasl.password)",
+    )
     assert time.monotonic() - started < 20  # refused at once, not after --broker-wait
 
 
@@ -135,12 +140,12 @@ def test_a_wrong_password_is_refused_in_one_line_naming_the_principal(
     broker, registry = secured
     wrong = broker.client_config("sim", password="not-the-password")
     result = _sim(wrong, registry, "--count", "10")
-    assert result.returncode == 1, result.stderr
-    assert _error_lines(result.stderr) == [
-        f"cta-sim: error: Kafka at {broker.bootstrap} refused User:sim: authentication failed "
-        "(SCRAM-SHA-512: wrong user name or password, or no such user); check sasl.username and "
-        "sasl.password in the client config (--client-config)"
-    ], result.stderr
+    _refused(
+        result,
+        f"Kafka at {broker.bootstrap} refused User:sim: authentication failed (SCRAM-SHA-512: wrong "
+        "user name or password, or no such user); check sasl.username and sasl.password in the "
+        "client config (--client-config)",
+    )
     assert "not-the-password" not in result.stderr
 
 
