@@ -207,18 +207,19 @@ class RegistryLookup:
     def __init__(self, settings: Settings, timeout: float = 5.0) -> None:
         import httpx  # here: decoding alone does not need an HTTP client
 
-        auth = None
-        if settings.registry_auth and ":" in settings.registry_auth:
-            user, _, password = settings.registry_auth.partition(":")
-            auth = httpx.BasicAuth(user, password)
-        verify: str | bool = settings.ssl_ca_location or True
         self.url = settings.schema_registry_url.rstrip("/")
-        self._client = httpx.Client(timeout=timeout, auth=auth, verify=verify)
+        http = settings.registry_http()
+        self._client = httpx.Client(timeout=timeout, **http)
+        self._user: tuple[str, str] | None = http.get("auth")
 
     def __call__(self, schema_id: int) -> str:
         response = self._client.get(f"{self.url}/schemas/ids/{schema_id}")
         if response.status_code == 404:
             raise KeyError(schema_id)
+        if response.status_code in (401, 403):
+            from cta_core.http_client import raise_if_http_refused
+
+            raise_if_http_refused("Schema Registry", self.url, response.status_code, self._user)
         response.raise_for_status()
         return str(response.json()["schema"])
 

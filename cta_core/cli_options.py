@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 
 from cta_core.cli_base import log_to_stderr
+from cta_core.client_config import ClientConfigError, read_client_config
 from cta_core.settings import Settings, parse_kafka_config
 
 __all__ = ["log_to_stderr"]
@@ -67,7 +68,9 @@ def envvar_of(flag: str) -> str:
     return "CTA_" + field_of(flag).upper()
 
 
-_FIELDS = {field_of(flag) for _, flag, _ in _CONNECTION_OPTIONS}
+_FIELDS = {field_of(flag) for _, flag, _ in _CONNECTION_OPTIONS} | {"client_config"}
+#: the services whose clients read the client config file
+_CLIENT_CONFIG_SERVICES = {KAFKA, REGISTRY, REST_PROXY}
 
 
 def masked(dsn: str) -> str:
@@ -87,6 +90,38 @@ def _validate_kafka_config(
         return parse_kafka_config(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+def _validate_client_config(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The file's path once it reads and parses; a bad file is a bad value (exit 2)
+    naming the file and the line."""
+    if not value:
+        return None
+    from cta_core.kafka_clients import check_client_config  # confluent-kafka: only when given
+
+    try:
+        check_client_config(read_client_config(value))
+    except ClientConfigError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
+def client_config_option(func: F) -> F:
+    """``--client-config FILE``: Kafka's properties format, read by every client."""
+    return click.option(
+        "--client-config",
+        "client_config",
+        envvar=envvar_of("--client-config"),
+        show_envvar=True,
+        default=None,
+        metavar="FILE",
+        callback=_validate_client_config,
+        help="Client settings in Kafka's properties format (as kcat -F or the Kafka tools' "
+        "--command-config read): bootstrap.servers, security.protocol, sasl.* or "
+        "sasl.jaas.config, ssl.ca.location or a PEM truststore, schema.registry.url and "
+        "basic.auth.user.info, rest.proxy.url and rest.proxy.basic.auth.user.info. "
+        "Flags and CTA_* variables win over it; -X wins last.",
+    )(func)
 
 
 def connection_options(*services: str) -> Callable[[F], F]:
@@ -112,6 +147,8 @@ def connection_options(*services: str) -> Callable[[F], F]:
                 help="librdkafka setting passed through (repeatable); applied last. "
                 "CTA_KAFKA_CONFIG takes comma-separated pairs.",
             )(func)
+        if _CLIENT_CONFIG_SERVICES & set(services):
+            func = client_config_option(func)
         defaults = _defaults()
         for service, flag, text in reversed(_CONNECTION_OPTIONS):
             if service not in services:
@@ -155,6 +192,10 @@ def merged_settings(ctx: click.Context, options: dict[str, Any]) -> Settings:
         return settings_from_options(options)
     overrides = {k: options.pop(k) for k in list(options) if k in _FIELDS}
     kafka_config = options.pop("kafka_config", None) or None
+    own_file = overrides.pop("client_config", None)
+    if own_file and str(own_file) != str(base.client_config):
+        # the subcommand's own file: read afresh (the group's flags are not carried over)
+        return Settings.from_env(client_config=own_file, **overrides, kafka_config=kafka_config)
     return base.with_overrides(**{k: v for k, v in overrides.items() if v}, kafka_config=kafka_config)
 
 

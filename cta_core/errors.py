@@ -24,3 +24,9 @@ class ServiceUnavailable(CtaError):
         self.cause = cause
         detail = f" ({cause})" if cause else ""
         super().__init__(f"{service} at {url} is not reachable{detail}; {hint}")
+
+
+class Refused(CtaError):
+    """A service refused this client: no or wrong credentials, or an operation its ACLs
+    do not allow. The message names the principal, the resource and what is missing
+    (:mod:`cta_core.refusals` words it); retrying does not help."""

@@ -5,11 +5,13 @@ to start."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import httpx
 
-from cta_core.errors import ServiceUnavailable
+from cta_core.errors import Refused, ServiceUnavailable
+from cta_core.refusals import http_message
 
 #: what a request raises when the service is down or does not answer in time
 UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError)
@@ -53,10 +55,23 @@ class HttpClient:
             ) from None
 
 
-def require_service(service: str, url: str, path: str = "/", timeout: float = 5.0) -> None:
-    """Raise :class:`ServiceUnavailable` naming ``url`` unless the service answers (any
-    HTTP status) at ``url + path``: a command checks what it needs before it starts."""
+def require_service(
+    service: str, url: str, path: str = "/", timeout: float = 5.0, *, http: Mapping[str, Any] | None = None
+) -> None:
+    """Raise :class:`ServiceUnavailable` naming ``url`` unless the service answers at
+    ``url + path``, or :class:`Refused` when it answers 401/403 to these credentials
+    (``http``: httpx's ``auth`` and ``verify``, as :meth:`Settings.registry_http` gives):
+    a command checks what it needs before it starts."""
+    options = dict(http or {})
     try:
-        httpx.get(f"{url.rstrip('/')}{path}", timeout=timeout)
+        response = httpx.get(f"{url.rstrip('/')}{path}", timeout=timeout, **options)
     except httpx.HTTPError as exc:
         raise ServiceUnavailable(service, url, cause=type(exc).__name__) from None
+    raise_if_http_refused(service, url, response.status_code, options.get("auth"))
+
+
+def raise_if_http_refused(service: str, url: str, status: int, auth: Any) -> None:
+    """:class:`Refused` in one line for a 401 or 403 answer (``auth``: the (user, password) sent)."""
+    if status in (401, 403):
+        user = auth[0] if isinstance(auth, tuple) else None
+        raise Refused(http_message(service, url, user, status))

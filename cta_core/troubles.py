@@ -82,6 +82,56 @@ TROUBLES: tuple[Trouble, ...] = (
         "The SSH server that feeds the session stopped.",
         "Restart `cta-tui serve`, then log in again.",
     ),
+    # ------------------------------------------------------------ refusals (credentials, ACLs)
+    Trouble(
+        "Kafka at <servers> refused User:<name>: authentication failed (<mechanism>: wrong user "
+        "name or password, or no such user); check sasl.username and sasl.password in the client "
+        "config (--client-config)",
+        _ANY_KAFKA + ", the Schema Registry and REST Proxy of the local stack",
+        "The broker's SASL exchange failed: the password (or user name) in the client config "
+        "file, `--sasl-password` or `CTA_SASL_PASSWORD` is not the one the cluster knows. The "
+        "command stops at once; a long-running job logs this line and stops.",
+        "Fix the client config file (`sasl.username`, `sasl.password` or `sasl.jaas.config`); on "
+        "the secured local stack each principal's file is in `<stack dir>/secure/clients/`.",
+    ),
+    Trouble(
+        "Kafka at <servers> refused an anonymous client (it closed every connection: the listener "
+        "needs credentials or TLS); give them with --client-config FILE (security.protocol, "
+        "sasl.mechanism, sasl.username, sasl.password)",
+        _ANY_KAFKA,
+        "The cluster's listener is SASL or TLS and this client came without credentials (no "
+        "`--client-config`, no `CTA_CLIENT_CONFIG`), so the broker closed each connection.",
+        "Give the client its principal's client config file: `--client-config FILE` or "
+        "`CTA_CLIENT_CONFIG=FILE`.",
+    ),
+    Trouble(
+        "Kafka refused <principal> <operation> on <topic|group|the cluster|transactional id> "
+        "<name> (<CODE>_AUTHORIZATION_FAILED); grant it with an ACL (cta-stack acls lists what "
+        "each principal needs) or use this job's own principal",
+        _ANY_KAFKA,
+        "The principal authenticated but its ACLs do not allow the operation (e.g. the "
+        "dashboard writing TURNSTILE_SUMMARY, which only Faust may write). Nothing is retried: "
+        "the command exits 1, a long-running job logs the line and stops.",
+        "Run the job with its own principal's client config, or add the ACL the line names "
+        "(cta-stack acls prints what each principal needs).",
+    ),
+    Trouble(
+        "<Schema Registry|REST Proxy> at <url> refused <user 'name'|a client without credentials> "
+        "(HTTP <401|403>: <why>); check its basic.auth.user.info in the client config (--client-config)",
+        "cta-sim, cta-weather, cta-jobs faust/predict, cta-tui",
+        "The registry or REST Proxy asks for HTTP basic auth and the user or password sent (from "
+        "`basic.auth.user.info` / `rest.proxy.basic.auth.user.info`) is missing or wrong.",
+        "Put `user:password` in the client config file (`schema.registry.basic.auth.user.info`, "
+        "`rest.proxy.basic.auth.user.info`), and its CA in `*.ssl.ca.location` for HTTPS.",
+    ),
+    Trouble(
+        "invalid value for '--client-config' (env var: 'CTA_CLIENT_CONFIG'): <file> line <n>: "
+        "<what> (or: <file>: no such file, cannot read it ...)",
+        "every command that talks to Kafka, the registry or the REST Proxy (exit 2)",
+        "The client config file (`--client-config`, `CTA_CLIENT_CONFIG`) is missing, unreadable, "
+        "or has a line that is not `key=value` (or a `sasl.jaas.config` / truststore it cannot use).",
+        "Fix the line the message names; the format is Kafka's properties (as `kcat -F` reads).",
+    ),
     # ------------------------------------------------------------ topics
     Trouble(
         "topic '<name>' does not exist on <servers>; list the topics with `cta-tui tail --list`",

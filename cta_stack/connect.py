@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
+from cta_core.client_config import connect_worker_properties
 from cta_core.ports import LOCALHOST, Ports
 from cta_core.topics import replication_for
 from cta_stack.jvm import render_properties
@@ -17,10 +19,19 @@ STATUS_TOPIC = "_cta-connect-status"
 DEBEZIUM_POSTGRES = "io.debezium.connector.postgresql.PostgresConnector"
 
 
-def worker_properties(ports: Ports, plugin_path: Path) -> dict[str, object]:
+def worker_properties(
+    ports: Ports, plugin_path: Path, client: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """The worker's properties; ``client``: librdkafka settings of a cluster to use instead
+    of the local one (``Settings.librdkafka()``, e.g. from a client config file): its
+    bootstrap servers, and its SASL/TLS as the Java client's properties for the worker and
+    the clients it makes for connectors."""
     replicas, _ = replication_for(ports.kafka_brokers)
+    security = connect_worker_properties(client) if client else {}
+    servers = (client or {}).get("bootstrap.servers") or ports.bootstrap_servers()
     return {
-        "bootstrap.servers": ports.bootstrap_servers(),
+        **security,
+        "bootstrap.servers": servers,
         "group.id": GROUP_ID,
         "config.storage.topic": CONFIG_TOPIC,
         "offset.storage.topic": OFFSET_TOPIC,
@@ -44,5 +55,7 @@ def worker_properties(ports: Ports, plugin_path: Path) -> dict[str, object]:
     }
 
 
-def render_worker_properties(ports: Ports, plugin_path: Path) -> str:
-    return render_properties(worker_properties(ports, plugin_path), "written by cta-stack on every start")
+def render_worker_properties(ports: Ports, plugin_path: Path, client: Mapping[str, str] | None = None) -> str:
+    return render_properties(
+        worker_properties(ports, plugin_path, client), "written by cta-stack on every start"
+    )

@@ -117,6 +117,11 @@ def local_view(settings: Settings) -> Settings:
         ssl_ca_location=None,
         registry_auth=None,
         kafka_config={},
+        client_config=None,
+        registry_ca=None,
+        rest_proxy_auth=None,
+        rest_proxy_ca=None,
+        file_kafka={},
         postgres_dsn=settings.postgres_dsn
         if settings.external_postgres
         else default_postgres_dsn(ports.postgres),

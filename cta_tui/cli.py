@@ -156,7 +156,9 @@ def main(
         from cta_tui.once import read_once
 
         # without the registry every Avro record (arrivals, predictions) would be skipped
-        require_service("Schema Registry", settings.schema_registry_url, "/subjects")
+        require_service(
+            "Schema Registry", settings.schema_registry_url, "/subjects", http=settings.registry_http()
+        )
         from cta_tui.state.snapshot import snapshot_json
 
         state = read_once(source, timeout=once_timeout)

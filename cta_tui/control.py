@@ -9,6 +9,7 @@ confluent-kafka, :class:`MemoryControlPublisher` records commands for tests.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 from collections.abc import Mapping
@@ -78,12 +79,20 @@ class KafkaControlPublisher:
         self._producer: Any = None
         self.delivered = 0
         self.failed = 0
+        #: the one-line refusal when the cluster refuses this principal the control topic
+        self.refused: str | None = None
 
     def _on_delivery(self, err: Any, _msg: Any) -> None:
         if err is None:
             self.delivered += 1
-        else:
-            self.failed += 1
+            return
+        self.failed += 1
+        from cta_core.kafka_clients import refusal
+
+        refused = refusal(err, self.settings, "WRITE", topics.SIM_CONTROL)
+        if refused is not None and self.refused is None:
+            self.refused = str(refused)  # e.g. a read-only principal: said once, in one line
+            logging.getLogger(__name__).error("%s", self.refused)
 
     def send(self, command: dict[str, Any]) -> None:
         if self._producer is None:

@@ -333,7 +333,12 @@ def _run_kafka(
     kafka = KafkaPublisher.from_settings(settings, suffix)
     sink: Any = kafka
     if kwargs["weather"]:
-        sink = CompositeSink(kafka, WeatherPublisher(settings.rest_proxy_url, topic=WEATHER + suffix))
+        sink = CompositeSink(
+            kafka,
+            WeatherPublisher(
+                settings.rest_proxy_url, topic=WEATHER + suffix, http=settings.rest_proxy_http()
+            ),
+        )
     tally = StationTally(sink) if kwargs["report"] is not None else None
     listener = ControlListener.from_settings(settings, run_id, commands) if kwargs["control"] else None
     if listener is not None:

@@ -38,7 +38,6 @@ from cta_core.cli_options import (
     settings_from_options,
     topic_suffix_option,
 )
-from cta_core.errors import ServiceUnavailable
 from cta_core.settings import Settings
 from producers_sim.cli import speed_cb, start_cb
 from producers_sim.clock import CHICAGO, SimClock
@@ -146,13 +145,13 @@ class WeatherJob:
         return len(hours)
 
 
-def check_proxy(url: str, timeout: float = 5.0) -> None:
-    import httpx
+def check_proxy(settings: Settings, timeout: float = 5.0) -> None:
+    """ServiceUnavailable unless the REST Proxy answers; Refused if it refuses these credentials."""
+    from cta_core.http_client import require_service
 
-    try:
-        httpx.get(f"{url.rstrip('/')}/topics", timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise ServiceUnavailable("REST Proxy", url, cause=type(exc).__name__) from None
+    require_service(
+        "REST Proxy", settings.rest_proxy_url, "/topics", timeout, http=settings.rest_proxy_http()
+    )
 
 
 def ensure_weather_topic(settings: Settings, name: str, wait: float) -> None:
@@ -222,7 +221,7 @@ def main(ctx: click.Context, **kwargs: Any) -> None:
     settings = settings_from_options(kwargs)
     if kwargs["speed"] is None and not kwargs["follow_sim"]:
         raise click.BadParameter("an own clock needs a finite speed", param_hint="'--speed'")
-    check_proxy(settings.rest_proxy_url)
+    check_proxy(settings)
     ensure_weather_topic(settings, topics.WEATHER + kwargs["topic_suffix"], kwargs["broker_wait"])
     summary = run(settings, kwargs)
     click.echo(summary, err=True)
@@ -233,7 +232,11 @@ def run(settings: Settings, kwargs: dict[str, Any]) -> str:
     from producers_sim.publishers.weather_publisher import WeatherPublisher
 
     seed = kwargs["seed"] if kwargs["seed"] is not None else new_seed()
-    publisher = WeatherPublisher(settings.rest_proxy_url, topic=topics.WEATHER + kwargs["topic_suffix"])
+    publisher = WeatherPublisher(
+        settings.rest_proxy_url,
+        topic=topics.WEATHER + kwargs["topic_suffix"],
+        http=settings.rest_proxy_http(),
+    )
     follower = StatusFollower(settings, kwargs["status_topic"]).start() if kwargs["follow_sim"] else None
     job = WeatherJob(
         publisher,

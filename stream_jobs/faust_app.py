@@ -18,6 +18,7 @@ import faust
 
 from cta_core import topics
 from cta_core.avro import AvroDecoder, SchemaLookup
+from cta_core.client_config import aiokafka_kwargs
 from cta_core.settings import Settings
 from stream_jobs.faust_fastpath import BatchSink, EagerApp, QuietMonitor, RawSchema
 from stream_jobs.faust_summary import SummaryConsumer, SummaryCounters, SummaryIO, TurnstileSummary
@@ -80,17 +81,20 @@ def broker_urls(settings: Settings) -> list[str]:
 
 
 def broker_credentials(settings: Settings) -> Any:
-    """Map the SASL/TLS settings onto Faust's credentials (None for PLAINTEXT)."""
-    protocol = (settings.security_protocol or "").upper()
-    context: ssl.SSLContext | None = None
-    if protocol in ("SSL", "SASL_SSL"):
-        context = ssl.create_default_context(cafile=settings.ssl_ca_location)
-    if protocol.startswith("SASL") or settings.sasl_username:
-        mechanism = (settings.sasl_mechanism or "PLAIN").upper()
+    """Map the SASL/TLS settings (flags, variables, the client config file) onto Faust's
+    credentials, through aiokafka's arguments (an SSL context trusting the CA); None for
+    PLAINTEXT."""
+    kafka = settings.librdkafka()
+    if settings.sasl_username and not kafka.get("security.protocol"):
+        kafka["security.protocol"] = "SASL_PLAINTEXT"
+    kwargs = aiokafka_kwargs(kafka)
+    context: ssl.SSLContext | None = kwargs.get("ssl_context")
+    if "sasl_mechanism" in kwargs:
+        mechanism = kwargs["sasl_mechanism"]
         if mechanism.startswith("SCRAM") or mechanism == "PLAIN":
             return faust.SASLCredentials(
-                username=settings.sasl_username,
-                password=settings.sasl_password,
+                username=kwargs["sasl_plain_username"],
+                password=kwargs["sasl_plain_password"],
                 mechanism=mechanism,
                 ssl_context=context,
             )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
-import httpx
 from rich.progress import Progress
 
-from cta_core.errors import ServiceUnavailable
+from cta_core.errors import Refused
+from cta_core.http_client import require_service
 from cta_core.kafka_clients import ensure_topics, wait_for_broker
 from cta_core.settings import Settings
 from cta_core.topics import SPECS, TopicSpec, replication_for
 from stream_jobs.faust_app import WorkerOptions, build_app
+from stream_jobs.faust_refusals import RefusalGuard
 
 
 def _spec(name: str, default: TopicSpec) -> TopicSpec:
@@ -52,12 +54,9 @@ def prepare(
         progress.update(
             task, description=f"faust {opts.app_id}: Schema Registry {settings.schema_registry_url}"
         )
-        try:
-            httpx.get(f"{settings.schema_registry_url.rstrip('/')}/subjects", timeout=5.0)
-        except httpx.HTTPError as exc:
-            raise ServiceUnavailable(
-                "Schema Registry", settings.schema_registry_url, cause=type(exc).__name__
-            ) from None
+        require_service(
+            "Schema Registry", settings.schema_registry_url, "/subjects", http=settings.registry_http()
+        )
     progress.update(task, description=f"faust {opts.app_id}: starting worker")
     progress.advance(task)
     return opts
@@ -77,4 +76,22 @@ def run_worker(settings: Settings, opts: WorkerOptions, loglevel: str = "info") 
     app, _counters = build_app(settings, opts, lookup)
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # ~1.5x events/s for the summary
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
-    worker.execute_from_commandline()
+
+    def stop(line: str) -> None:  # a refusal: stop now, retrying cannot help
+        worker.loop.call_soon_threadsafe(lambda: asyncio.ensure_future(worker.stop()))
+
+    guard = RefusalGuard(settings, stop, group=opts.app_id)
+
+    async def watch_refusals() -> None:
+        # once the worker has set its logging up (which replaces the root's handlers)
+        logging.getLogger().addHandler(guard)
+
+    app.task(watch_refusals)
+    try:
+        worker.execute_from_commandline()
+    except SystemExit:
+        if guard.line is not None:
+            raise Refused(guard.line) from None
+        raise
+    finally:
+        logging.getLogger().removeHandler(guard)

@@ -32,7 +32,7 @@ async def serve(settings: Settings, host: str, port: int, kafka_log: logging.Log
     session = aiohttp.ClientSession(
         auth=auth,
         timeout=aiohttp.ClientTimeout(total=30),
-        connector=aiohttp.TCPConnector(limit=32),
+        connector=aiohttp.TCPConnector(limit=32, ssl=settings.registry_http().get("verify", True)),
     )
     try:
         app = make_app(bridge, RegistryClient(settings.schema_registry_url, session))

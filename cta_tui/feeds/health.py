@@ -27,15 +27,14 @@ class HttpHealthProbe:
 
     def __init__(self, settings: Settings, timeout: float = 2.0) -> None:
         self.settings = settings
-        auth = None
-        if settings.registry_auth and ":" in settings.registry_auth:
-            user, _, password = settings.registry_auth.partition(":")
-            auth = httpx.BasicAuth(user, password)
-        self._client = httpx.Client(timeout=timeout, auth=auth)
+        self._client = httpx.Client(timeout=timeout, **settings.registry_http())
+        self._proxy = httpx.Client(timeout=timeout, **settings.rest_proxy_http())
 
-    def _get(self, name: str, url: str) -> tuple[ServiceHealth, httpx.Response | None]:
+    def _get(
+        self, name: str, url: str, client: httpx.Client | None = None
+    ) -> tuple[ServiceHealth, httpx.Response | None]:
         try:
-            response = self._client.get(url)
+            response = (client or self._client).get(url)
         except httpx.HTTPError as exc:
             return ServiceHealth(name, url, False, f"down: {short_error(exc)}"), None
         if response.status_code >= 400:
@@ -49,7 +48,7 @@ class HttpHealthProbe:
         if resp is not None and registry.ok:
             registry = ServiceHealth(registry.name, registry.url, True, f"ok, {len(resp.json())} subjects")
         out.append(registry)
-        proxy, resp = self._get("REST Proxy", f"{s.rest_proxy_url}/topics")
+        proxy, resp = self._get("REST Proxy", f"{s.rest_proxy_url}/topics", self._proxy)
         out.append(proxy)
         out.append(self._connect())
         out.append(self._postgres())

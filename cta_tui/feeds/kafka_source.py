@@ -27,8 +27,8 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, 
 
 from cta_core import topics, wire
 from cta_core.avro import MALFORMED, AvroDecoder, RegistryLookup, RegistryUnavailable
-from cta_core.errors import ServiceUnavailable
-from cta_core.kafka_clients import make_consumer
+from cta_core.errors import CtaError
+from cta_core.kafka_clients import make_consumer, refusal, unavailable
 from cta_core.settings import Settings
 from cta_tui.feeds.decode import decode_json, decode_key
 from cta_tui.feeds.source import DASHBOARD_TOPICS
@@ -95,8 +95,9 @@ class KafkaSource:
 
     # ------------------------------------------------------------------ connection
 
-    def _unavailable(self, cause: str) -> ServiceUnavailable:
-        return ServiceUnavailable("Kafka", self.settings.bootstrap_servers, cause=cause)
+    def _unavailable(self, cause: str) -> CtaError:
+        """Kafka down, or (once it said so) refusing these credentials."""
+        return unavailable(self.settings, cause)
 
     def _registry_lookup(self, schema_id: int) -> str:
         if self._registry is None:
@@ -124,6 +125,7 @@ class KafkaSource:
         try:
             consumer.list_topics(timeout=self.metadata_timeout)
         except KafkaException as exc:
+            consumer.poll(0.1)  # serves the log lines that say why (a refusal, see _unavailable)
             consumer.close()
             raise self._unavailable(str(exc.args[0]) if exc.args else str(exc)) from None
         self._consumer = consumer
@@ -277,6 +279,8 @@ class KafkaSource:
                 code = err.code()
                 if code in _DOWN_ERRORS:
                     self._down = err.str()
+                elif (refused := refusal(err, self.settings, "READ", msg.topic())) is not None:
+                    raise refused
                 elif code != KafkaError._PARTITION_EOF:
                     log.debug("consume error: %s", err)
                 continue

@@ -18,7 +18,7 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaException, TopicP
 
 from cta_core.avro import AvroDecoder, DecodeError, RegistryLookup, RegistryUnavailable
 from cta_core.errors import CtaError, ServiceUnavailable
-from cta_core.kafka_clients import kafka_cause, make_consumer
+from cta_core.kafka_clients import kafka_cause, make_consumer, refusal, unavailable
 from cta_core.settings import Settings
 from cta_tui.logs import kafka_logger
 from cta_tui.state.tail import AVRO, BYTES, JSON, NULL, TEXT, TailRecord
@@ -107,10 +107,13 @@ class TailSource:
             metadata = self._consumer.list_topics(topic, timeout=timeout)
         except KafkaException as exc:
             self.close()
-            raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=kafka_cause(exc)) from None
+            raise unavailable(settings, kafka_cause(exc)) from None
         info = metadata.topics.get(topic)
         if info is None or info.error is not None or not info.partitions:
             self.close()
+            refused = refusal(info.error if info is not None else None, settings, "DESCRIBE", topic)
+            if refused is not None:
+                raise refused
             raise UnknownTopic(
                 f"topic {topic!r} does not exist on {settings.bootstrap_servers}; "
                 "list the topics with `cta-tui tail --list`"
@@ -168,6 +171,9 @@ class TailSource:
         out = []
         for m in messages:
             if m.error():
+                refused = refusal(m.error(), self.settings, "READ", m.topic() or self.topic)
+                if refused is not None:
+                    raise refused
                 log.debug("tail consume error: %s", m.error())
                 continue
             try:
@@ -229,7 +235,7 @@ def list_topics(settings: Settings, timeout: float = 5.0, client: Any = None) ->
     try:
         names = admin.list_topics(timeout=timeout).topics
     except KafkaException as exc:
-        raise ServiceUnavailable("Kafka", settings.bootstrap_servers, cause=kafka_cause(exc)) from None
+        raise unavailable(settings, kafka_cause(exc)) from None
     return order_topics(names)
 
 

@@ -83,6 +83,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
         env["CTA_POSTGRES_DSN"] = settings.postgres_dsn
     if settings.kafka_config:
         env["CTA_KAFKA_CONFIG"] = ",".join(f"{k}={v}" for k, v in settings.kafka_config.items())
+    if settings.client_config is not None:
+        # the file itself: what it says beyond the variables above (the REST Proxy's
+        # credentials, CAs, other librdkafka keys) reaches the session too
+        env["CTA_CLIENT_CONFIG"] = str(settings.client_config.resolve())
     return env
 
 

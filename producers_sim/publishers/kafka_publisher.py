@@ -18,7 +18,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from cta_core import topics
-from cta_core.kafka_clients import ensure_topics, make_producer, register_key_value, spec_for
+from cta_core.kafka_clients import ensure_topics, make_producer, refusal, register_key_value, spec_for
 from cta_core.settings import Settings
 from producers_sim.control import EVENT_TOPICS, TopicCounters
 from producers_sim.records import SinkRecord, count_by_topic
@@ -65,9 +65,12 @@ def create_topics(admin: Any, partitions: int | None, replication: int | None, s
 
 
 class KafkaPublisher:
-    def __init__(self, producer: Producer, suffix: str = ""):
-        """``suffix`` is appended to the event topics' names (benchmarks); counters keep the contract's."""
+    def __init__(self, producer: Producer, suffix: str = "", settings: Settings | None = None):
+        """``suffix`` is appended to the event topics' names (benchmarks); counters keep the contract's.
+        With ``settings``, a delivery the broker refuses (ACLs) stops the run with the one-line
+        refusal (raised out of the next poll) instead of counting failures forever."""
         self.producer = producer
+        self.settings = settings
         self._names = {t: t + suffix for t in EVENT_TOPICS}
         self._counters = TopicCounters()
         self._callbacks = {t: self._callback(t) for t in (topics.ARRIVALS, topics.TURNSTILES)}
@@ -79,7 +82,7 @@ class KafkaPublisher:
     @classmethod
     def from_settings(cls, settings: Settings, suffix: str = "", **extra: Any) -> KafkaPublisher:
         conf = {**THROUGHPUT, **extra}
-        publisher = cls(make_producer(settings, **conf), suffix)
+        publisher = cls(make_producer(settings, **conf), suffix, settings)
         only = str(
             settings.kafka_config.get("delivery.report.only.error", conf["delivery.report.only.error"])
         )
@@ -112,6 +115,9 @@ class KafkaPublisher:
                 delivered[topic] = delivered.get(topic, 0) + 1
             else:
                 failed[topic] = failed.get(topic, 0) + 1
+                refused = refusal(err, self.settings, "WRITE", msg.topic()) if self.settings else None
+                if refused is not None:
+                    raise refused
                 log.warning("delivery to %s failed: %s", topic, err)
 
         return on_delivery

@@ -19,6 +19,7 @@ import httpx
 
 from cta_core import topics
 from cta_core.backoff import Backoff
+from cta_core.refusals import http_message
 from cta_core.schemas import schema_text
 from producers_sim.control import TopicCounters
 from producers_sim.events import Event, WeatherEvent
@@ -54,14 +55,17 @@ class WeatherPublisher:
         timeout: float = 5.0,
         client: httpx.Client | None = None,
         topic: str = topics.WEATHER,
+        http: dict[str, Any] | None = None,
     ):
+        """``http``: httpx's ``auth`` and ``verify`` for the proxy (:meth:`Settings.rest_proxy_http`)."""
         self.url = rest_proxy_url.rstrip("/")
         self.topic = topic
         self.counters = TopicCounters()
         self._queue: queue.Queue[WeatherEvent | None] = queue.Queue(maxsize=max_queue)
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
-        self._client = client or httpx.Client(timeout=timeout)
+        self._client = client or httpx.Client(timeout=timeout, **(http or {}))
+        self._user: str | None = (http or {}).get("auth", (None,))[0]
         self._key_schema_id: int | None = None
         self._value_schema_id: int | None = None
         self._stop = threading.Event()
@@ -179,6 +183,10 @@ class WeatherPublisher:
         if resp.status_code >= 500 or resp.status_code == 408:
             self.last_error = f"REST Proxy at {self.url} answered {resp.status_code}"
             return None
+        if resp.status_code in (401, 403):
+            self.last_error = http_message("REST Proxy", self.url, self._user, resp.status_code)
+            log.error("%s", self.last_error)
+            return 0, len(batch)
         if resp.status_code >= 400:
             self.last_error = f"REST Proxy refused weather: {resp.status_code} {resp.text[:200]}"
             log.warning("%s", self.last_error)

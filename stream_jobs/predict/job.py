@@ -40,6 +40,7 @@ from cta_core.kafka_clients import (
     make_consumer,
     make_producer,
     make_registry_client,
+    refusal,
     register_key_value,
     spec_for,
 )
@@ -197,6 +198,15 @@ class PredictJob:
     def _delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
             self.counters.delivery_failed += 1
+            refused = refusal(err, self.settings, "WRITE", msg.topic())
+            if refused is not None:
+                raise refused  # out of the next poll/flush: the job stops with the one line
+
+    def _check(self, err: KafkaError, topic: str | None) -> None:
+        """Stop with the one-line refusal when the broker refuses this job (ACLs, password)."""
+        refused = refusal(err, self.settings, "READ", topic, self.opts.group_id)
+        if refused is not None:
+            raise refused
 
     def _publish(self, producer: Producer, preds: list[Prediction]) -> None:
         topic, enc = self.opts.predictions_topic, self.encoder
@@ -223,6 +233,9 @@ class PredictJob:
         """The batch's arrivals in simulated-time order: a batch holds runs of one
         partition then another, and a prediction should see the other trains as they
         were at its arrival (each partition is in time order already)."""
+        for m in msgs:
+            if (err := m.error()) is not None:
+                self._check(err, m.topic())
         decoded = [d for d in map(self._decode, (m for m in msgs if not m.error())) if d is not None]
         decoded.sort(key=lambda pa: pa[1].t)
         for partition, arrival in decoded:
@@ -296,7 +309,12 @@ class PredictJob:
         )
         producer = make_producer(self.settings, **{"linger.ms": 5, "delivery.report.only.error": True})
         group = Membership(
-            self.settings, self.opts.group_id, self.opts.arrivals_topic, self.ownership, self._positions.copy
+            self.settings,
+            self.opts.group_id,
+            self.opts.arrivals_topic,
+            self.ownership,
+            self._positions.copy,
+            on_error=self._check,
         )
         reader = self._open_reader(group)
         group.start()

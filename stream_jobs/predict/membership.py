@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from cta_core.kafka_clients import make_consumer
 from cta_core.settings import Settings
@@ -39,8 +39,11 @@ class Membership:
         topic: str,
         ownership: Ownership,
         positions: Callable[[], dict[int, int]],
+        on_error: Callable[[KafkaError, str | None], None] | None = None,
     ):
         self.topic = topic
+        #: told of the group consumer's errors (a refused group stops the job with one line)
+        self.on_error = on_error
         self.ownership = ownership
         self.positions = positions
         #: the group has assigned partitions (maybe none) at least once
@@ -77,7 +80,9 @@ class Membership:
 
     def poll(self) -> None:
         """Serve the group's callbacks (assignments, revocations); nothing is fetched."""
-        self.consumer.consume(1, timeout=0)
+        for msg in self.consumer.consume(1, timeout=0):
+            if (err := msg.error()) is not None and self.on_error is not None:
+                self.on_error(err, msg.topic())
 
     def commit(self) -> None:
         """Commit the processed positions of the owned partitions (asynchronously)."""
