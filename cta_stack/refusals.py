@@ -1,0 +1,30 @@
+"""Spotting a refusal in a job's output: the broker, the registry or the REST Proxy said
+no (bad credentials, or an ACL the principal lacks). Pure: text in, one line out.
+
+The job runner keeps the last such line (``run/job-<name>.refused``); the pipeline
+screen and ``cta-tui up`` show it on the job's row, so a job that is refused says so
+even while it keeps trying.
+"""
+
+from __future__ import annotations
+
+import re
+
+_REFUSAL = re.compile(
+    r"AUTHORIZATION_FAILED|AUTHENTICATION_FAILED|authori[sz]ation failed|authentication failed"
+    r"|not authori[sz]ed|AuthorizationFailed|AuthenticationFailed|invalid credentials"
+    r"|denied operation|\b401 Unauthorized\b|\b403 Forbidden\b|\brefused: ",
+    re.IGNORECASE,
+)
+#: the longest line kept (a job row has room for about this much)
+MAX_CHARS = 240
+
+
+def refusal_line(text: str, principal: str | None = None) -> str | None:
+    """``text`` (one line of output) as a refusal line naming ``principal``, or None."""
+    line = " ".join(text.split())
+    if not line or not _REFUSAL.search(line):
+        return None
+    if principal and principal not in line:
+        line = f"principal {principal}: {line}"
+    return line if len(line) <= MAX_CHARS else line[: MAX_CHARS - 1] + "…"
