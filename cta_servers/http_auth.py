@@ -2,7 +2,8 @@
 
 The users file (written by ``cta-stack up --secure``) holds one section per server, each
 user with a salted SHA-256 of the password and whether it may write. A request without
-valid credentials is answered 401, a read-only user's write 403, both in Confluent's
+valid credentials is answered 401, a read-only user's write (registering a schema,
+producing through the proxy) 403, both in Confluent's
 error shape (``{"error_code", "message"}``) as Confluent's servers answer them.
 """
 
@@ -67,6 +68,15 @@ def registry_write(request: web.Request) -> str | None:
     return None
 
 
+def rest_proxy_write(request: web.Request) -> str | None:
+    """The topic a REST Proxy request produces to (``POST /topics/{topic}[/partitions/..]``),
+    None for a read."""
+    parts = [p for p in request.path.split("/") if p]
+    if request.method == "POST" and parts[:1] == ["topics"] and len(parts) > 1:
+        return parts[1]
+    return None
+
+
 def basic_auth(users: dict[str, User], content_type: str, writes: Any = None) -> Any:
     """The middleware: 401 without valid credentials; 403 when ``writes(request)`` names
     what a user without the write right would change."""
@@ -84,7 +94,8 @@ def basic_auth(users: dict[str, User], content_type: str, writes: Any = None) ->
             return answer(401, 401, "Unauthorized")
         target = writes(request) if writes is not None else None
         if target is not None and not user.write:
-            return answer(403, FORBIDDEN, f"User {given[0]} is denied operation Write on Subject: {target}")
+            what = "Topic" if writes is rest_proxy_write else "Subject"
+            return answer(403, FORBIDDEN, f"User {given[0]} is denied operation Write on {what}: {target}")
         return await handler(request)
 
     return middleware

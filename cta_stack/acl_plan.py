@@ -65,6 +65,7 @@ def _sim() -> list[Grant]:
     return [
         *_topics("sim", made, CREATE_WRITE, "creates and writes its topics"),
         *_topics("sim", (topics.SIM_CONTROL,), ("CREATE", *READ), "reads commands"),
+        *_topics("sim", (topics.WEATHER,), ("CREATE", "DESCRIBE"), "creates every topic of its run"),
         _group("sim", "cta-sim-control-", "its control consumer"),
     ]
 

@@ -23,8 +23,8 @@ from cta_stack.principals import ADMIN, PRINCIPALS, SASL_MECHANISM
 
 #: Principals that may register schemas (the others only read them: 403 on a write).
 REGISTRY_WRITERS = frozenset({ADMIN, "sim", "predict", "restproxy"})
-#: Principals the REST Proxy lets in.
-REST_PROXY_USERS = frozenset({ADMIN, "weather"})
+#: Principals that may produce through the REST Proxy (the others may only read: 403).
+REST_PROXY_WRITERS = frozenset({ADMIN, "weather"})
 
 
 def secure_dir(stack_root: Path) -> Path:
@@ -134,7 +134,7 @@ class SecureFiles:
 
         return {
             "schema-registry": {p: entry(p, p in REGISTRY_WRITERS) for p in PRINCIPALS},
-            "rest-proxy": {p: entry(p, True) for p in PRINCIPALS if p in REST_PROXY_USERS},
+            "rest-proxy": {p: entry(p, p in REST_PROXY_WRITERS) for p in PRINCIPALS},
         }
 
     def librdkafka(self, principal: str) -> dict[str, str]:

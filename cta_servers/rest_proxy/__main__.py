@@ -13,6 +13,7 @@ import click
 from cta_core import ports
 from cta_core.cli_options import KAFKA, REGISTRY, connection_options, settings_from_options
 from cta_core.settings import Settings
+from cta_servers.http_auth import rest_proxy_write
 from cta_servers.rest_proxy.app import SERVICE, make_app
 from cta_servers.rest_proxy.kafka_io import KafkaBridge
 from cta_servers.rest_proxy.registry import RegistryClient
@@ -45,7 +46,7 @@ async def serve(settings: Settings, listen: Listen, kafka_log: logging.Logger) -
     )
     try:
         app = make_app(bridge, RegistryClient(settings.schema_registry_url, session))
-        listen.secure(app, SERVICE, "rest-proxy")
+        listen.secure(app, SERVICE, "rest-proxy", rest_proxy_write)
         what = f"REST proxy (registry {settings.schema_registry_url})"
         await serve_until_signalled(app, listen, log, what)
     finally:

@@ -3,6 +3,7 @@ in a worker thread)."""
 
 from __future__ import annotations
 
+import ssl
 from typing import Protocol
 
 import httpx
@@ -31,7 +32,11 @@ class HttpHealthProbe:
         if settings.registry_auth and ":" in settings.registry_auth:
             user, _, password = settings.registry_auth.partition(":")
             auth = httpx.BasicAuth(user, password)
-        self._client = httpx.Client(timeout=timeout, auth=auth)
+        # a secured stack's services answer over HTTPS with a certificate of its own CA
+        verify = (
+            ssl.create_default_context(cafile=settings.ssl_ca_location) if settings.ssl_ca_location else True
+        )
+        self._client = httpx.Client(timeout=timeout, auth=auth, verify=verify)
 
     def _get(self, name: str, url: str) -> tuple[ServiceHealth, httpx.Response | None]:
         try:

@@ -127,7 +127,13 @@ def test_registry_and_rest_proxy_need_credentials(secure_stack: ScratchStack) ->
         assert http.post(f"{registry}/subjects/probe-value/versions", json=body, auth=sim).status_code == 200
         weather = _https(secure_stack, "weather")[3]
         assert http.get(f"{proxy}/topics", auth=weather).status_code == 200
-        assert http.get(f"{proxy}/topics", auth=dashboard).status_code == 401  # not a REST Proxy user
+        assert http.get(f"{proxy}/topics", auth=dashboard).status_code == 200
+        records = {"records": [{"value": {"n": 1}}], "value_schema": SCHEMA}
+        headers = {"Content-Type": "application/vnd.kafka.avro.v2+json"}
+        produced = http.post(
+            f"{proxy}/topics/{topics.WEATHER}", json=records, headers=headers, auth=dashboard
+        )
+        assert produced.status_code == 403 and produced.json()["error_code"] == 40301, produced.text
 
 
 def test_the_cluster_holds_the_acls_cta_stack_acls_prints(secure_stack: ScratchStack) -> None:
