@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import pytest
 
 from cta_core import topics
 from cta_stack.scratch import ScratchStack
+from tests.support.sim_run import simulate, stop
 
 pytestmark = [
     pytest.mark.integration,
@@ -59,16 +59,6 @@ def _start(stack: ScratchStack, principal: str, argv: list[str], log: IO[str]) -
     return subprocess.Popen(argv, env=_env(stack, principal), stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _once(stack: ScratchStack) -> dict:
     proc = subprocess.run(
         [str(BIN / "cta-tui"), "--once", "--json", "--once-timeout", "30", "--replay-minutes", "2"],
@@ -80,26 +70,6 @@ def _once(stack: ScratchStack) -> dict:
     assert proc.returncode == 0, proc.stderr[-3000:]
     data: dict = json.loads(proc.stdout)
     return data
-
-
-def _simulate(stack: ScratchStack, report: Path, seconds: float) -> dict:
-    sim = subprocess.Popen(
-        [str(BIN / "cta-sim"), "--speed", "600", "--seed", "1", "--no-control", "--no-weather", "--report", str(report)],
-        env=_env(stack, "sim"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert sim.poll() is None, f"cta-sim exited early: {sim.stderr.read() if sim.stderr else ''}"
-            time.sleep(0.5)  # the simulator runs for a fixed wall time, by design of the test
-    finally:
-        _stop(sim)
-    assert sim.returncode == 0, sim.stderr.read() if sim.stderr else ""
-    produced: dict = json.loads(report.read_text())
-    return produced
 
 
 def _wait_for_counts(
@@ -136,14 +106,14 @@ def test_whole_pipeline_secured(secure_stack: ScratchStack, tmp_path: Path) -> N
             for name, argv in jobs.items()
         ]
         try:
-            report = _simulate(secure_stack, tmp_path / "sim-report.json", seconds=20)
+            report = simulate(_env(secure_stack, "sim"), tmp_path / "sim-report.json", 20, "--no-weather")
             assert not any(report["failed"].values()) and report["undelivered"] == 0, report
             expected = report["turnstile_entries_by_station"]
             assert sum(expected.values()) == report["produced"][topics.TURNSTILES] > 0
             data = _wait_for_counts(secure_stack, expected, procs, tmp_path)
         finally:
             for proc in procs:
-                _stop(proc)
+                stop(proc)
     assert data["counts"] == expected
     with_trains = {name for name, line in data["lines"].items() if line["trains"]}
     assert with_trains >= LINES, f"lines without trains: {sorted(LINES - with_trains)}"

@@ -31,7 +31,7 @@ from cta_core import topics
 from cta_stack import acl_apply, acl_plan, jobs
 from cta_stack.paths import StackLayout
 from cta_stack.scratch import CTA_STACK, ScratchStack
-from tests.integration.secure.conftest import librdkafka_conf, read_properties
+from tests.integration.secure.conftest import LIBRDKAFKA_KEYS, librdkafka_conf, read_properties
 
 pytestmark = pytest.mark.integration
 
@@ -173,17 +173,9 @@ sys.exit(1)
 def test_a_refused_job_says_so_on_its_row(secure_stack: ScratchStack) -> None:
     """A job that the broker refuses shows the refusal, with its principal, as its row's detail."""
     config = secure_stack.client_config("dashboard")
-    keys = (
-        "bootstrap.servers",
-        "security.protocol",
-        "sasl.mechanism",
-        "sasl.username",
-        "sasl.password",
-        "ssl.ca.location",
-    )
     job = jobs.Job(
         "probe",
-        (sys.executable, "-c", REFUSED_JOB, str(config), *keys),
+        (sys.executable, "-c", REFUSED_JOB, str(config), *LIBRDKAFKA_KEYS),
         "a refused writer",
         principal="dashboard",
     )

@@ -37,7 +37,10 @@ def test_a_refused_job_shows_it_running_and_failed(tmp_path: Path) -> None:
     job = jobs.Job("sim", (sys.executable, "-c", SAYS_REFUSED, "1.5"), "refused", principal="sim")
     assert jobs.start(layout, job, "test").changed
     running = _status_when(layout, job, jobs.RUNNING)
-    expected = "principal sim: delivery failed: KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29}"
+    expected = (
+        "principal sim: refused on a topic, missing READ/WRITE/CREATE on it: "
+        "delivery failed: KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29}"
+    )
     assert running.detail == expected
     failed = _status_when(layout, job, jobs.FAILED)
     assert failed.detail == expected and failed.exit_code == 1

@@ -100,9 +100,35 @@ def test_a_refusal_becomes_one_line_naming_the_principal() -> None:
     line = refusal_line(
         "delivery failed: KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29}\n", principal="dashboard"
     )
-    assert line == "principal dashboard: delivery failed: KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29}"
-    assert refusal_line("cta-sim: error: sim is not authorized to WRITE topic X", "sim") == (
-        "cta-sim: error: sim is not authorized to WRITE topic X"
+    assert line == (
+        "principal dashboard: refused on a topic, missing READ/WRITE/CREATE on it: "
+        "delivery failed: KafkaError{code=TOPIC_AUTHORIZATION_FAILED,val=29}"
+    )
+    said = "cta-sim: error: sim is not authorized on topic X: missing WRITE"
+    assert refusal_line(said, "sim") == said  # a line that says it all is kept as it is
+    wrong = refusal_line("SASL authentication error: ... invalid credentials with SASL mechanism", "weather")
+    assert wrong is not None and wrong.startswith(
+        "principal weather: refused on the broker, missing valid credentials"
     )
     assert refusal_line("published 1200 arrivals", "sim") is None
     assert len(refusal_line("SASL authentication failed " + "x" * 500) or "") == 240
+
+
+def test_a_stack_made_plaintext_is_not_secured_later_and_a_secured_one_stays_so(tmp_path: Path) -> None:
+    import pytest
+
+    from cta_core.settings import Settings
+    from cta_stack.errors import StackError
+    from cta_stack.stack import Stack
+
+    plain = tmp_path / "plain"
+    (plain / "data" / "kafka").mkdir(parents=True)
+    (plain / "data" / "kafka" / "meta.properties").write_text("cluster.id=x\n")
+    with pytest.raises(StackError, match="without --secure"):
+        Stack(Settings.from_env({}, stack_dir=plain)).secured()
+    fresh = Stack(Settings.from_env({}, stack_dir=tmp_path / "fresh")).secured()
+    assert fresh.secure is not None and fresh.settings.security_protocol == "SASL_SSL"
+    assert fresh.settings.schema_registry_url.startswith("https://")
+    again = Stack(Settings.from_env({}, stack_dir=tmp_path / "fresh"))
+    assert again.secure is not None and again.secure.passwords == fresh.secure.passwords
+    assert again.settings.sasl_username == ADMIN
