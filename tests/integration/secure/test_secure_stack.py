@@ -213,7 +213,10 @@ def test_connect_writes_the_stations_rows_as_its_principal(secure_stack: Scratch
     try:
         while rows == 0 and time.monotonic() < deadline:
             for msg in consumer.consume(500, timeout=1.0):
-                assert msg.error() is None, msg.error()
+                error = msg.error()
+                if error is not None and error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                    continue  # the connector has not made the topic yet
+                assert error is None, error  # an authorization failure among them
                 rows += 1
     finally:
         consumer.close()
