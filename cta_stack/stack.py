@@ -327,7 +327,9 @@ class Stack:
             self.secure.write_clients(self._endpoints())
 
         healthy: set[str] = set()
-        provisioned = self.secure is None
+        brokers = [s.name for s in chosen if s.broker]
+        # users and ACLs once the brokers answer (not at all when no broker is chosen)
+        provisioned = self.secure is None or not brokers
         launched: dict[str, float] = {}  # name -> monotonic launch time (or wait start)
         for spec in waiting:
             launched[spec.name] = time.monotonic()
@@ -352,7 +354,7 @@ class Stack:
                 if spec.name in healthy or spec.name not in launched:
                     continue
                 self._poll(spec, launched[spec.name], healthy, rep)
-            if not provisioned and all(s.name in healthy for s in chosen if s.broker):
+            if not provisioned and all(name in healthy for name in brokers):
                 self._provision(rep)
                 provisioned = True
             if len(healthy) < len(chosen):
