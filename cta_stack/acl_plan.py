@@ -114,7 +114,7 @@ def _faust() -> list[Grant]:
 
 def _predict() -> list[Grant]:
     return [
-        *_topics("predict", (topics.ARRIVALS,), READ, "its input"),
+        *_topics("predict", (topics.ARRIVALS,), ("CREATE", *READ), "its input (made when missing)"),
         *_topics("predict", (topics.PREDICTIONS,), CREATE_WRITE, "its output"),
         *_topics(
             "predict", (topics.PREDICTIONS_STATE,), ("CREATE", "READ", "WRITE", "DESCRIBE"), "its state"
