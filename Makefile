@@ -16,7 +16,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: install venv-from-lock lock demo test test-unit lint bench down status help
 
 help:
-	@echo "make demo       start the local stack, the jobs, the simulator and open the dashboard"
+	@echo "make demo       start the local stack, the jobs, the simulator and open the dashboard (SECURE=1: secured)"
 	@echo "make down       stop everything make demo started (data kept; cta-stack down --purge deletes it)"
 	@echo "make status     the local stack's services and jobs: pid, port, health, uptime, memory"
 	@echo "make install    create .venv from requirements.lock (the jars are fetched meanwhile)"
@@ -89,8 +89,10 @@ status: $(STAMP)
 # The stack and every job of the pipeline in the background (the catalogue in
 # cta_stack/jobs.py; logs in .cta-stack/logs), then the dashboard in this terminal.
 # Quitting the dashboard leaves the pipeline running: `make down` stops it.
+# `make demo SECURE=1`: the whole pipeline secured (SASL_SSL, ACLs, HTTPS; cta-tui up --secure)
+SECURE ?=
 demo: $(STAMP)
-	$(BIN)/cta-tui up
+	$(BIN)/cta-tui up $(if $(SECURE),--secure)
 
 down: $(STAMP)
 	$(BIN)/cta-stack down

@@ -103,15 +103,23 @@ def _summary_total(settings: Settings, topic: str, n: int, timeout: float) -> bo
     return False
 
 
-def _faust_run(settings: Settings, env: dict[str, str], n: int) -> tuple[float, int]:
-    """(events/s, how many times the worker re-read records Faust fetched but did not deliver)."""
-    topic, summary = f"bench.turnstiles.{uuid.uuid4().hex[:8]}", f"bench.summary.{uuid.uuid4().hex[:8]}"
+def _faust_run(
+    settings: Settings, env: dict[str, str], n: int, names: tuple[str, str, str] | None = None
+) -> tuple[float, int]:
+    """(events/s, how many times the worker re-read records Faust fetched but did not deliver).
+    ``names``: (turnstiles topic, summary topic, app id) instead of bench-only ones (a secured
+    stack's worker may only use names its ACLs cover)."""
+    tag = uuid.uuid4().hex[:8]
+    topic, summary, app_id = names or (
+        f"bench.turnstiles.{tag}",
+        f"bench.summary.{tag}",
+        f"bench-summary-{tag}",
+    )
     admin = make_admin(settings)
     ensure_topics(admin, [TopicSpec(topic, partitions=3)])
     _produce(settings, topic, n)
     tmp = Path(tempfile.mkdtemp(prefix="bench-faust-"))
     log = tmp / "worker.log"
-    app_id = f"bench-summary-{uuid.uuid4().hex[:8]}"
     args = ["--group-id", app_id, "--no-stations", "--turnstiles-topic", topic, "--summary-topic", summary]
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -166,6 +166,17 @@ TARGETS: dict[tuple[str, str], Target] = {
         Target(
             "rest_proxy", "avro_rps", "REST Proxy, one Avro record per request", ">=", 2_000, "requests/s"
         ),
+        Target(
+            "secure", "sim_ratio", "cta-sim --speed max, secured / plaintext (same run)", ">=", 0.5, "ratio"
+        ),
+        Target(
+            "secure",
+            "faust_ratio",
+            "Faust turnstile summary, secured / plaintext (same run)",
+            ">=",
+            0.5,
+            "ratio",
+        ),
         Target("sim", "eps", "cta-sim --speed max", ">=", 100_000, "events/s"),
         Target("sim", "vs_bare", "cta-sim / bare pre-serialized producer", ">=", 0.5, "ratio"),
         Target("sim", "vs_serializing", "cta-sim / SerializingProducer + AvroSerializer", ">=", 2.0, "ratio"),

@@ -236,6 +236,13 @@ TROUBLES: tuple[Trouble, ...] = (
         "Use the recorded number of brokers, or `cta-stack down --purge` first (deletes the data).",
     ),
     Trouble(
+        "the stack in <dir> was made without --secure: its Kafka data has no users; "
+        "`cta-stack down --purge` deletes it, ...",
+        "cta-stack up --secure, cta-tui up --secure",
+        "A secured stack's users are set when its Kafka storage is formatted; this one was made plaintext.",
+        "`cta-stack down --purge` first (deletes the data), or another CTA_STACK_DIR for the secured stack.",
+    ),
+    Trouble(
         "<service> failed to start: <reason>",
         "cta-stack up, cta-tui up",
         "A service exited or did not become healthy in time; the last lines of its log follow the error.",

@@ -22,10 +22,12 @@ import json
 import logging
 import re
 import signal
+import ssl
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -36,6 +38,7 @@ from confluent_kafka import KafkaException
 from cta_core.errors import ServiceUnavailable
 from cta_core.ports import LOCALHOST
 from cta_servers.errors import ConfluentError
+from cta_servers.http_auth import basic_auth, load_users, server_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -134,18 +137,41 @@ def configure_logging(verbose: bool) -> logging.Logger:
     return kafka_log
 
 
-async def serve_until_signalled(
-    app: web.Application, host: str, port: int, log: logging.Logger, what: str
-) -> None:
-    """Listen on ``host:port`` and return once SIGTERM or SIGINT arrives and the
+@dataclass(frozen=True)
+class Listen:
+    """Where a server listens and how: HTTPS with ``tls_cert``/``tls_key``, basic auth
+    against ``users_file`` (both or neither, as a secured stack starts them)."""
+
+    host: str
+    port: int
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    users_file: Path | None = None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if self.tls_cert is None:
+            return None
+        return server_ssl_context(self.tls_cert, self.tls_key or self.tls_cert)
+
+    def secure(self, app: web.Application, service: Service, section: str, writes: Any = None) -> None:
+        """Put basic auth in front of ``app``'s routes when there is a users file."""
+        if self.users_file is not None:
+            users = load_users(self.users_file, section)
+            app.middlewares.insert(0, basic_auth(users, service.content_type, writes))
+
+
+async def serve_until_signalled(app: web.Application, listen: Listen, log: logging.Logger, what: str) -> None:
+    """Listen (HTTP or HTTPS) and return once SIGTERM or SIGINT arrives and the
     server has stopped accepting requests."""
     loop = asyncio.get_running_loop()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port, backlog=1024)
+        context = listen.ssl_context()
+        site = web.TCPSite(runner, listen.host, listen.port, backlog=1024, ssl_context=context)
         await site.start()
-        log.info("%s listening on http://%s:%d", what, host, port)
+        scheme = "https" if context else "http"
+        log.info("%s listening on %s://%s:%d", what, scheme, listen.host, listen.port)
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
@@ -156,10 +182,19 @@ async def serve_until_signalled(
 
 
 def listen_options(default_port: int, port_envvar: str) -> Callable[[F], F]:
-    """A server command's ``--host``, ``--port`` and ``-v/--verbose`` options."""
+    """A server command's ``--host``, ``--port``, ``--tls-cert``, ``--tls-key``,
+    ``--users-file`` and ``-v/--verbose`` options."""
 
     def decorate(command: F) -> F:
         command = click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")(command)
+        file = click.Path(exists=True, dir_okay=False, path_type=Path)
+        command = click.option(
+            "--users-file", type=file, default=None, help="Basic auth: the users (cta-stack up --secure's)."
+        )(command)
+        command = click.option("--tls-key", type=file, default=None, help="HTTPS: the key (PEM).")(command)
+        command = click.option(
+            "--tls-cert", type=file, default=None, help="HTTPS: the certificate chain (PEM)."
+        )(command)
         command = click.option(
             "--port",
             type=click.IntRange(1, 65535),
@@ -176,11 +211,10 @@ def listen_options(default_port: int, port_envvar: str) -> Callable[[F], F]:
     return decorate
 
 
-def run_server(
-    serve: Coroutine[Any, Any, None], service: Service, host: str, port: int, bootstrap: str
-) -> None:
+def run_server(serve: Coroutine[Any, Any, None], service: Service, listen: Listen, bootstrap: str) -> None:
     """Run a server's ``serve`` coroutine to its end; exit 1 with one line on stderr when
-    Kafka (``bootstrap``) cannot be reached or ``host:port`` cannot be bound."""
+    Kafka (``bootstrap``) cannot be reached or the address cannot be bound."""
+    host, port = listen.host, listen.port
     try:
         # uvloop: about a fifth more requests per second than asyncio's own loop here
         uvloop.run(serve)

@@ -26,6 +26,7 @@ from cta_stack.paths import StackLayout
 from cta_stack.up import (
     STOP_HINT,
     Launched,
+    dashboard_settings,
     job_names,
     launch,
     service_names,
@@ -47,6 +48,7 @@ __all__ = [
     "Outcome",
     "StackLayout",
     "catalogue",
+    "dashboard_settings",
     "job_names",
     "launch",
     "restart",

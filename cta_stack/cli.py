@@ -18,6 +18,7 @@ from cta_core.troubles import with_fix
 from cta_core.units import human_bytes, human_duration
 from cta_stack import apps
 from cta_stack.errors import ServiceFailed
+from cta_stack.principals import PRINCIPALS
 from cta_stack.progress import ProgressReporter, progress_display
 from cta_stack.services import services_for
 from cta_stack.stack import Stack, StatusRow
@@ -79,11 +80,21 @@ def cli(ctx: click.Context, stack_dir: Path) -> None:
     "replicas and min.insync.replicas=2, so one broker may die. Recorded in the stack "
     "directory: later commands there (clients included) use it.  [default: as recorded, else 1]",
 )
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="SASL_SSL (SCRAM-SHA-512) with one principal per component and ACLs, the registry and "
+    "REST Proxy over HTTPS with basic auth; CA, certificates, passwords and each principal's "
+    "client config made on first use in the stack directory's secure/ (recorded: later commands "
+    "there use it).",
+)
 @click.pass_obj
-def up(stack: Stack, only: tuple[str, ...], brokers: int | None) -> None:
+def up(stack: Stack, only: tuple[str, ...], brokers: int | None, secure: bool) -> None:
     """Start the stack (idempotent) and wait until every service is healthy."""
     console = Console(stderr=True)
     try:
+        if secure:
+            stack = stack.secured()
         stack = stack.with_brokers(brokers or stack.brokers)
     except CtaError as exc:
         _fail(console, exc)
@@ -114,6 +125,10 @@ def up(stack: Stack, only: tuple[str, ...], brokers: int | None) -> None:
     )
     console.print(f"[green]stack healthy[/] in {result.seconds:.1f}s ({'; '.join(parts)})", highlight=False)
     console.print(f"[dim]state, logs and data: {stack.layout.root}[/]", highlight=False)
+    if stack.secure is not None:
+        console.print(
+            f"[dim]secured: each principal's client config in {stack.secure.clients_dir}[/]", highlight=False
+        )
 
 
 @cli.command()
@@ -240,6 +255,40 @@ def stop_app(stack: Stack, names: tuple[str, ...]) -> None:
     """Stop background commands started with start-app (all when none is named)."""
     stopped = [n for n in names if apps.stop_app(stack.layout, n)] if names else apps.stop_all(stack.layout)
     click.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@cli.command()
+@click.option(
+    "--principal",
+    type=click.Choice(PRINCIPALS),
+    default=None,
+    help="Only this principal's ACLs (default: every principal's).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "kafka-acls", "json"]),
+    default="table",
+    show_default=True,
+    help="A table, kafka-acls.sh command lines to apply on any cluster, or JSON.",
+)
+@click.option(
+    "--bootstrap-server",
+    default="BOOTSTRAP",
+    show_default=True,
+    help="The cluster the kafka-acls.sh lines name.",
+)
+def acls(principal: str | None, fmt: str, bootstrap_server: str) -> None:
+    """Print what each principal of the secured pipeline may do (the ACLs `up --secure` creates)."""
+    from cta_stack import acl_plan, acl_render
+
+    grants = acl_plan.for_principal(principal)
+    if fmt == "kafka-acls":
+        click.echo("\n".join(acl_plan.kafka_acls_commands(grants, bootstrap_server)))
+    elif fmt == "json":
+        click.echo(acl_render.as_json(grants))
+    else:
+        Console().print(acl_render.table(grants, principal))
 
 
 #: the console script (pyproject's [project.scripts]): the group itself

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cta_core.client_config import connect_worker_properties
 from cta_core.ports import LOCALHOST, Ports
 from cta_core.topics import replication_for
 from cta_stack.jvm import render_properties
+from cta_stack.principals import SASL_MECHANISM
+
+if TYPE_CHECKING:
+    from cta_stack.secure_files import SecureFiles
 
 MAIN = "org.apache.kafka.connect.cli.ConnectDistributed"
 HEAP = "512m"
@@ -55,7 +60,35 @@ def worker_properties(
     }
 
 
-def render_worker_properties(ports: Ports, plugin_path: Path, client: Mapping[str, str] | None = None) -> str:
-    return render_properties(
-        worker_properties(ports, plugin_path, client), "written by cta-stack on every start"
-    )
+#: The principal the worker and its connectors' clients use on a secured stack.
+PRINCIPAL = "connect"
+
+
+def secure_properties(files: SecureFiles) -> dict[str, object]:
+    """SASL_SSL (SCRAM) for the worker and, with the ``producer.``/``consumer.``/``admin.``
+    prefixes, for its connectors' clients (they do not inherit the worker's settings)."""
+    client: dict[str, object] = {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": SASL_MECHANISM,
+        "sasl.jaas.config": files.jaas(PRINCIPAL),
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(files.certs.ca),
+    }
+    out = dict(client)
+    for prefix in ("producer.", "consumer.", "admin."):
+        out.update({prefix + key: value for key, value in client.items()})
+    return out
+
+
+def render_worker_properties(
+    ports: Ports,
+    plugin_path: Path,
+    secure: SecureFiles | None = None,
+    client: Mapping[str, str] | None = None,
+) -> str:
+    """The worker's properties: a secured stack's own principal, or an external
+    cluster's client config (``--client-config``), or plain local settings."""
+    values = worker_properties(ports, plugin_path, client)
+    if secure is not None:
+        values.update(secure_properties(secure))
+    return render_properties(values, "written by cta-stack on every start")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -45,15 +46,23 @@ def kafka_node(node: int) -> Callable[[Settings, float], Health]:
     return check
 
 
-def http_get(url: str, timeout: float = 2.0) -> httpx.Response | Health:
+def http_get(url: str, timeout: float = 2.0, settings: Settings | None = None) -> httpx.Response | Health:
+    """GET ``url``; with ``settings``, as their registry user (basic auth) and trusting their CA."""
+    auth: tuple[str, str] | None = None
+    verify: ssl.SSLContext | bool = True
+    if settings is not None and settings.registry_auth:
+        user, _, password = settings.registry_auth.partition(":")
+        auth = (user, password)
+    if settings is not None and settings.ssl_ca_location and url.startswith("https"):
+        verify = ssl.create_default_context(cafile=settings.ssl_ca_location)
     try:
-        return httpx.get(url, timeout=timeout)
+        return httpx.get(url, timeout=timeout, auth=auth, verify=verify)
     except httpx.HTTPError as exc:
         return Health(False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
 
-def http_ok(url: str, timeout: float = 2.0) -> Health:
-    resp = http_get(url, timeout)
+def http_ok(url: str, timeout: float = 2.0, settings: Settings | None = None) -> Health:
+    resp = http_get(url, timeout, settings)
     if isinstance(resp, Health):
         return resp
     if resp.status_code != 200:
@@ -93,8 +102,8 @@ def postgres(settings: Settings, timeout: float = 2.0) -> Health:
 
 
 def schema_registry(settings: Settings, timeout: float = 2.0) -> Health:
-    return http_ok(settings.schema_registry_url.rstrip("/") + "/subjects", timeout)
+    return http_ok(settings.schema_registry_url.rstrip("/") + "/subjects", timeout, settings)
 
 
 def rest_proxy(settings: Settings, timeout: float = 2.0) -> Health:
-    return http_ok(settings.rest_proxy_url.rstrip("/") + "/topics", timeout)
+    return http_ok(settings.rest_proxy_url.rstrip("/") + "/topics", timeout, settings)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,11 @@ from cta_core import topics
 from cta_core.log_limits import append_line
 from cta_stack import apps
 from cta_stack.paths import StackLayout
+from cta_stack.secure_files import is_secure, secure_dir
 from cta_stack.supervisor import running, uptime
+
+#: Each job's Kafka principal on a secured stack (the one-shot jobs use no Kafka client).
+JOB_PRINCIPALS = {"faust": "faust", "predict": "predict", "weather": "weather", "sim": "sim"}
 
 #: The Faust worker's default app id (its consumer group).
 FAUST_APP_ID = "cta-stations"
@@ -62,6 +67,8 @@ class Job:
     produces: tuple[str, ...] = ()
     #: only started when a ksqlDB server answers
     needs_ksql: bool = False
+    #: its Kafka principal on a secured stack (it runs with that principal's client config)
+    principal: str | None = None
 
     def missing(self) -> str | None:
         """Why this job cannot run here (its program is not installed), else None."""
@@ -94,7 +101,7 @@ def catalogue(
     jobs_cmd = str(b / "cta-jobs")
     s = topic_suffix
     argv = _job_argvs(b, s, faust_app_id, sim_speed, sim_args)
-    return [
+    jobs = [
         Job(
             "stations",
             (jobs_cmd, "load-stations"),
@@ -135,6 +142,7 @@ def catalogue(
             consumes=(topics.SIM_CONTROL,),
         ),
     ]
+    return [replace(j, principal=JOB_PRINCIPALS.get(j.name)) for j in jobs]
 
 
 def _job_argvs(
@@ -166,6 +174,18 @@ def by_name(jobs: Sequence[Job]) -> dict[str, Job]:
 
 def exit_file(layout: StackLayout, name: str) -> Path:
     return layout.run_dir / f"job-{apps.check_name(name)}.exit"
+
+
+def refusal_file(layout: StackLayout, name: str) -> Path:
+    """The last refusal (authentication or authorization) the job met, one line."""
+    return layout.run_dir / f"job-{apps.check_name(name)}.refused"
+
+
+def _refusal(layout: StackLayout, name: str) -> str:
+    try:
+        return refusal_file(layout, name).read_text().strip()
+    except OSError:
+        return ""
 
 
 def _meta_file(layout: StackLayout, name: str) -> Path:
@@ -239,7 +259,8 @@ def status(layout: StackLayout, job: Job) -> JobStatus:
     found = running(apps.pidfile(layout, job.name))
     if found is not None:
         record, _proc = found
-        return JobStatus(job.name, RUNNING, record.pid, uptime(record), restarts, None, log=log)
+        refused = _refusal(layout, job.name)  # a job still trying, refused: shown, not silent
+        return JobStatus(job.name, RUNNING, record.pid, uptime(record), restarts, None, refused, log)
     missing = job.missing()
     if missing is not None:
         return JobStatus(job.name, MISSING, restarts=restarts, detail=missing, log=log)
@@ -259,8 +280,14 @@ def status(layout: StackLayout, job: Job) -> JobStatus:
     if code is None:
         # the runner itself was killed (SIGKILL, machine restart): no code recorded
         return JobStatus(job.name, FAILED, restarts=restarts, detail="ended without an exit code", log=log)
+    detail = _refusal(layout, job.name) if code else ""
     return JobStatus(
-        job.name, EXITED if code == 0 else FAILED, restarts=restarts, exit_code=int(code), log=log
+        job.name,
+        EXITED if code == 0 else FAILED,
+        restarts=restarts,
+        exit_code=int(code),
+        detail=detail,
+        log=log,
     )
 
 
@@ -281,6 +308,15 @@ class Outcome:
     pid: int | None = None
 
 
+def job_env(layout: StackLayout, job: Job) -> dict[str, str] | None:
+    """On a secured stack, this environment with ``CTA_CLIENT_CONFIG`` naming the job's
+    principal's client config; None (the environment as it is) otherwise."""
+    if job.principal is None or not is_secure(layout.root):
+        return None
+    config = secure_dir(layout.root) / "clients" / f"{job.principal}.properties"
+    return {**os.environ, "CTA_CLIENT_CONFIG": str(config)}
+
+
 def runner_argv(layout: StackLayout, job: Job) -> list[str]:
     return [
         sys.executable,
@@ -288,6 +324,8 @@ def runner_argv(layout: StackLayout, job: Job) -> list[str]:
         "cta_stack.job_runner",
         "--exit-file",
         str(exit_file(layout, job.name)),
+        "--refusal-file",
+        str(refusal_file(layout, job.name)),
         "--log-file",
         str(layout.log_file(job.name)),
         "--",
@@ -314,7 +352,10 @@ def start(layout: StackLayout, job: Job, sender: str, *, fresh: bool = False) ->
             meta = _read_json(_meta_file(layout, job.name))
             with contextlib.suppress(FileNotFoundError):
                 exit_file(layout, job.name).unlink()
-            record, _ = apps.start(layout, job.name, runner_argv(layout, job), copier=False)
+            with contextlib.suppress(FileNotFoundError):
+                refusal_file(layout, job.name).unlink()
+            env = job_env(layout, job)
+            record, _ = apps.start(layout, job.name, runner_argv(layout, job), env=env, copier=False)
             starts = 1 if fresh else int(meta.get("starts", 0)) + 1
             _write_json(
                 _meta_file(layout, job.name),
@@ -405,6 +446,7 @@ def bring_up(
             say(job.name, "done", "exited 0")
             report.started.append(job.name)
         else:
-            say(job.name, "failed", f"{st.label}; log {layout.log_file(job.name)}")
+            refused = f"; {st.detail}" if st.detail else ""
+            say(job.name, "failed", f"{st.label}{refused}; log {layout.log_file(job.name)}")
             report.failed.append(job.name)
     return report

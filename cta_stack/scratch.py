@@ -73,6 +73,8 @@ class ScratchStack:
     brokers: int = 1
     #: the services ``up`` starts (with what they need); empty: every service
     only: tuple[str, ...] = ()
+    #: made with ``cta-stack up --secure`` (SASL_SSL, ACLs, HTTPS)
+    secure: bool = False
 
     @classmethod
     @contextlib.contextmanager
@@ -82,17 +84,21 @@ class ScratchStack:
         base: int | None = None,
         only: tuple[str, ...] = ("rest-proxy",),
         start: bool = True,
+        secure: bool = False,
     ) -> Iterator[ScratchStack]:
         """A new stack (ports from ``base``, default a free range), started unless
-        ``start`` is False; ``cta-stack down --purge`` and its directory deleted after."""
+        ``start`` is False, secured with ``secure``; ``cta-stack down --purge`` and its
+        directory deleted after."""
         # not a 0700 directory: the embedded PostgreSQL server runs as another user
         root = Path(tempfile.mkdtemp(prefix="cta-scratch-"))
         root.chmod(0o755)
         port_base = free_port_base(brokers) if base is None else base
-        stack = cls(scratch_env(port_base, root / "stack"), brokers, only)
+        stack = cls(scratch_env(port_base, root / "stack"), brokers, only, secure)
         try:
             if start:
-                stack.cli("up", "--brokers", str(brokers), *stack.only_args())
+                stack.cli(
+                    "up", "--brokers", str(brokers), *stack.only_args(), *(["--secure"] if secure else [])
+                )
             yield stack
         finally:
             with contextlib.suppress(Exception):
@@ -116,6 +122,10 @@ class ScratchStack:
     @property
     def settings(self) -> Settings:
         return Settings.from_env(self.env)
+
+    def client_config(self, principal: str) -> Path:
+        """A secured stack's client config of ``principal`` (what ``CTA_CLIENT_CONFIG`` names)."""
+        return self.root / "secure" / "clients" / f"{principal}.properties"
 
     def cli(self, *args: str, timeout: float = 300) -> str:
         """Run ``cta-stack ARGS`` on this stack; its stderr, or RuntimeError with its end."""

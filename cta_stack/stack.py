@@ -28,6 +28,8 @@ from cta_stack.kafka import is_formatted
 from cta_stack.launch import Launcher
 from cta_stack.net import port_free, port_holder, port_open
 from cta_stack.paths import StackLayout, jar_cache_dir
+from cta_stack.principals import ADMIN, SASL_MECHANISM
+from cta_stack.secure_files import Endpoints, SecureFiles, secure_dir
 from cta_stack.services import ServiceSpec, select, services_for
 from cta_stack.supervisor import ProcessRecord, resident_memory, running, stop, uptime
 
@@ -99,12 +101,13 @@ def dir_size(path: Path) -> int:
     return total
 
 
-def local_view(settings: Settings) -> Settings:
+def local_view(settings: Settings, secure: SecureFiles | None = None) -> Settings:
     """The settings the stack itself uses: its own services on 127.0.0.1 at the configured
-    ports, plain connections. ``CTA_BOOTSTRAP_SERVERS`` & co. may point clients at another
-    cluster; the stack still starts, checks and wires up its local services."""
+    ports, plain connections (on a secured stack: SASL_SSL and HTTPS as ``admin``).
+    ``CTA_BOOTSTRAP_SERVERS`` & co. may point clients at another cluster; the stack still
+    starts, checks and wires up its local services."""
     ports = settings.ports
-    return replace(
+    plain = replace(
         settings,
         bootstrap_servers=ports.bootstrap_servers(),
         schema_registry_url=f"http://{LOCALHOST}:{ports.schema_registry}",
@@ -126,6 +129,24 @@ def local_view(settings: Settings) -> Settings:
         if settings.external_postgres
         else default_postgres_dsn(ports.postgres),
     )
+    return plain if secure is None else as_principal(plain, secure, ADMIN)
+
+
+def as_principal(settings: Settings, secure: SecureFiles, principal: str) -> Settings:
+    """``settings`` (the stack's own, plain) as ``principal`` of the secured stack ``secure``:
+    SASL_SSL with its password, the registry and REST Proxy over HTTPS with its user."""
+    ports = settings.ports
+    return replace(
+        settings,
+        schema_registry_url=f"https://{LOCALHOST}:{ports.schema_registry}",
+        rest_proxy_url=f"https://{LOCALHOST}:{ports.rest_proxy}",
+        security_protocol="SASL_SSL",
+        sasl_mechanism=SASL_MECHANISM,
+        sasl_username=principal,
+        sasl_password=secure.passwords[principal],
+        ssl_ca_location=str(secure.certs.ca),
+        registry_auth=secure.user_info(principal),
+    )
 
 
 class Stack:
@@ -136,13 +157,17 @@ class Stack:
         layout: StackLayout | None = None,
         jar_cache: Path | None = None,
         env: Mapping[str, str] | None = None,
+        secure: SecureFiles | None = None,
     ):
-        self.settings = local_view(settings)
         self.layout = layout or StackLayout.at(settings.stack_dir)
+        #: the stack's secrets when it is secured (``up --secure``, recorded in its directory)
+        self.secure = secure or SecureFiles.load(self.layout.root)
+        self.settings = local_view(settings, self.secure)
+        self._given = settings
         self.env = dict(os.environ if env is None else env)
         self._jar_cache = jar_cache or jar_cache_dir(self.env)
         self.jars = Jars.in_cache(self._jar_cache)
-        self.launcher = Launcher(self.settings, self.layout, self.jars, self.env)
+        self.launcher = Launcher(self.settings, self.layout, self.jars, self.env, self.secure)
         self._java: str | None = None
         #: This stack's services: one entry per Kafka broker (kafka, kafka-2, ...).
         self.services = services_for(self.settings.ports.kafka_brokers)
@@ -165,9 +190,33 @@ class Stack:
                 "its controller quorum is fixed; `cta-stack down --purge` deletes it, or use "
                 "another CTA_STACK_DIR"
             )
-        ports = replace(self.settings.ports, kafka_brokers=brokers)
+        ports = replace(self._given.ports, kafka_brokers=brokers)
         return Stack(
-            replace(self.settings, ports=ports), layout=self.layout, jar_cache=self._jar_cache, env=self.env
+            replace(self._given, ports=ports),
+            layout=self.layout,
+            jar_cache=self._jar_cache,
+            env=self.env,
+            secure=self.secure,
+        )
+
+    def secured(self) -> Stack:
+        """This stack with SASL_SSL, ACLs and HTTPS (``cta-stack up --secure``): the CA,
+        certificates and passwords are made on first use. A stack whose data was made
+        plaintext is refused (its SCRAM users are set when the storage is formatted)."""
+        if self.secure is not None:
+            return self
+        if is_formatted(self.layout.data_dir("kafka")):
+            raise StackError(
+                f"the stack in {self.layout.root} was made without --secure: its Kafka data has no "
+                "users; `cta-stack down --purge` deletes it, or use another CTA_STACK_DIR"
+            )
+        self.layout.create()
+        return Stack(
+            self._given,
+            layout=self.layout,
+            jar_cache=self._jar_cache,
+            env=self.env,
+            secure=SecureFiles.ensure(self.layout.root),
         )
 
     # ---- queries -------------------------------------------------------------------------
@@ -279,8 +328,13 @@ class Stack:
                 to_start.append(spec)
 
         self._preflight(to_start, rep)
+        if self.secure is not None:
+            self.secure.write_clients(self._endpoints())
 
         healthy: set[str] = set()
+        brokers = [s.name for s in chosen if s.broker]
+        # users and ACLs once the brokers answer (not at all when no broker is chosen)
+        provisioned = self.secure is None or not brokers
         launched: dict[str, float] = {}  # name -> monotonic launch time (or wait start)
         for spec in waiting:
             launched[spec.name] = time.monotonic()
@@ -305,9 +359,32 @@ class Stack:
                 if spec.name in healthy or spec.name not in launched:
                     continue
                 self._poll(spec, launched[spec.name], healthy, rep)
+            if not provisioned and all(name in healthy for name in brokers):
+                self._provision(rep)
+                provisioned = True
             if len(healthy) < len(chosen):
                 time.sleep(POLL_INTERVAL)
         return result
+
+    def _endpoints(self) -> Endpoints:
+        return Endpoints(
+            self.settings.bootstrap_servers, self.settings.schema_registry_url, self.settings.rest_proxy_url
+        )
+
+    def _provision(self, rep: Reporter) -> None:
+        """A secured stack's principals (SCRAM credentials) and ACLs, once its brokers answer."""
+        from cta_stack import acl_apply, acl_plan
+
+        assert self.secure is not None
+        rep.service("acls", "starting", "principals and ACLs")
+        try:
+            count = acl_apply.provision(
+                self.settings.librdkafka(), dict(self.secure.passwords), acl_plan.plan()
+            )
+        except StackError as exc:
+            rep.service("acls", "failed", str(exc))
+            raise
+        rep.service("acls", "healthy", f"{len(self.secure.passwords) - 1} principals, {count} ACLs")
 
     def _tail(self, spec: ServiceSpec) -> str:
         """The end of a service's log, and of a JVM's own output (what it printed before
@@ -407,6 +484,7 @@ class Stack:
                 self.layout.root / "kafka-cluster-id",
                 self.layout.root / BROKERS_FILE,
                 self.layout.config_dir,
+                secure_dir(self.layout.root),
             ):
                 if path.is_dir():
                     shutil.rmtree(path)

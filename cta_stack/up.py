@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from cta_core.settings import Settings
 from cta_stack import jobs
+from cta_stack.paths import StackLayout
 from cta_stack.summary import listed
 
 if TYPE_CHECKING:  # the stack, rich and httpx load when `launch` runs, not with `cta-tui --help`
@@ -24,6 +25,8 @@ if TYPE_CHECKING:  # the stack, rich and httpx load when `launch` runs, not with
 
     from cta_stack.stack import UpResult
 
+#: the dashboard's principal on a secured stack
+DASHBOARD = "dashboard"
 STOP_HINT = "the pipeline keeps running in the background: `make down` (or `cta-stack down`) stops it"
 
 
@@ -76,15 +79,20 @@ def launch(
     only: Sequence[str] = (),
     chosen_jobs: Sequence[str] = (),
     sim_speed: str = "60",
+    secure: bool = False,
 ) -> Launched:
     """Bring up the stack's services (``only`` these and what they need, else all) and the
-    catalogue's jobs (``chosen_jobs``, else all), one progress line each on ``console``.
-    ``sender`` names who asked in the jobs' logs. The stack's errors (CtaError) and
-    KeyboardInterrupt pass on, the progress display stopped first."""
+    catalogue's jobs (``chosen_jobs``, else all), one progress line each on ``console``;
+    ``secure``: the stack secured (``cta-stack up --secure``; a stack made secured stays
+    so), each job with its principal's client config. ``sender`` names who asked in the
+    jobs' logs. The stack's errors (CtaError) and KeyboardInterrupt pass on, the progress
+    display stopped first."""
     from cta_stack.progress import ProgressReporter, progress_display
     from cta_stack.stack import Stack
 
     stack = Stack(settings)
+    if secure:
+        stack = stack.secured()
     chosen = [j for j in jobs.catalogue(sim_speed=sim_speed) if not chosen_jobs or j.name in chosen_jobs]
     with progress_display(console) as progress:
         reporter = ProgressReporter(progress)
@@ -97,6 +105,25 @@ def launch(
             progress=lambda name, state, detail: reporter.service(f"job {name}", state, detail),
         )
     return Launched(result, report, stack.layout.logs_dir)
+
+
+def dashboard_settings(settings: Settings) -> Settings:
+    """The dashboard's settings after :func:`launch`: on a secured stack, as the
+    ``dashboard`` principal (SASL_SSL, the registry over HTTPS), with ``CTA_CLIENT_CONFIG``
+    naming its client config for what it starts (SSH and browser sessions); else as given."""
+    import os
+    from dataclasses import replace
+
+    from cta_stack.secure_files import SecureFiles
+    from cta_stack.stack import as_principal, local_view
+
+    root = StackLayout.at(settings.stack_dir).root
+    secure = SecureFiles.load(root)
+    if secure is None:
+        return settings
+    os.environ["CTA_CLIENT_CONFIG"] = str(secure.client_config(DASHBOARD))
+    local = as_principal(local_view(settings), secure, DASHBOARD)
+    return replace(local, kafka_config=settings.kafka_config)
 
 
 def summary_lines(launched: Launched) -> list[str]:

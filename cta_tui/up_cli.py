@@ -39,9 +39,20 @@ from cta_stack import api as stack
     show_envvar=True,
     help="The simulator's speed when this starts it.",
 )
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Run the whole pipeline secured: the stack as `cta-stack up --secure` makes it "
+    "(SASL_SSL, ACLs, HTTPS), each job and the dashboard as its own principal.",
+)
 @click.pass_context
 def up(
-    ctx: click.Context, only: tuple[str, ...], job_names: tuple[str, ...], no_dashboard: bool, sim_speed: str
+    ctx: click.Context,
+    only: tuple[str, ...],
+    job_names: tuple[str, ...],
+    no_dashboard: bool,
+    sim_speed: str,
+    secure: bool,
 ) -> None:
     """Bring up the local stack and every job (idempotent), then open the dashboard."""
     from rich.console import Console
@@ -57,7 +68,13 @@ def up(
     console = Console(stderr=True)
     try:
         launched = stack.launch(
-            settings, console, default_sender(), only=only, chosen_jobs=job_names, sim_speed=sim_speed
+            settings,
+            console,
+            default_sender(),
+            only=only,
+            chosen_jobs=job_names,
+            sim_speed=sim_speed,
+            secure=secure,
         )
     except KeyboardInterrupt:
         console.print("interrupted: what started keeps running (`make down` stops it)")
@@ -67,6 +84,8 @@ def up(
     if no_dashboard:
         console.print(stack.STOP_HINT, highlight=False)
         sys.exit(1 if launched.failed else 0)
+    settings = stack.dashboard_settings(settings)
+    ctx.obj["settings"] = settings
     source = dashboard_source(ctx.obj)
     try:
         run_dashboard(settings, source, read_only=ctx.obj["read_only"], theme=ctx.obj.get("theme"))

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import click
 
 from cta_core import ports, topics
 from cta_core.cli_options import KAFKA, connection_options, settings_from_options
+from cta_servers.http_auth import registry_write
 from cta_servers.schema_registry.app import SERVICE, make_app
 from cta_servers.schema_registry.state import RegistryState
 from cta_servers.schema_registry.store import KafkaStore
-from cta_servers.web import configure_logging, listen_options, run_server, serve_until_signalled
+from cta_servers.web import Listen, configure_logging, listen_options, run_server, serve_until_signalled
 
 log = logging.getLogger("cta_servers.schema_registry")
 
 
-async def serve(store: KafkaStore, state: RegistryState, host: str, port: int) -> None:
+async def serve(store: KafkaStore, state: RegistryState, listen: Listen) -> None:
     """Read the store, serve until SIGTERM/SIGINT, then close cleanly."""
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, store.open)
     store.start(loop)
     try:
         what = f"schema registry (store topic {store.topic})"
-        await serve_until_signalled(make_app(state, store), host, port, log, what)
+        app = make_app(state, store)
+        listen.secure(app, SERVICE, "schema-registry", registry_write)
+        await serve_until_signalled(app, listen, log, what)
     finally:
         await loop.run_in_executor(None, store.close)
 
@@ -44,6 +48,9 @@ def main(
     replication_factor: int,
     store_timeout: float,
     verbose: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    users_file: Path | None,
     **options: object,
 ) -> None:
     """Serve a Confluent-compatible Schema Registry (Avro) stored in a Kafka topic."""
@@ -57,7 +64,8 @@ def main(
         replication_factor=replication_factor,
         timeout=store_timeout,
     )
-    run_server(serve(store, state, host, port), SERVICE, host, port, settings.bootstrap_servers)
+    listen = Listen(host, port, tls_cert, tls_key, users_file)
+    run_server(serve(store, state, listen), SERVICE, listen, settings.bootstrap_servers)
 
 
 if __name__ == "__main__":

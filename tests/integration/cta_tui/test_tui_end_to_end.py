@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from click.testing import CliRunner
 from cta_core import topics
 from cta_core.kafka_clients import make_admin
 from cta_core.settings import Settings
+from tests.support.sim_run import simulate, stop
 
 pytestmark = pytest.mark.integration
 
@@ -50,16 +50,6 @@ def _topic_has_data(settings: Settings, topic: str) -> bool:
         consumer.close()
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _once(stack: Settings, suffix: str) -> dict:
     from cta_tui.cli import main
 
@@ -82,28 +72,6 @@ def _wait_for_table(stack: Settings, faust: subprocess.Popen[str], table: str, l
         assert faust.poll() is None, log.read_text()[-3000:]
         assert time.monotonic() < deadline, "the stations table stayed empty for 90 s"
         time.sleep(1)
-
-
-def _simulate(env: dict[str, str], suffix: str, report: Path, seconds: float) -> dict:
-    """cta-sim at 600x on the suffixed topics for ``seconds`` of wall time; its report."""
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "producers_sim", "--speed", "600", "--seed", "1", "--topic-suffix", suffix,
-         "--no-control", "--report", str(report)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert sim.poll() is None, f"cta-sim exited early: {sim.stderr.read() if sim.stderr else ''}"
-            time.sleep(0.5)  # the simulator runs for a fixed wall time, by design of the test
-    finally:
-        _stop(sim)
-    assert sim.returncode == 0, sim.stderr.read() if sim.stderr else ""
-    produced: dict = json.loads(report.read_text())
-    return produced
 
 
 def test_once_json_after_simulator_run(stack: Settings, tmp_path: Path) -> None:
@@ -133,7 +101,7 @@ def test_once_json_after_simulator_run(stack: Settings, tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         _wait_for_table(stack, faust, table, log)
-        report = _simulate(env, suffix, tmp_path / "sim-report.json", seconds=20)
+        report = simulate(env, tmp_path / "sim-report.json", 20, "--topic-suffix", suffix)
         assert not any(report["failed"].values()) and report["undelivered"] == 0, report
         expected = report["turnstile_entries_by_station"]
         assert sum(expected.values()) == report["produced"][topics.TURNSTILES] > 0
@@ -145,7 +113,7 @@ def test_once_json_after_simulator_run(stack: Settings, tmp_path: Path) -> None:
             time.sleep(2)
             data = _once(stack, suffix)
     finally:
-        _stop(faust)
+        stop(faust)
         faust_log.close()
         make_admin(stack).delete_topics(
             [t + suffix for t in (topics.ARRIVALS, topics.TURNSTILES, topics.WEATHER, topics.STATIONS_TABLE,
