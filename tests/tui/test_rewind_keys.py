@@ -1,0 +1,111 @@
+"""The rewind keys with Pilot: [ ] { } step the shown moment, g goes to a time, L back to
+live, > plays forward; the status bar says REWIND in its own colour, the live feed keeps
+filling the live state, control keys still reach the live simulator, and a moment before
+the run began is refused with the earliest one. The past comes from an in-memory
+rewinder (the Kafka one is tested against the real broker in tests/integration)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cta_core import topics
+from cta_core.records.status import SimStatus
+from cta_tui.common.status_bar import StatusBar
+from cta_tui.rewind import windows
+from cta_tui.rewind.engine import Rewound
+from cta_tui.rewind.timeline import Run, StatusPoint, build_runs
+from cta_tui.state.model import DashboardState
+from cta_tui.state.records import Record
+from cta_tui.state.reducers import apply_records
+from tests.support.tui import NOW, SIM_MS, FakeClock, arrival, build_app, fixed_records, wait_until
+
+
+class MemoryRewinder:
+    """Past moments from fixed records: the run's status once a wall minute at 1x for
+    twenty minutes before now (from 04:43:12); a moment's state is the fixed network
+    without train B1."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.asked: list[int] = []
+        points = [
+            StatusPoint(int((NOW - 1200 + i * 60) * 1000), SimStatus(run_id="run1", sim_time_ms=SIM_MS - 1_200_000 + i * 60_000, speed=1.0))
+            for i in range(21)
+        ]  # fmt: skip
+        self._runs = build_runs(points)
+
+    def run(self, run_id: str | None) -> Run:
+        return self._runs[0]
+
+    def state_at(self, run: Run, sim_ms: int, progress: object = None) -> Rewound:
+        plan = windows.plan(run, sim_ms, int(self.clock() * 1000), 300_000)
+        self.asked.append(sim_ms)
+        state = DashboardState()
+        for record in fixed_records():
+            if record.topic != topics.SIM_STATUS and (record.value or {}).get("train_id") != "B1":
+                apply_records(state, record.topic, [record], NOW)
+        status = run.status_at(plan.at_ms)
+        apply_records(
+            state,
+            topics.SIM_STATUS,
+            [Record(topics.SIM_STATUS, None, status.status.to_json(), status.wall_ms)],
+            NOW,
+        )
+        return Rewound(state, run, plan)
+
+
+def _bar(app: object) -> str:
+    return app.screen.query_one(StatusBar).compose_text().plain  # type: ignore[attr-defined]
+
+
+async def test_rewind_keys_status_bar_and_back_to_live() -> None:
+    clock = FakeClock()
+    rewinder = MemoryRewinder(clock)
+    app, source, control = build_app(records=fixed_records(), clock=clock)
+    app.rewind_factory = lambda: rewinder  # type: ignore[assignment,return-value]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "B1" in app.state.trains)
+        await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: app.rewinding)
+        assert "REWIND 05:02:12 · live 05:03 · L live" in _bar(app)
+        assert "B1" not in app.state.trains and app.state is not app.live_state
+        styles = [str(span.style) for span in app.screen.query_one(StatusBar).compose_text().spans]
+        assert any("on #ffaf00" in s for s in styles)  # its own colour
+        # the live feed goes on filling the live state, not the moment shown
+        source.push(arrival("R9", 41190, 1, prev=40900))
+        await wait_until(pilot, lambda: "R9" in app.live_state.trains)
+        assert "R9" not in app.state.trains
+        # control keys act on the live simulator, and say so
+        await pilot.press("space")
+        assert control.sent[-1]["command"] == "pause" and "live simulator" in app.note
+        await pilot.press("left_curly_bracket")
+        await wait_until(pilot, lambda: "REWIND 04:52:12" in _bar(app))
+        await pilot.press("right_curly_bracket", "right_curly_bracket")  # past live: live again
+        await wait_until(pilot, lambda: not app.rewinding)
+        assert app.state is app.live_state and "REWIND" not in _bar(app)
+
+
+async def test_go_to_play_forward_and_the_earliest_moment() -> None:
+    clock = FakeClock()
+    rewinder = MemoryRewinder(clock)
+    app, _source, _control = build_app(records=fixed_records(), clock=clock)
+    app.rewind_factory = lambda: rewinder  # type: ignore[assignment,return-value]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.live_state.sim is not None)
+        await pilot.press("g")
+        await pilot.press(*"04:45", "enter")
+        await wait_until(pilot, lambda: "REWIND 04:45:00" in _bar(app))
+        # before the run's first status (04:43:12): refused, the moment shown stays
+        await pilot.press("left_curly_bracket")
+        await wait_until(pilot, lambda: app._reading is None and len(rewinder.asked) >= 1)
+        await pilot.pause(0.1)
+        assert app.rewound is not None and app.rewound.plan.sim_ms == rewinder.asked[-1]
+        assert "REWIND 04:45:00" in _bar(app)
+        # play forward: 1x, the next moment follows the shown one
+        await pilot.press("greater_than_sign")
+        assert "▶ 1x" in _bar(app)
+        await wait_until(
+            pilot, lambda: app.rewound is not None and app.rewound.plan.sim_ms > rewinder.asked[0]
+        )
+        await pilot.press("L")
+        await wait_until(pilot, lambda: not app.rewinding and app.play_rate == 0)
