@@ -117,3 +117,11 @@ class LiveReached(DataMessage):
     """A rewind or a play forward reached the present: back to live."""
 
     request: int = 0
+
+
+@dataclass(eq=False)
+class MomentAdvanced(DataMessage):
+    """The records from the moment shown to a later one (a :class:`cta_tui.rewind.engine.Advance`)."""
+
+    step: object
+    request: int = 0

@@ -17,8 +17,8 @@ from textual import work
 from textual.worker import get_current_worker
 
 from cta_core.errors import CtaError
-from cta_tui.messages import LiveReached, MomentFailed, MomentProgressed, MomentRead
-from cta_tui.rewind.engine import Rewinder, Rewound
+from cta_tui.messages import LiveReached, MomentAdvanced, MomentFailed, MomentProgressed, MomentRead
+from cta_tui.rewind.engine import Advance, Rewinder, Rewound, apply_advance
 from cta_tui.rewind.timeline import format_sim, parse_sim_time
 from cta_tui.state.model import DashboardState
 from cta_tui.state.motion import sim_clock_ms
@@ -134,7 +134,27 @@ class RewindControl:
         if self._run_id is None and self.live_state.sim is not None:
             self._run_id = self.live_state.sim.run_id
         self.rewind_changed()
-        self._read_worker(self._request, self._run_id, sim_ms, text)
+        shown = self.rewound
+        if shown is not None and sim_ms is not None and sim_ms > shown.plan.sim_ms:
+            self._advance_worker(self._request, shown, sim_ms)
+        else:
+            self._read_worker(self._request, self._run_id, sim_ms, text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rewind")
+    def _advance_worker(self, request: int, shown: Rewound, sim_ms: int) -> None:
+        """Forward from the moment shown: only the records in between are read."""
+        try:
+            rewinder = self._rewinder
+            assert rewinder is not None
+            run = rewinder.run(shown.run.run_id)
+            if run.live and sim_ms >= run.last.sim_ms:
+                self.post_message(LiveReached(request))
+                return
+            step = rewinder.advance(shown, sim_ms)
+        except (CtaError, ValueError) as exc:
+            self.post_message(MomentFailed(str(exc), request))
+            return
+        self.post_message(MomentAdvanced(step, request))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rewind")
     def _read_worker(self, request: int, run_id: str | None, sim_ms: int | None, text: str | None) -> None:
@@ -177,6 +197,19 @@ class RewindControl:
         self.rewind_changed()
         if self.play_rate:
             self.set_timer(max(0.05, 1.0 - rewound.seconds), self._play_step)
+
+    def on_moment_advanced(self, message: MomentAdvanced) -> None:
+        step, shown = message.step, self.rewound
+        if message.request != self._request or shown is None:
+            return
+        assert isinstance(step, Advance)
+        started = time.monotonic()
+        apply_advance(shown, step)
+        shown.state.predictions.settle()
+        self._reading = None
+        self.rewind_changed()
+        if self.play_rate:
+            self.set_timer(max(0.05, 1.0 - (time.monotonic() - started)), self._play_step)
 
     def on_moment_failed(self, message: MomentFailed) -> None:
         if message.request != self._request:

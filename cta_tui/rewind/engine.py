@@ -40,6 +40,34 @@ class Rewound:
     ends: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
+@dataclass
+class Advance:
+    """The records between a rewound moment and a later one (playing forward), for the
+    app to fold into the moment's state on its own thread (:func:`apply_advance`)."""
+
+    run: Run
+    plan: windows.Plan
+    status: Record
+    records: dict[str, list[Record]]
+    ends: dict[str, dict[int, int]]
+
+
+def apply_advance(rewound: Rewound, step: Advance) -> None:
+    """Fold a step forward into the rewound state (as the live feed folds new records)."""
+    state = rewound.state
+    at_s = step.plan.at_ms / 1000.0
+    stations = step.records.get(topics.STATIONS_TABLE, [])
+    if stations:
+        apply_records(state, topics.STATIONS_TABLE, stations, at_s)
+    apply_records(state, topics.SIM_STATUS, [step.status], (step.status.timestamp_ms or 0) / 1000.0)
+    for topic in (topics.ARRIVALS, topics.TURNSTILE_SUMMARY, topics.WEATHER, topics.PREDICTIONS):
+        records = step.records.get(topic, [])
+        if records:
+            apply_records(state, topic, records, at_s)
+    rewound.run, rewound.plan, rewound.ends = step.run, step.plan, step.ends
+    rewound.records += sum(len(v) for v in step.records.values())
+
+
 class Rewinder:
     """Rewinds (blocking: a worker thread's or a command's)."""
 
@@ -87,6 +115,25 @@ class Rewinder:
             count += len(records)
         state.feed_connected = True
         return Rewound(state, run, plan, count, time.monotonic() - started, ends)
+
+    def advance(self, rewound: Rewound, sim_ms: int) -> Advance:
+        """The records from ``rewound``'s moment to the later ``sim_ms`` of its run (read
+        from where it stopped: playing forward costs what it reads, not a rewind)."""
+        run = self.run(rewound.run.run_id)
+        plan = windows.plan(run, sim_ms, int(self.clock() * 1000), self.replay_ms)
+        ranges: Ranges = {}
+        ends: dict[str, dict[int, int]] = {}
+        for topic, physical in self._physical().items():
+            bounds = self._ends(topic, plan.at_ms)
+            ends[topic] = {p: end for p, (_low, end) in bounds.items()}
+            done = rewound.ends.get(topic, {})
+            for p, (low, end) in bounds.items():
+                ranges[(physical, p)] = (max(low, done.get(p, end)), end)
+        decoded = self.reader.decode(self.reader.read(ranges))
+        point = run.status_at(plan.at_ms)
+        status = Record(topics.SIM_STATUS, run.run_id, point.status.to_json(), point.wall_ms)
+        records = {topic: sorted(recs, key=_timestamp) for topic, recs in decoded.items()}
+        return Advance(run, plan, status, records, ends)
 
     def _physical(self) -> dict[str, str]:
         n = self.names

@@ -12,7 +12,7 @@ from cta_core import topics
 from cta_core.records.status import SimStatus
 from cta_tui.common.status_bar import StatusBar
 from cta_tui.rewind import windows
-from cta_tui.rewind.engine import Rewound
+from cta_tui.rewind.engine import Advance, Rewound
 from cta_tui.rewind.timeline import Run, StatusPoint, build_runs
 from cta_tui.state.model import DashboardState
 from cta_tui.state.records import Record
@@ -52,6 +52,17 @@ class MemoryRewinder:
             NOW,
         )
         return Rewound(state, run, plan)
+
+    def advance(self, rewound: Rewound, sim_ms: int) -> Advance:
+        """Forward from a moment: a train arrives on the way (the records in between)."""
+        run = self._runs[0]
+        plan = windows.plan(run, sim_ms, int(self.clock() * 1000), 300_000)
+        self.asked.append(sim_ms)
+        point = run.status_at(plan.at_ms)
+        status = Record(topics.SIM_STATUS, None, point.status.to_json(), point.wall_ms)
+        return Advance(
+            run, plan, status, {topics.ARRIVALS: [arrival("B1", 40730, 2, prev=41180, line="brown")]}, {}
+        )
 
 
 def _bar(app: object) -> str:

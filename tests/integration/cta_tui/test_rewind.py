@@ -9,6 +9,7 @@ and its own simulator run id; the status topic is shared, the run id keeps it ap
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -107,6 +108,7 @@ def _fractions(data: dict[str, Any]) -> dict[str, float]:
 
 
 def _assert_same(live: dict[str, Any], rewound: dict[str, Any]) -> None:
+    live, rewound = copy.deepcopy(live), copy.deepcopy(rewound)
     fa, fb = _fractions(live), _fractions(rewound)
     assert fa.keys() == fb.keys()
     a, b = _view(live), _view(rewound)
@@ -117,6 +119,25 @@ def _assert_same(live: dict[str, Any], rewound: dict[str, Any]) -> None:
     far = {t: (fa[t], fb[t]) for t in fa if abs(fa[t] - fb[t]) > FRACTION_TOLERANCE}
     assert not far, f"positions differ ({a['sim']}): {sorted(far.items())[:5]}"
     assert sum(len(line["trains"]) for line in a["lines"].values()) > 0
+
+
+def _played_to(stack: Settings, suffix: str, run_id: str, sim_ms: int) -> dict[str, Any]:
+    """The moment reached by playing forward: rewound 20 simulated minutes earlier, then
+    the records in between folded in (what the play key does)."""
+    from cta_tui.feeds.topic_names import TopicNames
+    from cta_tui.rewind.engine import Rewinder, apply_advance
+    from cta_tui.state.snapshot import snapshot_json
+
+    rewinder = Rewinder(stack, TopicNames().with_suffix(suffix), replay_minutes=float(REPLAY))
+    try:
+        run = rewinder.run(run_id)
+        rewound = rewinder.state_at(run, max(run.first.sim_ms, sim_ms - 20 * 60_000))
+        apply_advance(rewound, rewinder.advance(rewound, sim_ms))
+        rewound.state.predictions.settle()
+    finally:
+        rewinder.reader.close()
+    data: dict[str, Any] = json.loads(snapshot_json(rewound.state, rewound.plan.at_ms / 1000.0))
+    return data
 
 
 def _command(stack: Settings, run_id: str, command: str) -> None:
@@ -183,6 +204,7 @@ def test_rewind_equals_live_capture_across_a_faust_restart(stack: Settings, tmp_
         for live in (paused, final):
             rewound = _once(stack, suffix, "--at", live["sim"]["sim_time"], "--run", run_id)
             _assert_same(live, rewound)
+        _assert_same(paused, _played_to(stack, suffix, run_id, paused["sim"]["sim_time_ms"]))
         before = _cli(stack, "--once", "--json", "--topic-suffix", suffix, "--at", "03:00", "--run", run_id)
         assert before.exit_code == 1, before.output
         assert (
