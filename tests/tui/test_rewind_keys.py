@@ -7,13 +7,17 @@ rewinder (the Kafka one is tested against the real broker in tests/integration).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from cta_core import topics
 from cta_core.records.status import SimStatus
+from cta_tui.common.goto_prompt import GoToPrompt
 from cta_tui.common.status_bar import StatusBar
+from cta_tui.feeds.memory_source import MemorySource
 from cta_tui.rewind import windows
 from cta_tui.rewind.engine import Advance, Rewound
 from cta_tui.rewind.timeline import Run, StatusPoint, build_runs
+from cta_tui.ssh.hub import RecordHub, Snapshot, SocketSource
 from cta_tui.state.model import DashboardState
 from cta_tui.state.records import Record
 from cta_tui.state.reducers import apply_records
@@ -104,6 +108,7 @@ async def test_go_to_play_forward_and_the_earliest_moment() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.live_state.sim is not None)
         await pilot.press("g")
+        await wait_until(pilot, lambda: isinstance(app.screen, GoToPrompt))
         await pilot.press(*"04:45", "enter")
         await wait_until(pilot, lambda: "REWIND 04:45:00" in _bar(app))
         # before the run's first status (04:43:12): refused, the moment shown stays
@@ -120,3 +125,42 @@ async def test_go_to_play_forward_and_the_earliest_moment() -> None:
         )
         await pilot.press("L")
         await wait_until(pilot, lambda: not app.rewinding and app.play_rate == 0)
+
+
+async def test_two_sessions_on_one_hub_rewind_alone(tmp_path: Path) -> None:
+    """Two dashboards on the SSH server's shared feed (the record hub): each rewinds to
+    its own moment; the feed and the other's live state go on untouched."""
+
+    memory = MemorySource(fixed_records())
+    hub = RecordHub(memory, Snapshot(clock=lambda: NOW))  # the fixed records are "now"
+    path = str(tmp_path / "feed.sock")
+    await hub.start(path)
+    clock = FakeClock()
+    apps = []
+    for _ in range(2):
+        app, _src, _ctl = build_app(clock=clock)
+        app.source = SocketSource(path)
+        app.rewind_factory = lambda: MemoryRewinder(clock)  # type: ignore[assignment,return-value]
+        apps.append(app)
+    one, two = apps
+    try:
+        async with one.run_test(size=(80, 24)) as p1, two.run_test(size=(80, 24)) as p2:
+            for app, pilot in ((one, p1), (two, p2)):
+                await wait_until(pilot, lambda app=app: "B1" in app.live_state.trains)
+            # the keys' actions (Pilot's key presses reach one app of two run at once)
+            one.rewind_to("04:50")
+            two.rewind_by(-10)
+            # each app's own label (a status bar finds "its" app through Textual's active
+            # app, which is one of the two here; an SSH session is a process of its own)
+            await wait_until(p1, lambda: "REWIND 04:50:00" in (one.rewind_label() or ""))
+            await wait_until(p2, lambda: "REWIND 04:53:12" in (two.rewind_label() or ""))
+            memory.push(arrival("R7", 41190, 1, prev=40900))
+            for app, pilot in ((one, p1), (two, p2)):
+                await wait_until(pilot, lambda app=app: "R7" in app.live_state.trains)
+                assert "R7" not in app.state.trains
+            two.back_to_live()
+            await wait_until(p2, lambda: "R7" in two.state.trains)
+            assert "REWIND 04:50:00" in (one.rewind_label() or "") and len(hub.clients) == 2
+            assert two.rewind_label() is None
+    finally:
+        await hub.close()
