@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -25,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.targets import Section, check
+from cta_core import topics
 from cta_stack.scratch import ScratchStack
 from cta_tui.feeds.topic_names import TopicNames
 from cta_tui.rewind.engine import Rewinder
 from cta_tui.rewind.timeline import format_sim
-from tests.support.jobs import committed_lag
+from tests.support.jobs import stop_process
 from tests.support.stations_table import ensure_stations_table
 
 MOMENTS = 12
@@ -43,14 +43,26 @@ def _job(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+def _summary_settled(settings: Any, quiet_s: float = 10.0, limit_s: float = 600.0) -> None:
+    """Wait until the turnstile summary stops growing for ``quiet_s`` (Faust caught up),
+    at most ``limit_s``: measured as it is then (the summary trails the day's end)."""
+    from confluent_kafka import TopicPartition
+
+    from cta_core.kafka_clients import make_consumer
+
+    consumer = make_consumer(settings, f"bench-rewind-probe-{uuid.uuid4().hex[:6]}")
+    try:
+        deadline = time.monotonic() + limit_s
+        last, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            high = consumer.get_watermark_offsets(TopicPartition(topics.TURNSTILE_SUMMARY, 0), timeout=10)[1]
+            if high != last:
+                last, since = high, time.monotonic()
+            elif high > 0 and time.monotonic() - since >= quiet_s:
+                return
+            time.sleep(1)
+    finally:
+        consumer.close()
 
 
 def _simulate(stack: ScratchStack, tmp: Path) -> tuple[str, dict[str, Any], float]:
@@ -73,14 +85,10 @@ def _simulate(stack: ScratchStack, tmp: Path) -> tuple[str, dict[str, Any], floa
         took = time.monotonic() - started
         if sim.returncode != 0:
             raise SystemExit(f"cta-sim failed: {sim.stderr[-2000:]}")
-        deadline = time.monotonic() + 600
-        while committed_lag(settings, GROUP, "org.chicago.cta.turnstiles.v1", 3) != 0:
-            if time.monotonic() > deadline:
-                break  # measured as it is: the summary trails the day's end
-            time.sleep(2)
+        _summary_settled(settings)
     finally:
         for job in jobs:
-            _stop(job)
+            stop_process(job, timeout=60)
     report: dict[str, Any] = json.loads((tmp / "report.json").read_text())
     return run_id, report, took
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from cta_core import topics
 from cta_core.records.status import SimStatus
+from cta_tui.app import CtaApp
 from cta_tui.common.goto_prompt import GoToPrompt
 from cta_tui.common.status_bar import StatusBar
+from cta_tui.control import MemoryControlPublisher
 from cta_tui.feeds.memory_source import MemorySource
 from cta_tui.rewind import windows
 from cta_tui.rewind.engine import Advance, Rewound
@@ -69,15 +71,21 @@ class MemoryRewinder:
         )
 
 
+def _with_rewinder() -> tuple[CtaApp, MemorySource, MemoryControlPublisher, MemoryRewinder]:
+    """The test app on the fixed records, rewinding through a :class:`MemoryRewinder`."""
+    clock = FakeClock()
+    rewinder = MemoryRewinder(clock)
+    app, source, control = build_app(records=fixed_records(), clock=clock)
+    app.rewind_factory = lambda: rewinder  # type: ignore[assignment,return-value]
+    return app, source, control, rewinder
+
+
 def _bar(app: object) -> str:
     return app.screen.query_one(StatusBar).compose_text().plain  # type: ignore[attr-defined]
 
 
 async def test_rewind_keys_status_bar_and_back_to_live() -> None:
-    clock = FakeClock()
-    rewinder = MemoryRewinder(clock)
-    app, source, control = build_app(records=fixed_records(), clock=clock)
-    app.rewind_factory = lambda: rewinder  # type: ignore[assignment,return-value]
+    app, source, control, _rewinder = _with_rewinder()
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "B1" in app.state.trains)
         await pilot.press("left_square_bracket")
@@ -101,10 +109,7 @@ async def test_rewind_keys_status_bar_and_back_to_live() -> None:
 
 
 async def test_go_to_play_forward_and_the_earliest_moment() -> None:
-    clock = FakeClock()
-    rewinder = MemoryRewinder(clock)
-    app, _source, _control = build_app(records=fixed_records(), clock=clock)
-    app.rewind_factory = lambda: rewinder  # type: ignore[assignment,return-value]
+    app, _source, _control, rewinder = _with_rewinder()
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.live_state.sim is not None)
         await pilot.press("g")

@@ -27,7 +27,7 @@ from cta_core import topics
 from cta_core.kafka_clients import make_admin
 from cta_core.records.control import make_command
 from cta_core.settings import Settings
-from tests.support.jobs import FaustWorker
+from tests.support.jobs import FaustWorker, stop_process
 from tests.support.stations_table import ensure_stations_table
 
 pytestmark = pytest.mark.integration
@@ -159,16 +159,6 @@ def _simulator(stack: Settings, suffix: str, run_id: str, report: Path) -> subpr
     )  # fmt: skip
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _running_for(proc: subprocess.Popen[str], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:  # the simulator runs for a fixed wall time, by design
@@ -195,10 +185,10 @@ def test_rewind_equals_live_capture_across_a_faust_restart(stack: Settings, tmp_
         faust = FaustWorker(stack, tmp_path, *faust_args).start()
         _command(stack, run_id, "resume")
         _running_for(sim, 8)
-        _stop(sim)
+        stop_process(sim)
         final = _settled(stack, suffix, run_id, paused=None)
     finally:
-        _stop(sim)
+        stop_process(sim)
         faust.stop()
     try:
         for live in (paused, final):
