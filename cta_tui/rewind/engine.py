@@ -84,6 +84,7 @@ class Rewinder:
         self.replay_ms = int(replay_minutes * 60_000)
         self.clock = clock
         self.reader = reader or KafkaWindowReader(settings, names)
+        self._summary_keys: set[int] = set()
 
     def runs(self) -> list[Run]:
         return build_runs(self.reader.status_points())
@@ -191,7 +192,9 @@ class Rewinder:
         physical = self._physical()[topics.TURNSTILE_SUMMARY]
         bounds = self._ends(topics.TURNSTILE_SUMMARY, plan.at_ms)
         ends[topics.TURNSTILE_SUMMARY] = {p: end for p, (_low, end) in bounds.items()}
-        wanted = set(state.station_names)
+        # the stations this summary has counted before (else the table's), so a later
+        # rewind stops as soon as each has its count
+        wanted = set(self._summary_keys) or set(state.station_names)
         upper = {p: end for p, (_low, end) in bounds.items()}
         seen: set[int] = set()
         out: list[Record] = []
@@ -210,6 +213,7 @@ class Rewinder:
             oldest = min((r.timestamp_ms for r in chunk if r.timestamp_ms is not None), default=None)
             at_start = all(upper[p] <= low for p, (low, _end) in bounds.items())
             if windows.summary_done(seen, wanted, oldest, plan.history_ms, at_start, idle):
+                self._summary_keys |= seen
                 return out
 
 

@@ -44,6 +44,9 @@ class KafkaWindowReader:
         self.decoder = KafkaSource(settings, aliases=kwargs["aliases"])
         self._consumer: Consumer | None = None
         self._partitions: dict[str, list[int]] = {}
+        #: the status topic read so far: next offset per partition, and its points
+        self._status_read: dict[int, int] = {}
+        self._status_points: list[StatusPoint] = []
 
     # ------------------------------------------------------------------ connection
 
@@ -103,13 +106,7 @@ class KafkaWindowReader:
             return []
         consumer = self.consumer
         assigned = [TopicPartition(t, p, start) for (t, p), (start, _end) in todo.items()]
-        if {(tp.topic, tp.partition) for tp in consumer.assignment()} == set(todo):
-            consumer.resume(assigned)  # paused at the end of the last read
-            for tp in assigned:
-                consumer.seek(tp)
-        else:
-            consumer.assign(assigned)
-            consumer.resume(assigned)  # a partition paused by an earlier read stays paused otherwise
+        consumer.assign(assigned)
         out: list[Any] = []
         deadline = time.monotonic() + self.timeout
         while todo:
@@ -130,14 +127,13 @@ class KafkaWindowReader:
 
     @staticmethod
     def _drop_done(consumer: Consumer, todo: Ranges, done: set[tuple[str, int]]) -> None:
-        """Forget (and pause) the partitions read up to their end."""
+        """Forget the partitions read up to their end."""
         tps = [TopicPartition(t, p) for t, p in todo]
         for tp in consumer.position(tps):
             if tp.offset >= todo[(tp.topic, tp.partition)][1]:
                 done.add((tp.topic, tp.partition))
         for key in done:
-            if todo.pop(key, None) is not None:
-                consumer.pause([TopicPartition(*key)])
+            todo.pop(key, None)
 
     def decode(self, messages: list[Any]) -> dict[str, list[Record]]:
         """Messages decoded as the live feed decodes them, per contract topic."""
@@ -146,21 +142,22 @@ class KafkaWindowReader:
         return self.decoder.decode(messages).records
 
     def status_points(self) -> list[StatusPoint]:
-        """Every status record the status topic holds (it is small: an hour's retention)."""
+        """Every status record the status topic holds (it is small: an hour's retention);
+        kept, so that later calls read only what was written since."""
         topic = self.names.status
         ranges: Ranges = {}
         for p in self.partitions(topic):
             low, high = self.watermarks(topic, p)
-            ranges[(topic, p)] = (low, high)
-        points = []
+            ranges[(topic, p)] = (max(low, self._status_read.get(p, low)), high)
+            self._status_read[p] = high
         for msg in self.read(ranges):
             ts_type, ts = msg.timestamp()
             try:
                 status = SimStatus.from_json(json.loads(msg.value() or b"null"))
             except (MalformedStatus, ValueError):
                 continue
-            points.append(StatusPoint(ts if ts_type else 0, status))
-        return points
+            self._status_points.append(StatusPoint(ts if ts_type else 0, status))
+        return list(self._status_points)
 
     def close(self) -> None:
         consumer, self._consumer = self._consumer, None
