@@ -60,6 +60,9 @@ class KafkaWindowReader:
                     "enable.partition.eof": True,
                     "fetch.wait.max.ms": 10,
                     "fetch.error.backoff.ms": 10,
+                    # librdkafka waits a second (by default) before fetching a partition whose
+                    # queue is full: each read here stops at its end and moves on
+                    "fetch.queue.backoff.ms": 10,
                     "client.id": "cta-tui-rewind",
                     "logger": kafka_logger(),
                 },
