@@ -93,7 +93,9 @@ class RewindControl:
             self.read_moment(None, text.strip())
 
     def back_to_live(self) -> None:
+        """Show the live state again; the next rewind is in the run live then."""
         self._request += 1
+        self._run_id = None
         self._reading = None
         self.play_rate = 0
         if self.rewound is not None:
@@ -126,7 +128,9 @@ class RewindControl:
             self.notify_rewind("rewind is not available here", warning=True)
             return
         live = self.live_sim_ms()
-        if sim_ms is not None and live is not None and sim_ms >= live:
+        live_run = self.live_state.sim.run_id if self.live_state.sim is not None else None
+        same_run = self._run_id is None or self._run_id == live_run
+        if sim_ms is not None and live is not None and sim_ms >= live and same_run:
             self.back_to_live()
             return
         self._request += 1
