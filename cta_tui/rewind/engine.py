@@ -180,7 +180,7 @@ class Rewinder:
                 if topic == topics.WEATHER:
                     start = max(low, end - WEATHER_LAST)
                 else:
-                    keep = windows.PREDICTIONS_KEPT if topic == topics.PREDICTIONS else None
+                    keep = windows.kept_per_partition(len(bounds)) if topic == topics.PREDICTIONS else None
                     start = windows.bounded_start(starts.get(p, -1), low, end, keep)
                 ranges[(physical, p)] = (start, end)
         return ranges

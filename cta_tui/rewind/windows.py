@@ -6,7 +6,8 @@ read up to ``T`` and not past it:
 - the stations table: from its start (compacted, small) up to ``T``;
 - the simulator's status: the run's last status at or before ``T`` (from the timeline);
 - arrivals and predictions: the dashboard's replay window before ``T``, at most
-  :data:`REPLAY_SIM_MS` of simulated time and never before the run began; of predictions at most the last :data:`PREDICTIONS_KEPT` per partition
+  :data:`REPLAY_SIM_MS` of simulated time and never before the run began; of predictions at
+  most :data:`PREDICTIONS_KEPT` in all, the last of each partition's share
   (the state keeps no more undecoded);
 - weather: the last few readings before ``T``;
 - TURNSTILE_SUMMARY (a running count per station): read backwards from ``T`` in chunks
@@ -22,8 +23,16 @@ from cta_tui.rewind.timeline import Run
 from cta_tui.state.model import HISTORY_MINUTES
 from cta_tui.state.predictions import PENDING_MAX
 
-#: predictions read per partition at most (the state keeps this many undecoded)
+#: predictions read at most, shared among the partitions (the state keeps no more
+#: undecoded: a train's newest set is among them)
 PREDICTIONS_KEPT = PENDING_MAX
+
+
+def kept_per_partition(partitions: int) -> int:
+    """Each partition's share of :data:`PREDICTIONS_KEPT` (rounded up)."""
+    return -(-PREDICTIONS_KEPT // max(1, partitions))
+
+
 #: arrivals and predictions are read at most this far back in simulated time (at --speed 60
 #: the replay window's five wall minutes are five simulated hours; every train in service
 #: arrives somewhere within minutes, so an hour finds each one's last arrival)

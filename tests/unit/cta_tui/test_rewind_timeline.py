@@ -87,6 +87,7 @@ def test_plan_stays_in_the_run_and_covers_an_hour_of_history() -> None:
     assert windows.bounded_start(-1, 0, 50) == 50  # nothing in the window
     assert windows.bounded_start(3, 10, 50) == 10  # below the log's start (retention)
     assert windows.bounded_start(3, 0, 50_000, keep=100) == 49_900
+    assert windows.kept_per_partition(3) * 3 >= windows.PREDICTIONS_KEPT > windows.kept_per_partition(3) * 2
     assert windows.end_offset(-1, 70) == 70 and windows.end_offset(20, 70) == 20
 
 
