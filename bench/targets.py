@@ -194,6 +194,8 @@ TARGETS: dict[tuple[str, str], Target] = {
             10,
             "% of a core",
         ),
+        Target("rewind", "moment_s", "rewind: a moment of a simulated day shown (median)", "<=", 2, "s"),
+        Target("rewind", "moment_max_s", "rewind: a moment of a simulated day shown (max)", "<=", 2, "s"),
         Target("stack", "up_s", "cta-stack up, stopped to healthy (median)", "<=", 30, "s"),
         Target("stack", "rss_gb", "the local stack's resident memory", "<=", 1.5, "GB"),
         Target(

@@ -145,6 +145,32 @@ TROUBLES: tuple[Trouble, ...] = (
         "`-p` names a partition the topic does not have.",
         "Pick one of the partitions listed, or leave `-p` out to read them all.",
     ),
+    # ------------------------------------------------------------ rewind
+    Trouble(
+        "<time> is before the earliest moment held for run <run>; the earliest it can show is <HH:MM>",
+        "cta-tui --at, the dashboard's rewind keys",
+        "The moment asked for is before the run began, or its status records (kept an hour) "
+        "or its events have passed the topics' retention.",
+        "Pick a moment at or after the one named; `cta-tui runs` shows each run's simulated span.",
+    ),
+    Trouble(
+        "no simulator run found on the status topic; start one with `cta-sim`",
+        "cta-tui --at, cta-tui runs, the dashboard's rewind keys",
+        "The simulator's status topic holds no run: none ran within its retention (an hour).",
+        "Start the simulator (`cta-sim`, or `cta-tui up`); rewinding reaches back to when it began.",
+    ),
+    Trouble(
+        "no run <run> on the status topic (runs held: <ids>); `cta-tui runs` lists them",
+        "cta-tui --at --run",
+        "A mistyped run id, or a run older than the status topic's retention.",
+        "`cta-tui runs` lists the runs that can be shown.",
+    ),
+    Trouble(
+        "reading the past timed out after <seconds> s (<n> records read); check that Kafka answers",
+        "cta-tui --at, the dashboard's rewind keys",
+        "Kafka stopped answering while a past moment was read, or the window is far larger than usual.",
+        "`cta-stack status`; try again, or a moment closer to the present.",
+    ),
     # ------------------------------------------------------------ the local stack
     Trouble(
         "no logs yet in <dir>; start the stack with `cta-stack up`",

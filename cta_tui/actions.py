@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 #: the footer shows + and - as one key group
 SPEED = Binding.Group("Speed", compact=True)
+#: and [ ] as one: a simulated minute back or forward (help and the palette list the
+#: rewind keys; the footer has no room for them at 80 columns beside q and ^p)
+REWIND = Binding.Group("Rewind", compact=True)
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,51 @@ class Action:
 
 
 def _speed(app: CtaApp) -> float | str | None:
-    return app.state.sim.speed if app.state.sim is not None else None
+    sim = app.live_state.sim  # the live simulator's, even while rewound
+    return sim.speed if sim is not None else None
 
 
 def toggle_pause(app: CtaApp) -> None:
-    paused = app.state.sim.paused if app.state.sim is not None else False
+    sim = app.live_state.sim
+    paused = sim.paused if sim is not None else False
     app.send_command("resume" if paused else "pause")
+
+
+def rewind_back(app: CtaApp, minutes: str = "1") -> None:
+    app.rewind_by(-float(minutes))
+
+
+def rewind_forward(app: CtaApp, minutes: str = "1") -> None:
+    app.rewind_by(float(minutes))
+
+
+def rewind_back_10(app: CtaApp) -> None:
+    app.rewind_by(-10)
+
+
+def rewind_forward_10(app: CtaApp) -> None:
+    app.rewind_by(10)
+
+
+def go_to(app: CtaApp) -> None:
+    """Ask for a simulated time (HH:MM) and show that moment."""
+    from cta_tui.common.goto_prompt import GoToPrompt
+
+    if isinstance(app.screen, GoToPrompt):
+        return
+    from cta_tui.rewind.timeline import format_sim
+
+    shown = app.shown_sim_ms()
+    prompt = GoToPrompt(format_sim(shown) if shown is not None else "--:--")
+    app.push_screen(prompt, lambda text: app.rewind_to(text or ""))
+
+
+def back_to_live(app: CtaApp) -> None:
+    app.back_to_live()
+
+
+def play_forward(app: CtaApp) -> None:
+    app.play_forward()
 
 
 def faster(app: CtaApp) -> None:
@@ -172,6 +214,50 @@ ACTIONS: dict[str, Action] = {
         faster, "Faster", "plus,equals_sign", key_display="+", palette="Simulator faster", group=SPEED
     ),
     "slower": Action(slower, "Slower", "minus", key_display="-", palette="Simulator slower", group=SPEED),
+    "rewind_back": Action(
+        rewind_back,
+        "Back 1 min",
+        "left_square_bracket",
+        key_display="[",
+        palette="Rewind one simulated minute",
+        show=False,
+        group=REWIND,
+    ),
+    "rewind_forward": Action(
+        rewind_forward,
+        "Ahead 1 min",
+        "right_square_bracket",
+        key_display="]",
+        palette="Forward one simulated minute",
+        show=False,
+        group=REWIND,
+    ),
+    "rewind_back_10": Action(
+        rewind_back_10,
+        "Back 10 min",
+        "left_curly_bracket",
+        key_display="{",
+        show=False,
+        palette="Rewind ten simulated minutes",
+    ),
+    "rewind_forward_10": Action(
+        rewind_forward_10,
+        "Ahead 10 min",
+        "right_curly_bracket",
+        key_display="}",
+        show=False,
+        palette="Forward ten simulated minutes",
+    ),
+    "go_to": Action(go_to, "Go to a time", "g", show=False, palette="Go to a simulated time (rewind)"),
+    "play_forward": Action(
+        play_forward,
+        "Play 1x/10x/60x",
+        "greater_than_sign",
+        key_display=">",
+        show=False,
+        palette="Play forward: 1x, 10x, 60x, stop",
+    ),
+    "back_to_live": Action(back_to_live, "Back to live", "L", show=False, palette="Back to live"),
     "toggle_units": Action(toggle_units, "°F/°C", "u", show=False, palette="Toggle °F / °C"),
     "pipeline": Action(open_pipeline, "Pipeline", "p", palette="Pipeline health"),
     # shown in the pipeline screen's footer (and in help): 80 columns keep ? and q

@@ -54,6 +54,8 @@ from cta_tui.messages import (
     WeatherReceived,
 )
 from cta_tui.network.screen import NetworkScreen
+from cta_tui.rewind.controller import RewindControl
+from cta_tui.rewind.engine import Rewinder
 from cta_tui.state.model import DashboardState, ServiceHealth
 from cta_tui.state.records import Batch
 from cta_tui.state.reducers import apply_records
@@ -73,7 +75,7 @@ MESSAGE_FOR_TOPIC: dict[str, type[RecordsReceived]] = {
 THEMES = {"default": "textual-dark", "low": "ansi-dark"}
 
 
-class CtaApp(App[None]):
+class CtaApp(App[None], RewindControl):
     CSS_PATH = "app.tcss"
     TITLE = "cta-live"
     COMMANDS: ClassVar = App.COMMANDS | {CtaCommands}
@@ -108,8 +110,13 @@ class CtaApp(App[None]):
         feeds: bool = True,
         sender: str | None = None,
         pipeline: Callable[[], PipelineBackend] | None = None,
+        rewind: Callable[[], Rewinder] | None = None,
+        start_at: tuple[str | None, str | None] = (None, None),
     ) -> None:
         super().__init__()
+        self.init_rewind(rewind)
+        #: ``--at TIME [--run RUN_ID]``: the moment to open at
+        self.start_at = start_at
         #: makes the pipeline screen's backend (jobs, lag); None: no job control here
         self.pipeline = pipeline
         #: who this dashboard's commands come from (``sender`` in docs/control-protocol.md)
@@ -125,7 +132,10 @@ class CtaApp(App[None]):
         self.backoff = backoff
         self.health_interval = health_interval
         self.feeds_enabled = feeds
-        self.state = DashboardState()
+        #: what the live feed applies to; ``state`` is what the screens show (this, or a
+        #: rewound moment's own state)
+        self.live_state = DashboardState()
+        self.state = self.live_state
         self.pending = PendingAcks()
         self.follow_train: str | None = None
         #: weather in °C instead of °F (the `u` key), for every screen's status bar
@@ -147,10 +157,17 @@ class CtaApp(App[None]):
             self.consume_feeds()
             if self.health is not None:
                 self.check_health()
+        at, run_id = self.start_at
+        if at is not None:
+            self._run_id = run_id
+            self.read_moment(None, at)
 
     def on_unmount(self) -> None:
         with contextlib.suppress(Exception):  # closing must not mask the exit
             self.control.close()
+        if self._rewinder is not None:
+            with contextlib.suppress(Exception):
+                self._rewinder.reader.close()
 
     # ------------------------------------------------------------------ workers
 
@@ -223,7 +240,11 @@ class CtaApp(App[None]):
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died shows as a feed error; the app keeps running."""
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR and event.worker.group == "rewind":
+            self._reading = None
+            self.notify_rewind(f"rewind failed: {event.worker.error}", warning=True)
+            self.rewind_changed()
+        elif event.state == WorkerState.ERROR:
             error = event.worker.error
             self.state.feed_error = f"{event.worker.group} worker failed: {error}"
             self.notify(f"{self.state.feed_error}; restarting it", severity="error", timeout=8)
@@ -237,9 +258,10 @@ class CtaApp(App[None]):
         if message.releases_slot:
             message.releases_slot = False
             self._in_flight.release()
-        apply_records(self.state, topic, message.records, self.clock())
-        self.state.feed_connected = True
-        self.state.feed_error = None
+        live = self.live_state
+        apply_records(live, topic, message.records, self.clock())
+        live.feed_connected = True
+        live.feed_error = None
         self.mark_dirty()
 
     def on_arrivals_received(self, message: ArrivalsReceived) -> None:
@@ -256,7 +278,7 @@ class CtaApp(App[None]):
 
     def on_sim_status_received(self, message: SimStatusReceived) -> None:
         self._apply(message, topics.SIM_STATUS)
-        sim = self.state.sim
+        sim = self.live_state.sim
         if sim is not None and sim.last_command_id:
             command = self.pending.acknowledged(sim.last_command_id)
             if command is not None:
@@ -267,33 +289,34 @@ class CtaApp(App[None]):
             self._apply(message, message.records[0].topic)
 
     def on_feed_stats_received(self, message: FeedStatsReceived) -> None:
+        live = self.live_state
         for topic, n in message.batch.malformed.items():
-            self.state.topic(topic).malformed += n
+            live.topic(topic).malformed += n
         for topic, lag in message.batch.lag.items():
-            self.state.topic(topic).lag = lag
-        self.state.feed_connected = True
+            live.topic(topic).lag = lag
+        live.feed_connected = True
         self.mark_dirty()
 
     def on_feed_failed(self, message: FeedFailed) -> None:
-        first = self.state.feed_error is None
-        self.state.feed_error = message.error
-        self.state.feed_connected = False
+        first = self.live_state.feed_error is None
+        self.live_state.feed_error = message.error
+        self.live_state.feed_connected = False
         if first:
             self.notify(f"{message.error} — retrying", severity="warning", timeout=6)
         self.mark_dirty()
 
     def on_feed_connected(self, _message: FeedConnected) -> None:
-        self.state.feed_connected = True
+        self.live_state.feed_connected = True
         self.mark_dirty()
 
     def on_feed_recovered(self, _message: FeedRecovered) -> None:
-        self.state.feed_error = None
-        self.state.feed_connected = True
+        self.live_state.feed_error = None
+        self.live_state.feed_connected = True
         self.notify("Kafka is reachable again")
         self.mark_dirty()
 
     def on_health_checked(self, message: HealthChecked) -> None:
-        self.state.services = {s.name: s for s in message.services}
+        self.live_state.services = {s.name: s for s in message.services}
         self.mark_dirty()
 
     def on_simulator_acknowledged(self, message: SimulatorAcknowledged) -> None:
@@ -330,7 +353,8 @@ class CtaApp(App[None]):
         if self._under_modal_due():
             self._last_under_modal = self._last_draw
             visible.append(self.screen_stack[-2])
-        now = self.clock()
+        now = self.view_now()
+        self._mirror_live()
         for screen in visible:
             show = getattr(screen, "show_state", None)
             if show is not None:
@@ -340,6 +364,23 @@ class CtaApp(App[None]):
                     self._dirty = True
                     continue
                 self.redraws += 1
+
+    def _mirror_live(self) -> None:
+        """A rewound state shows the live feed's health and the services as they are now."""
+        shown, live = self.state, self.live_state
+        if shown is not live:
+            shown.feed_error, shown.feed_connected, shown.services = (
+                live.feed_error,
+                live.feed_connected,
+                live.services,
+            )
+
+    def notify_rewind(self, text: str, warning: bool = False) -> None:
+        self.notify(text, severity="warning" if warning else "information", timeout=6 if warning else 3)
+
+    def rewind_changed(self) -> None:
+        self.mark_dirty()
+        self.render_now()
 
     def _under_modal_due(self) -> bool:
         """A modal (help) is up and the screen under it is due for a redraw."""
@@ -360,7 +401,7 @@ class CtaApp(App[None]):
         if self.read_only:
             self.notify("read-only: control keys are disabled", severity="warning", timeout=3)
             return
-        sim = self.state.sim
+        sim = self.live_state.sim
         if sim is not None and sim.run_id:
             fields["run_id"] = sim.run_id  # the run on screen, not every simulator on the topic
         cmd = make_command(command, sender=self.sender, **fields)
@@ -370,7 +411,7 @@ class CtaApp(App[None]):
             self.notify(f"could not send {command}: {exc}", severity="error")
             return
         self.pending.sent(cmd, self.clock())
-        self.note = f"… {command} sent"
+        self.note = f"… {command} sent" + (" to the live simulator" if self.rewinding else "")
         self.mark_dirty()
 
     def action_do(self, name: str, *args: str) -> None:

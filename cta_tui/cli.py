@@ -17,7 +17,7 @@ from cta_core import topics
 from cta_core.cli_base import CtaGroup
 from cta_core.cli_options import ALL_SERVICES, connection_options, settings_from_options, topic_suffix_option
 from cta_tui.feeds.topic_names import ARRIVALS_PATTERN, TopicNames
-from cta_tui.run import dashboard_source, run_dashboard
+from cta_tui.run import dashboard_source, rewind_factory, run_dashboard
 
 
 def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -53,6 +53,21 @@ def _regex_cb(ctx: click.Context, param: click.Parameter, value: str) -> str:
     envvar="CTA_REPLAY_MINUTES",
     show_envvar=True,
     help="Replay this many minutes of arrivals at start so trains show at once.",
+)
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    metavar="TIME",
+    help="Open at this simulated moment (HH:MM[:SS] of the run's day, or an ISO date and time) "
+    "instead of live; with --once, print the state at that moment.",
+)
+@click.option(
+    "--run",
+    "run_id",
+    default=None,
+    metavar="RUN_ID",
+    help="With --at: the simulator run to rewind (`cta-tui runs` lists them). [default: the current run]",
 )
 @topic_suffix_option
 @click.option(
@@ -123,6 +138,8 @@ def main(
     as_json: bool,
     once_timeout: float,
     replay_minutes: float,
+    at: str | None,
+    run_id: str | None,
     topic_suffix: str,
     theme: str | None,
     arrivals_pattern: str,
@@ -150,27 +167,50 @@ def main(
         return
     if as_json and not once:
         raise click.UsageError("--json needs --once")
+    if run_id is not None and at is None:
+        raise click.UsageError("--run needs --at")
     source = dashboard_source(ctx.obj)
     if once:
-        from cta_core.http_client import require_service
-        from cta_tui.once import read_once
-
-        # without the registry every Avro record (arrivals, predictions) would be skipped
-        require_service(
-            "Schema Registry", settings.schema_registry_url, "/subjects", http=settings.registry_http()
-        )
-        from cta_tui.state.snapshot import snapshot_json
-
-        state = read_once(source, timeout=once_timeout)
-        if as_json:
-            click.echo(snapshot_json(state, time.time()))
-        else:
-            trains = sum(1 for t in state.trains.values() if t.in_service)
-            click.echo(
-                f"{len(state.lines)} lines, {trains} trains, {len(state.turnstile_counts)} stations counted"
-            )
+        _print_once(ctx.obj, source, once_timeout, as_json, at, run_id)
         return
-    run_dashboard(settings, source, read_only=read_only, theme=theme)
+    run_dashboard(
+        settings,
+        source,
+        read_only=read_only,
+        theme=theme,
+        rewind=rewind_factory(ctx.obj),
+        start_at=(at, run_id),
+    )
+
+
+def _print_once(
+    obj: dict[str, Any], source: Any, timeout: float, as_json: bool, at: str | None, run_id: str | None
+) -> None:
+    """`--once`: the state now (or ``--at`` a past moment), as JSON or one line."""
+    from cta_core.http_client import require_service
+
+    # without the registry every Avro record (arrivals, predictions) would be skipped
+    settings = obj["settings"]
+    require_service(
+        "Schema Registry", settings.schema_registry_url, "/subjects", http=settings.registry_http()
+    )
+    if at is not None:
+        from cta_tui.rewind_cli import once_at
+
+        source.close()
+        once_at(obj, at, run_id, as_json)
+        return
+    from cta_tui.once import read_once
+    from cta_tui.state.snapshot import snapshot_json
+
+    state = read_once(source, timeout=timeout)
+    if as_json:
+        click.echo(snapshot_json(state, time.time()))
+    else:
+        trains = sum(1 for t in state.trains.values() if t.in_service)
+        click.echo(
+            f"{len(state.lines)} lines, {trains} trains, {len(state.turnstile_counts)} stations counted"
+        )
 
 
 # `cta-tui serve --ssh`: the dashboard over SSH (cta_tui/ssh). Imported last so the
@@ -180,10 +220,12 @@ from cta_tui.ssh.cli import serve  # noqa: E402
 main.add_command(serve)
 
 # `cta-tui tail TOPIC` (cta_tui/tail_cli.py) and `cta-tui up` (cta_tui/up_cli.py)
+from cta_tui.rewind_cli import runs  # noqa: E402
 from cta_tui.tail_cli import tail  # noqa: E402
 from cta_tui.up_cli import up  # noqa: E402
 
 __all__ = ["main"]
 
+main.add_command(runs)
 main.add_command(tail)
 main.add_command(up)

@@ -85,3 +85,43 @@ class HealthChecked(DataMessage):
 class SimulatorAcknowledged(DataMessage):
     command: str
     command_id: str
+
+
+@dataclass(eq=False)
+class MomentRead(DataMessage):
+    """A rewind's past moment, read (a :class:`cta_tui.rewind.engine.Rewound`)."""
+
+    rewound: object
+    #: the request it answers (older answers are dropped)
+    request: int = 0
+
+
+@dataclass(eq=False)
+class MomentFailed(DataMessage):
+    """A rewind could not be read: why (the earliest moment it can show, Kafka down...)."""
+
+    error: str
+    request: int = 0
+
+
+@dataclass(eq=False)
+class MomentProgressed(DataMessage):
+    """Records read so far by a rewind (shown while it takes long)."""
+
+    records: int
+    request: int = 0
+
+
+@dataclass(eq=False)
+class LiveReached(DataMessage):
+    """A rewind or a play forward reached the present: back to live."""
+
+    request: int = 0
+
+
+@dataclass(eq=False)
+class MomentAdvanced(DataMessage):
+    """The records from the moment shown to a later one (a :class:`cta_tui.rewind.engine.Advance`)."""
+
+    step: object
+    request: int = 0

@@ -22,9 +22,26 @@ def dashboard_source(obj: dict[str, Any]) -> Any:
     )
 
 
-def run_dashboard(settings: Any, source: Any, *, read_only: bool, theme: str | None) -> None:
+def rewind_factory(obj: dict[str, Any]) -> Any:
+    """What makes the dashboard's :class:`~cta_tui.rewind.engine.Rewinder` (when first rewound)."""
+    from cta_tui.rewind.engine import Rewinder
+
+    settings, names, replay = obj["settings"], obj["topic_names"], obj["replay_minutes"]
+    return lambda: Rewinder(settings, names, replay_minutes=replay)
+
+
+def run_dashboard(
+    settings: Any,
+    source: Any,
+    *,
+    read_only: bool,
+    theme: str | None,
+    rewind: Any = None,
+    start_at: tuple[str | None, str | None] = (None, None),
+) -> None:
     """The dashboard in this terminal until the user quits (``cta-tui`` and ``cta-tui up``),
-    or SIGTERM/SIGHUP end it; exits with the app's status when it is not 0."""
+    or SIGTERM/SIGHUP end it; exits with the app's status when it is not 0. ``rewind``
+    makes its rewinder; ``start_at`` (time, run id) opens it at a past moment."""
     from cta_tui.app import make_app
     from cta_tui.feeds.health import HttpHealthProbe
     from cta_tui.feeds.pipeline_probe import StackPipeline
@@ -38,6 +55,8 @@ def run_dashboard(settings: Any, source: Any, *, read_only: bool, theme: str | N
         health=HttpHealthProbe(settings),
         theme=chosen,
         pipeline=lambda: StackPipeline(settings),
+        rewind=rewind,
+        start_at=start_at,
     )
     exit_cleanly_on_signals(app)  # SIGTERM/SIGHUP end it as `q` does: terminal restored
     app.run()

@@ -1,4 +1,5 @@
-"""The top bar: simulated clock, speed, paused, weather, feed health, read-only."""
+"""The top bar: simulated clock, speed, paused, weather, feed health, read-only; while
+rewound, "REWIND 08:12 · live 10:40" in its own colour instead of the clock."""
 
 from __future__ import annotations
 
@@ -45,8 +46,13 @@ class StatusBar(Static):
         text = Text(" CTA ", style="bold reverse")
         if state is None:
             return text
+        rewind = getattr(self.app, "rewind_label", None)
+        label = rewind() if callable(rewind) else None
         sim = state.sim
-        if sim is None:
+        if label is not None:
+            text.append(f" {label} ", style="bold black on #ffaf00")
+            text.append(" ")
+        elif sim is None:
             text.append(" sim: no status yet ", style="dim")
         else:
             clock = (sim.sim_time or "")[11:19] or "--:--:--"

@@ -19,4 +19,11 @@ def run_on_shared_feed(path: str, read_only: bool) -> None:
     log_to_file(Path(env_log) if env_log else default_log_file())
     settings = Settings.from_env()
     source = SocketSource(path, settings.bootstrap_servers)
-    run_dashboard(settings, source, read_only=read_only, theme=os.environ.get("CTA_THEME") or None)
+    from cta_tui.feeds.topic_names import TopicNames
+    from cta_tui.run import rewind_factory
+
+    # rewinding reads Kafka itself, for this session alone: the shared feed is untouched
+    rewind = rewind_factory({"settings": settings, "topic_names": TopicNames(), "replay_minutes": 5.0})
+    run_dashboard(
+        settings, source, read_only=read_only, theme=os.environ.get("CTA_THEME") or None, rewind=rewind
+    )

@@ -261,6 +261,11 @@ def _summary_station(record: Record) -> int | None:
     return as_int(key)
 
 
+def summary_station_id(record: Record) -> int | None:
+    """The station a TURNSTILE_SUMMARY record counts (from its value, else its key)."""
+    return _summary_station(record)
+
+
 def _summary_count(value: Any) -> int | None:
     if isinstance(value, Mapping):
         return as_int(_field(value, "count", "entries", "total", "KSQL_COL_0"))

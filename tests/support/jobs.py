@@ -109,6 +109,17 @@ def committed_lag(settings: Settings, group: str, topic: str, partitions: int) -
         consumer.close()
 
 
+def stop_process(proc: subprocess.Popen[Any], sig: int = signal.SIGINT, timeout: float = 30.0) -> None:
+    """Stop a child process as ctrl+c would (killed when it does not exit in ``timeout``)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class FaustWorker:
     """``cta-jobs faust`` in a subprocess; its log goes to a file the test can read."""
 

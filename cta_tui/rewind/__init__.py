@@ -1,0 +1,1 @@
+"""Rewind: the dashboard at any simulated moment Kafka still holds (timeline, windows, reader)."""
