@@ -30,7 +30,7 @@ class GoToPrompt(ModalScreen[str | None]):
         with Vertical():
             yield Label(f"Go to simulated time (shown: {self.shown})")
             yield Input(placeholder="HH:MM or HH:MM:SS", id="goto-time")
-            yield Label("enter: go · esc: cancel · L: back to live", classes="dim")
+            yield Label("enter: go · esc: cancel · L: live", classes="dim")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
