@@ -60,7 +60,11 @@ SPECS: dict[str, TopicSpec] = {
     STATIONS_TABLE: TopicSpec(STATIONS_TABLE, partitions=1, compacted=True),
     TURNSTILE_SUMMARY: TopicSpec(TURNSTILE_SUMMARY, partitions=1, compacted=True),
     SIM_CONTROL: TopicSpec(SIM_CONTROL, partitions=1, config={"retention.ms": "3600000"}),
-    SIM_STATUS: TopicSpec(SIM_STATUS, partitions=1, config={"retention.ms": "3600000"}),
+    # the rewind's timeline (simulated time to wall time, per run): kept as long as the
+    # broker's default for the event topics (7 days), bounded by size (about 26 MB a day)
+    SIM_STATUS: TopicSpec(
+        SIM_STATUS, partitions=1, config={"retention.ms": "604800000", "retention.bytes": "268435456"}
+    ),
     # a day of --speed 60 is 24 wall minutes: keep 2 hours (bounded by size too)
     PREDICTIONS: TopicSpec(
         PREDICTIONS, partitions=3, config={"retention.ms": "7200000", "retention.bytes": "536870912"}
