@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 #: the footer shows + and - as one key group
 SPEED = Binding.Group("Speed", compact=True)
-#: and [ ] as one: a simulated minute back or forward (help and the palette list the
-#: rewind keys; the footer has no room for them at 80 columns beside q and ^p)
+#: and [ ] as one: a simulated minute back or forward (the other rewind keys are in
+#: help and the palette; below 100 columns the footer is compact to make room)
 REWIND = Binding.Group("Rewind", compact=True)
 
 
@@ -220,7 +220,6 @@ ACTIONS: dict[str, Action] = {
         "left_square_bracket",
         key_display="[",
         palette="Rewind one simulated minute",
-        show=False,
         group=REWIND,
     ),
     "rewind_forward": Action(
@@ -229,7 +228,6 @@ ACTIONS: dict[str, Action] = {
         "right_square_bracket",
         key_display="]",
         palette="Forward one simulated minute",
-        show=False,
         group=REWIND,
     ),
     "rewind_back_10": Action(

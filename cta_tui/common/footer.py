@@ -15,9 +15,21 @@ from textual.widgets import Footer
 
 
 class CtaFooter(Footer):
+    # Textual's compact footer sets a key group's label flush against the next key
+    DEFAULT_CSS = """
+    CtaFooter.-compact FooterLabel {
+        margin: 0 1 0 0;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         watchers = getattr(self, "__watchers", None)  # Textual's per-object watcher lists
         if isinstance(watchers, dict):
             for callbacks in watchers.values():
                 callbacks[:] = [(node, cb) for node, cb in callbacks if node is self or node.is_attached]
         yield from super().compose()
+
+    def on_resize(self) -> None:
+        # below 100 columns the keys sit closer together, so q and ? stay in view
+        # beside the palette hint with the rewind keys shown
+        self.compact = self.size.width < 100
