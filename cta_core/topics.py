@@ -60,10 +60,10 @@ SPECS: dict[str, TopicSpec] = {
     STATIONS_TABLE: TopicSpec(STATIONS_TABLE, partitions=1, compacted=True),
     TURNSTILE_SUMMARY: TopicSpec(TURNSTILE_SUMMARY, partitions=1, compacted=True),
     SIM_CONTROL: TopicSpec(SIM_CONTROL, partitions=1, config={"retention.ms": "3600000"}),
-    # the rewind's timeline (simulated time to wall time, per run): kept as long as the
-    # broker's default for the event topics (7 days), bounded by size (about 26 MB a day)
+    # the rewind's timeline (simulated time to wall time, per run; one record a second,
+    # read whole by a first rewind): a day, about 26 MB and 86,400 records
     SIM_STATUS: TopicSpec(
-        SIM_STATUS, partitions=1, config={"retention.ms": "604800000", "retention.bytes": "268435456"}
+        SIM_STATUS, partitions=1, config={"retention.ms": "86400000", "retention.bytes": "67108864"}
     ),
     # a day of --speed 60 is 24 wall minutes: keep 2 hours (bounded by size too)
     PREDICTIONS: TopicSpec(

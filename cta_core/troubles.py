@@ -149,14 +149,14 @@ TROUBLES: tuple[Trouble, ...] = (
     Trouble(
         "<time> is before the earliest moment held for run <run>; the earliest it can show is <HH:MM>",
         "cta-tui --at, the dashboard's rewind keys",
-        "The moment asked for is before the run began, or its status records (kept 7 days) "
+        "The moment asked for is before the run began, or its status records (kept a day) "
         "or its events have passed the topics' retention.",
         "Pick a moment at or after the one named; `cta-tui runs` shows each run's simulated span.",
     ),
     Trouble(
         "no simulator run found on the status topic; start one with `cta-sim`",
         "cta-tui --at, cta-tui runs, the dashboard's rewind keys",
-        "The simulator's status topic holds no run: none ran within its retention (7 days).",
+        "The simulator's status topic holds no run: none ran within its retention (a day).",
         "Start the simulator (`cta-sim`, or `cta-tui up`); rewinding reaches back to when it began.",
     ),
     Trouble(

@@ -145,7 +145,7 @@ class KafkaWindowReader:
         return self.decoder.decode(messages).records
 
     def status_points(self) -> list[StatusPoint]:
-        """Every status record the status topic holds (it is small: an hour's retention);
+        """Every status record the status topic holds (one record a second, kept a day);
         kept, so that later calls read only what was written since."""
         topic = self.names.status
         ranges: Ranges = {}

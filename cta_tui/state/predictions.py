@@ -57,7 +57,11 @@ class PredictionBook:
     def settle(self) -> None:
         """Decode and apply the records that wait (what every question asks first)."""
         if self.pending:
-            records = list(self.pending)
+            # in the order they were written (the records' Kafka timestamps), not the order
+            # they were read: a set's records are spread over the topic's partitions (keyed
+            # by station), and a backlog (a dashboard starting, a rewind) reads one
+            # partition far ahead of another, which would look like a new simulator run
+            records = sorted(self.pending, key=_written_ms)
             self.pending.clear()
             _apply(self, settle_values(records))
 
@@ -106,6 +110,11 @@ class PredictionBook:
                     out.add(e.train_id)
         self._delayed = (self.version, out)
         return set(out)
+
+
+def _written_ms(record: Record) -> int:
+    """When the record was written (0 when unknown: such records keep their order)."""
+    return record.timestamp_ms or 0
 
 
 def apply_prediction_records(book: PredictionBook, records: Iterable[Record]) -> int:

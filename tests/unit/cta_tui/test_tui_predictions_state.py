@@ -16,7 +16,9 @@ from tests.support.tui_samples import arrival, station_records
 GEN = 1_000_000 + 60_000
 
 
-def prediction(train: str, station: int, ahead_s: int, generated: int = GEN, **flags: Any) -> Record:
+def prediction(
+    train: str, station: int, ahead_s: int, generated: int = GEN, written: int | None = None, **flags: Any
+) -> Record:
     value = {
         "station_id": station,
         "line": "red",
@@ -31,7 +33,7 @@ def prediction(train: str, station: int, ahead_s: int, generated: int = GEN, **f
         "scheduled": False,
         **flags,
     }
-    return Record(topics.PREDICTIONS, {"station_id": station}, value)
+    return Record(topics.PREDICTIONS, {"station_id": station}, value, written)
 
 
 def test_a_trains_newest_set_replaces_its_older_one() -> None:
@@ -132,3 +134,22 @@ def test_a_batch_with_deferred_values_is_settled_before_it_is_sent_to_ssh_sessio
     settle_batch(batch)
     assert encode_frame("batch", batch)
     assert pickle.loads(pickle.dumps(batch)).records[topics.PREDICTIONS][0].value == value
+
+
+def test_a_backlog_read_one_partition_ahead_of_another_gives_the_same_boards() -> None:
+    """A set is spread over partitions (keyed by station): a dashboard starting up or a
+    rewind reads one partition's backlog far ahead of another's. Read in either order the
+    boards must be the same, and a partition read late must not look like a new run (a
+    new run's sets are written later, see the test above)."""
+    late = GEN + 15 * 60_000  # 15 simulated minutes on: more than a run's jump
+    # written (Kafka timestamps, wall ms) in the order the sets were made
+    station_a = [prediction("R1", 41300, 300, written=1), prediction("R2", 41300, 400, late, written=3)]
+    station_b = [prediction("R1", 40100, 500, written=2), prediction("R3", 40100, 200, late, written=4)]
+
+    def boards(order: list[list[Record]]) -> dict[int, list[str]]:
+        state = DashboardState()
+        apply_records(state, topics.PREDICTIONS, [r for part in order for r in part], 0.0)
+        return {sid: [e.train_id for e in state.predictions.next_at(sid)] for sid in (41300, 40100)}
+
+    assert boards([station_a, station_b]) == boards([station_b, station_a])
+    assert boards([station_a, station_b])[40100] == ["R3"]  # R1's old set is past its arrival
