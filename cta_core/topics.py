@@ -52,6 +52,22 @@ def replication_for(brokers: int) -> tuple[int, dict[str, str]]:
     return max(1, brokers), {"min.insync.replicas": "1"}
 
 
+#: Every topic of the pipeline in the contract's order (what the dashboard and tail read
+#: and list first).
+PIPELINE_TOPICS = (
+    ARRIVALS,
+    TURNSTILES,
+    WEATHER,
+    STATIONS_RAW,
+    LINE_STATIONS_RAW,
+    STATIONS_TABLE,
+    TURNSTILE_SUMMARY,
+    PREDICTIONS,
+    PREDICTIONS_STATE,
+    SIM_CONTROL,
+    SIM_STATUS,
+)
+
 #: Topics the pipeline creates itself (Connect and the registry create their own).
 SPECS: dict[str, TopicSpec] = {
     ARRIVALS: TopicSpec(ARRIVALS, partitions=3),

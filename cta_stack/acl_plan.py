@@ -23,19 +23,7 @@ CREATE_WRITE = ("CREATE", "WRITE", "DESCRIBE")
 OWN = ("ALL",)
 #: What the dashboard and tail read: every topic of the pipeline (the pipeline screen's
 #: rates and lag, tail's list), the contract's order.
-PIPELINE_TOPICS = (
-    topics.ARRIVALS,
-    topics.TURNSTILES,
-    topics.WEATHER,
-    topics.STATIONS_RAW,
-    topics.LINE_STATIONS_RAW,
-    topics.STATIONS_TABLE,
-    topics.TURNSTILE_SUMMARY,
-    topics.PREDICTIONS,
-    topics.PREDICTIONS_STATE,
-    topics.SIM_CONTROL,
-    topics.SIM_STATUS,
-)
+PIPELINE_TOPICS = topics.PIPELINE_TOPICS
 
 
 @dataclass(frozen=True)

@@ -244,18 +244,7 @@ def order_topics(names: Iterable[str]) -> list[str]:
     then internal ones (``_schemas``); Kafka's own (``__consumer_offsets``) left out."""
     from cta_core import topics
 
-    contract = [
-        topics.ARRIVALS,
-        topics.TURNSTILES,
-        topics.WEATHER,
-        topics.STATIONS_RAW,
-        topics.LINE_STATIONS_RAW,
-        topics.STATIONS_TABLE,
-        topics.TURNSTILE_SUMMARY,
-        topics.PREDICTIONS,
-        topics.SIM_CONTROL,
-        topics.SIM_STATUS,
-    ]
+    contract = topics.PIPELINE_TOPICS
     present = set(names)
     first = [t for t in contract if t in present]
     rest = sorted(n for n in present if n not in first and not n.startswith("__"))
