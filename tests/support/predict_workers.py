@@ -61,6 +61,7 @@ class Watch:
     settings: Settings
     suffix: str
     partition_of: dict[str, int] = field(default_factory=dict)
+    line_of: dict[str, str] = field(default_factory=dict)
     #: (wall ms written, train, line)
     predictions: list[tuple[int, str, str]] = field(default_factory=list)
 
@@ -98,6 +99,7 @@ class Watch:
                 value = self._decoder.decode(msg.value())
                 if msg.topic() == self._arrivals:
                     self.partition_of[value["train_id"]] = msg.partition() or 0
+                    self.line_of[value["train_id"]] = value["line"]
                 else:
                     self.predictions.append((msg.timestamp()[1], value["train_id"], value["line"]))
 
@@ -107,6 +109,11 @@ class Watch:
         return {
             line for ts, tid, line in self.predictions if ts >= since_ms and part.get(tid, -1) in partitions
         }
+
+    def running_lines(self, partitions: set[int]) -> set[str]:
+        """Lines that have trains in ``partitions`` (a partition may hold no train of a
+        short line: Yellow runs two to four)."""
+        return {self.line_of[t] for t, p in self.partition_of.items() if p in partitions}
 
     def first_covering(self, partitions: set[int], since_ms: int) -> int | None:
         """Wall ms when predictions for those partitions' trains first covered every line."""

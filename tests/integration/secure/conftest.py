@@ -47,6 +47,14 @@ def librdkafka_conf(stack: ScratchStack, principal: str, **extra: Any) -> dict[s
 
 @pytest.fixture(scope="module")
 def secure_stack() -> Iterator[ScratchStack]:
-    """Every service of the stack, secured (about 20 s to start)."""
-    with ScratchStack.running(only=(), secure=True) as stack:
-        yield stack
+    """Every service of the stack, secured (about 20 s to start). Its free ports are
+    picked before the services bind them, so another process may take one in between
+    ("Address already in use"): one more try, on other ports."""
+    for attempt in (1, 2):
+        try:
+            with ScratchStack.running(only=(), secure=True) as stack:
+                yield stack
+            return
+        except RuntimeError as exc:
+            if attempt == 2 or "Address already in use" not in str(exc):
+                raise

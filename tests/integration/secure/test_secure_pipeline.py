@@ -18,7 +18,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -39,12 +38,6 @@ pytestmark = [
 
 LINES = {"red", "blue", "green", "brown", "purple", "yellow", "pink", "orange"}
 BIN = Path(sys.executable).parent
-
-
-@pytest.fixture(scope="module")
-def secure_stack() -> Iterator[ScratchStack]:
-    with ScratchStack.running(only=(), secure=True) as stack:
-        yield stack
 
 
 def _env(stack: ScratchStack, principal: str | None) -> dict[str, str]:
