@@ -5,22 +5,12 @@ SIGINT like ctrl+c; the report it writes (what it produced, per station)."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    """SIGINT, as ctrl+c; killed after 30 s."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+from tests.support.jobs import stop_process
 
 
 def simulate(env: dict[str, str], report: Path, seconds: float, *args: str) -> dict:
@@ -39,7 +29,7 @@ def simulate(env: dict[str, str], report: Path, seconds: float, *args: str) -> d
             assert sim.poll() is None, f"cta-sim exited early: {sim.stderr.read() if sim.stderr else ''}"
             time.sleep(0.5)  # the simulator runs for a fixed wall time, by design of the test
     finally:
-        stop(sim)
+        stop_process(sim)
     assert sim.returncode == 0, sim.stderr.read() if sim.stderr else ""
     produced: dict = json.loads(report.read_text())
     return produced

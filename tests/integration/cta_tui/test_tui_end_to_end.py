@@ -25,7 +25,8 @@ from click.testing import CliRunner
 from cta_core import topics
 from cta_core.kafka_clients import make_admin
 from cta_core.settings import Settings
-from tests.support.sim_run import simulate, stop
+from tests.support.jobs import stop_process
+from tests.support.sim_run import simulate
 
 pytestmark = pytest.mark.integration
 
@@ -113,7 +114,7 @@ def test_once_json_after_simulator_run(stack: Settings, tmp_path: Path) -> None:
             time.sleep(2)
             data = _once(stack, suffix)
     finally:
-        stop(faust)
+        stop_process(faust)
         faust_log.close()
         make_admin(stack).delete_topics(
             [t + suffix for t in (topics.ARRIVALS, topics.TURNSTILES, topics.WEATHER, topics.STATIONS_TABLE,

@@ -25,7 +25,8 @@ import pytest
 
 from cta_core import topics
 from cta_stack.scratch import ScratchStack
-from tests.support.sim_run import simulate, stop
+from tests.support.jobs import stop_process
+from tests.support.sim_run import simulate
 
 pytestmark = [
     pytest.mark.integration,
@@ -106,7 +107,7 @@ def test_whole_pipeline_secured(secure_stack: ScratchStack, tmp_path: Path) -> N
             data = _wait_for_counts(secure_stack, expected, procs, tmp_path)
         finally:
             for proc in procs:
-                stop(proc)
+                stop_process(proc)
     assert data["counts"] == expected
     with_trains = {name for name, line in data["lines"].items() if line["trains"]}
     assert with_trains >= LINES, f"lines without trains: {sorted(LINES - with_trains)}"
