@@ -325,7 +325,7 @@ class KafkaSource:
         out = []
         for msg in msgs:
             ts_type, ts = msg.timestamp()
-            out.append(Record(topic, None, Deferred(msg.value(), decode), ts if ts_type else None))
+            out.append(Record(topic, None, Deferred(msg.value(), decode, msg.key()), ts if ts_type else None))
         return out
 
     def _decode_values(self, datas: list[bytes | None]) -> list[Any]:

@@ -29,6 +29,8 @@ class Deferred:
 
     data: bytes | None
     decode_many: Callable[[list[bytes | None]], list[Any]]
+    #: the record's key, undecoded (a screen may pick the records it shows by it)
+    key: bytes | None = None
 
 
 def settle_values(records: list[Record]) -> list[Any]:

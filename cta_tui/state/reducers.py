@@ -222,6 +222,8 @@ def _apply_arrival(state: DashboardState, a: Arrival, train: Train | None, now: 
     if board is None:
         board = state.boards[station_id] = deque(maxlen=BOARD_SIZE)
     board.appendleft(ArrivalEntry(a.train_id, line, direction, heading, status, sim_time, now, delay))
+    if sim_time is not None:
+        state.predictions.visited(station_id, a.train_id, sim_time)
 
 
 #: run times outside this range (simulated ms) are not learned: a pause, a breakdown

@@ -21,8 +21,7 @@ class NextTrainsTable(SyncedTable):
     def show(self, state: DashboardState, station_id: int) -> None:
         if not self.columns:
             self.add_columns("train", "to", "arrives", "")
-        entries = next_trains(state, station_id, self.heading)  # decodes what waits first
-        now = state.predictions.now_ms
+        entries, now = next_trains(state, station_id, self.heading)
         self.set_rows(
             [
                 (

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 #: change of a row repaints it (a train entering or leaving, the whole table) and asks the
 #: predictions (decoding what waited) first
 TABLES_PERIOD = 0.5
+#: ... and a new arrival there shows at once, but not sooner than this after the last
+#: change (at --speed 600 a busy station has one every few redraws)
+TABLES_GAP = 0.25
 
 
 class ApproachingTable(SyncedTable):
@@ -103,7 +106,7 @@ class StationBoardScreen(CtaScreen):
         for table in self.query(ApproachingTable):
             table.show(state, self.station_id)
         # the predictions block shows once the station has predictions (the prediction job runs)
-        has_next = bool(state.predictions.next_at(self.station_id))
+        has_next = bool(state.predictions.at_station(self.station_id)[0])
         self.query_one("#next-trains").display = has_next
         for upcoming in self.query(NextTrainsTable):
             upcoming.show(state, self.station_id)
@@ -115,12 +118,13 @@ class StationBoardScreen(CtaScreen):
 
     def _tables_due(self, state: DashboardState) -> bool:
         """Whether the tables are due for a redraw: at most every :data:`TABLES_PERIOD`,
-        at once when there is something new to show (the first draw, a train followed,
-        a newer arrival at this station)."""
+        sooner when there is something new to show (the first draw, a train followed,
+        a newer arrival at this station), but not within :data:`TABLES_GAP`."""
         now = monotonic()
         boards = state.boards.get(self.station_id)
         key = (getattr(self.app, "follow_train", None), boards[0] if boards else None)
-        if key == self._tables_key and now - self._tables_at < TABLES_PERIOD:
+        elapsed = now - self._tables_at
+        if elapsed < TABLES_GAP or (key == self._tables_key and elapsed < TABLES_PERIOD):
             return False
         self._tables_key, self._tables_at = key, now
         return True

@@ -69,9 +69,12 @@ def flags(entry: Prediction) -> str:
     )
 
 
-def next_trains(state: DashboardState, station_id: int, heading: str) -> list[Prediction]:
-    entries = [e for e in state.predictions.next_at(station_id) if heading_of(state, e) == heading]
-    return entries[:NEXT_PER_DIRECTION]
+def next_trains(state: DashboardState, station_id: int, heading: str) -> tuple[list[Prediction], int]:
+    """The station's next trains in one heading, soonest first, and the simulated "now"
+    to label them with (only that station's predictions decoded: see
+    :meth:`~cta_tui.state.predictions.PredictionBook.at_station`)."""
+    entries, now_ms = state.predictions.at_station(station_id)
+    return [e for e in entries if heading_of(state, e) == heading][:NEXT_PER_DIRECTION], now_ms
 
 
 def followed_stops(state: DashboardState, train_id: str | None) -> str:

@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 from cta_core import topics
 from cta_tui.state.records import Record
 from cta_tui.station.screen import StationBoardScreen
-from tests.support.tui import NOW, SIM_MS, build_app, fixed_records, wait_until
+from tests.support.tui import NOW, SIM_MS, arrival, build_app, fixed_records, wait_until
 
 
 def prediction(train: str, station: int, ahead_s: int, generated_ms: int = SIM_MS, **flags: Any) -> Record:
@@ -55,7 +55,9 @@ async def test_station_board_shows_due_and_minutes_from_predictions() -> None:
         assert rows[0][0] == "R1" and rows[0][2] == "Due"
         assert rows[1][0] == "R7" and rows[1][2] == "5 min" and "⚠" in rows[1][3]
         assert rows[2][2] == "9 min" and "◷" in rows[2][3]
-        # a newer set for R1 without Loyola (it arrived): the row goes, the others stay
+        # R1 arrives at Loyola and its newer set leaves Loyola out: the row goes, the
+        # others stay (the board reads only Loyola's records: it knows by the arrival)
+        source.push(arrival("R1", 41300, 99, None, sim_time=SIM_MS + 40_000))
         source.push(prediction("R1", 40760, 120, generated_ms=SIM_MS + 40_000))
         await wait_until(pilot, lambda: [r[0] for r in _rows(app)] == ["R7", "R9"])
 

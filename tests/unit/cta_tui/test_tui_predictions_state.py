@@ -8,7 +8,7 @@ from typing import Any
 from cta_core import topics
 from cta_tui.line.view import line_rows
 from cta_tui.state.model import DashboardState
-from cta_tui.state.records import Record
+from cta_tui.state.records import Deferred, Record
 from cta_tui.state.reducers import apply_records
 from cta_tui.state.snapshot import snapshot
 from tests.support.tui_samples import arrival, station_records
@@ -153,3 +153,68 @@ def test_a_backlog_read_one_partition_ahead_of_another_gives_the_same_boards() -
 
     assert boards([station_a, station_b]) == boards([station_b, station_a])
     assert boards([station_a, station_b])[40100] == ["R3"]  # R1's old set is past its arrival
+
+
+def _keyed(record: Record, decode_many: Any) -> Record:
+    """A predictions record as the Kafka feed keeps it: its value undecoded, its key the
+    Confluent-framed Avro long of the station (schema id 3)."""
+    from cta_core.avro import zigzag_long
+
+    key = b"\x00\x00\x00\x00\x03" + zigzag_long(record.value["station_id"])
+    return Record(
+        record.topic, None, Deferred(json.dumps(record.value).encode(), decode_many, key), record.timestamp_ms
+    )
+
+
+def test_the_station_view_decodes_only_its_stations_records() -> None:
+    decoded: list[bytes | None] = []
+
+    def decode_many(datas: list[bytes | None]) -> list[Any]:
+        decoded.extend(datas)
+        return [json.loads(d) if d else None for d in datas]
+
+    state = DashboardState()
+    others = [_keyed(prediction(f"R{i}", 40000 + i, 60 + i), decode_many) for i in range(50)]
+    mine = [
+        _keyed(prediction("R1", 41300, 60), decode_many),
+        _keyed(prediction("R2", 41300, 90), decode_many),
+    ]
+    # a record whose key is not framed Avro (another producer's JSON key) is decoded to tell
+    odd = Record(
+        topics.PREDICTIONS,
+        None,
+        Deferred(json.dumps(prediction("R3", 41300, 120).value).encode(), decode_many, b"41300"),
+    )
+    apply_records(state, topics.PREDICTIONS, [*others[:25], mine[0], *others[25:], mine[1], odd], 0.0)
+    entries, now_ms = state.predictions.at_station(41300)
+    assert [e.train_id for e in entries] == ["R1", "R2", "R3"]
+    assert now_ms == GEN
+    assert len(decoded) == 3  # Loyola's two records and the unframed one; 50 others not
+    assert len(state.predictions.pending) == 53  # still there for the screens that read all
+    state.predictions.at_station(41300)
+    assert len(decoded) == 3  # nothing new: nothing decoded again
+    # a full read (the line view) seeds the view again from what it applied: same answer
+    assert [e.train_id for e in state.predictions.next_at(41300)] == ["R1", "R2", "R3"]
+    assert [e.train_id for e in state.predictions.at_station(41300)[0]] == ["R1", "R2", "R3"]
+
+
+def test_the_station_view_hides_a_train_once_it_arrived_there() -> None:
+    state = DashboardState()
+    apply_records(
+        state, topics.STATIONS_TABLE, station_records("red", [(40900, "Howard"), (41300, "Loyola")]), 0.0
+    )
+    apply_records(state, topics.PREDICTIONS, [prediction("R1", 41300, 60), prediction("R2", 41300, 300)], 0.0)
+    assert [e.train_id for e in state.predictions.at_station(41300)[0]] == ["R1", "R2"]
+    # R1 arrives at Loyola after its set was made: gone, though no newer set was read
+    apply_records(state, topics.ARRIVALS, [arrival("R1", 41300, 2, sim_time=GEN + 55_000)], 0.0)
+    assert [e.train_id for e in state.predictions.at_station(41300)[0]] == ["R2"]
+    # an arrival of R2 before its set was made (its earlier trip) hides nothing
+    apply_records(state, topics.ARRIVALS, [arrival("R2", 41300, 1, sim_time=GEN - 30_000)], 0.0)
+    assert [e.train_id for e in state.predictions.at_station(41300)[0]] == ["R2"]
+    # an arrival from another simulator run (hours away) hides nothing either
+    apply_records(state, topics.ARRIVALS, [arrival("R2", 41300, 9, sim_time=GEN + 5 * 3600_000)], 0.0)
+    assert [e.train_id for e in state.predictions.at_station(41300)[0]] == ["R2"]
+    # and the view forgets what is long past: R2 was due 5 minutes in, R7 is 9 minutes on
+    later = prediction("R7", 41300, 60, generated=GEN + 9 * 60_000)
+    apply_records(state, topics.PREDICTIONS, [later], 0.0)
+    assert [e.train_id for e in state.predictions.at_station(41300)[0]] == ["R7"]
