@@ -10,7 +10,8 @@ the station board, the line view's delay marks and a followed train show it, so 
 are kept as they come (undecoded, see :class:`cta_tui.state.records.Deferred`) and
 decoded when one of those asks (:meth:`PredictionBook.settle`): the other screens pay
 nothing for them. At most :data:`PENDING_MAX` wait; older ones are dropped, as a newer
-set of the same train supersedes them anyway.
+set of the same train supersedes them anyway. The station board decodes only its own
+station's records (:meth:`PredictionBook.at_station`, :class:`StationView`).
 """
 
 from __future__ import annotations
