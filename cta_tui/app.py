@@ -367,6 +367,7 @@ class CtaApp(App[None], RewindControl):
             visible.append(self.screen_stack[-2])
         now = self.view_now()
         self._mirror_live()
+        self._want_predictions()
         for screen in visible:
             show = getattr(screen, "show_state", None)
             if show is not None:
@@ -376,6 +377,17 @@ class CtaApp(App[None], RewindControl):
                     self._dirty = True
                     continue
                 self.redraws += 1
+
+    def _want_predictions(self) -> None:
+        """Read the predictions only while a screen that shows them is open (the station
+        board, the line view's delay marks) or a train is followed: about 14 records per
+        arrival, the biggest stream the dashboard reads, which the others never show."""
+        want = getattr(self.source, "want", None)
+        if want is not None:
+            shown = self.follow_train is not None or any(
+                isinstance(screen, (StationBoardScreen, LineScreen)) for screen in self.screen_stack
+            )
+            want(topics.PREDICTIONS, shown)
 
     def _mirror_live(self) -> None:
         """A rewound state shows the live feed's health and the services as they are now."""

@@ -7,7 +7,12 @@ wait) and nothing ever committed. Where each topic starts:
 - weather: the last few readings; sim status: the last one;
 - arrivals: from ``replay_minutes`` ago (``offsets_for_times``) so trains show at once.
 
-Topics that do not exist yet are picked up when they appear. Values are decoded as
+- predictions: at most the last :data:`~cta_tui.state.predictions.PENDING_MAX` records
+  (what the dashboard keeps of them), from ``replay_minutes`` ago when that is fewer.
+
+A topic no screen shows (:meth:`KafkaSource.want`: the predictions, off the station
+board and the line view) is not read at all; shown again, it is read from the same
+recent start. Topics that do not exist yet are picked up when they appear. Values are decoded as
 Confluent-framed Avro through the Schema Registry (schemas cached by id) or JSON;
 records that fail are counted as malformed and skipped.
 """
@@ -33,6 +38,7 @@ from cta_core.settings import Settings
 from cta_tui.feeds.decode import decode_json, decode_key
 from cta_tui.feeds.source import DASHBOARD_TOPICS
 from cta_tui.logs import kafka_logger
+from cta_tui.state.predictions import PENDING_MAX
 from cta_tui.state.records import Batch, Deferred, Record
 
 log = logging.getLogger(__name__)
@@ -90,6 +96,10 @@ class KafkaSource:
         self._last_lag = 0.0
         self._stats_lag: dict[str, int] | None = None
         self._last_discover = 0.0
+        #: contract topics no screen shows now (set by the app's thread, see :meth:`want`)
+        self.unwanted: frozenset[str] = frozenset()
+        #: ... and as the consumer reads them (changed on the feed's thread only)
+        self._unread: frozenset[str] = frozenset()
         #: lag per topic as last measured (None until measured)
         self.lag: dict[str, int] | None = None
 
@@ -151,7 +161,8 @@ class KafkaSource:
             fresh = [p for p in partitions if p not in known]
             if not fresh:
                 continue
-            new.extend(self._start_offsets(consumer, name, fresh))
+            if self.aliases.get(name, name) not in self._unread:
+                new.extend(self._start_offsets(consumer, name, fresh))
             self._assigned[name] = partitions
         if new:
             consumer.incremental_assign(new)
@@ -189,11 +200,51 @@ class KafkaSource:
             since = int((self.clock() - self.replay_minutes * 60) * 1000)
             wanted = [TopicPartition(physical, p, since) for p in partitions]
             found = consumer.offsets_for_times(wanted, timeout=self.metadata_timeout)
-            return [
+            starts = [
                 TopicPartition(topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END)
                 for tp in found
             ]
+            return self._capped(consumer, physical, starts) if topic == topics.PREDICTIONS else starts
         return [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
+
+    def _capped(
+        self, consumer: Consumer, physical: str, starts: list[TopicPartition]
+    ) -> list[TopicPartition]:
+        """Start no further back than the last records the dashboard keeps undecoded (at
+        --speed 600 five minutes of predictions are over two million records)."""
+        per_partition = max(1, PENDING_MAX // max(1, len(starts)))
+        out = []
+        for tp in starts:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(physical, tp.partition), timeout=self.metadata_timeout
+            )
+            floor = max(low, high - per_partition)
+            late = 0 <= tp.offset < floor  # (OFFSET_END, nothing that recent, stays)
+            out.append(TopicPartition(tp.topic, tp.partition, floor if late else tp.offset))
+        return out
+
+    def want(self, topic: str, wanted: bool) -> None:
+        """Whether a screen shows ``topic`` (a contract name); one that none shows is not
+        read until one does (called from the app's thread; the feed's thread acts on it)."""
+        if wanted == (topic not in self.unwanted):
+            return
+        self.unwanted = self.unwanted - {topic} if wanted else self.unwanted | {topic}
+
+    def _follow_wants(self, consumer: Consumer) -> None:
+        """Stop reading the topics no longer wanted; read those wanted again from their
+        recent start (:meth:`_starts`)."""
+        unwanted = self.unwanted
+        if unwanted == self._unread:
+            return
+        for physical, partitions in self._assigned.items():
+            topic = self.aliases.get(physical, physical)
+            if (topic in unwanted) == (topic in self._unread):
+                continue
+            if topic in unwanted:
+                consumer.incremental_unassign([TopicPartition(physical, p) for p in partitions])
+            else:
+                consumer.incremental_assign(self._start_offsets(consumer, physical, partitions))
+        self._unread = unwanted
 
     def measure_lag(self) -> dict[str, int]:
         """Lag per topic now, from the broker's high watermarks (blocking; for --once)."""
@@ -235,6 +286,12 @@ class KafkaSource:
             except KafkaException:
                 raise self._unavailable(self._down) from None
             self._down = None
+        if self.unwanted != self._unread:
+            try:
+                self._follow_wants(consumer)
+            except KafkaException as exc:
+                self._down = str(exc.args[0]) if exc.args else str(exc)
+                raise self._unavailable(self._down) from None
         missing = len(self._assigned) < len(self.topics) or bool(self.patterns)
         if missing and time.monotonic() - self._last_discover > self.rediscover_interval:
             try:

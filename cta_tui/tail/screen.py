@@ -37,13 +37,17 @@ BACKLOG = 50
 #: Characters of a value shown in the table (the highlighted one is shown whole below):
 #: every row the table repaints is rendered this wide, so wider costs CPU on every batch
 VALUE_WIDTH = 120
+#: The table's columns and their widths: fixed, so a batch of rows added is never
+#: measured cell by cell (nor the screen laid out again for a column grown wider); a
+#: longer time, partition, offset or key is cut at the width
+COLUMNS = (("time", 12), ("p", 2), ("offset", 9), ("key", 24), ("value", VALUE_WIDTH))
 #: Seconds the records read are gathered before the table changes (one repaint for all)
 FLUSH_S = 0.5
 #: Records a second past which rows scroll by faster than the eye reads them: the table
 #: then changes every SLOW_FLUSH_S (the info line says so), a repaint of every visible
 #: row each time, at half the cost or less
 FAST_RATE = 10.0
-SLOW_FLUSH_S = 1.5
+SLOW_FLUSH_S = 2.0
 #: Rows of records that fell out of the ring, left in the table until this many have
 #: gathered and then dropped with one rebuild (a removed row costs in proportion to the
 #: table's size, a rebuild about as much as one row each)
@@ -137,7 +141,8 @@ class TopicTailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#tail-table", DataTable)
-        table.add_columns("time", "p", "offset", "key", "value")
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         self.list_topics()
         if self.topic:
             self.start(self.topic, "end")

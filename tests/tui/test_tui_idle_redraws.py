@@ -337,6 +337,45 @@ async def test_board_tables_change_at_most_once_a_period(monkeypatch: pytest.Mon
         assert f"{20 - sets[0]} min" in minutes, minutes
 
 
+async def test_a_new_arrival_changes_the_board_at_once_but_not_within_the_gap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new arrival at the station changes its tables on the next redraw, unless the
+    tables changed less than ``TABLES_GAP`` ago (at --speed 600 a busy station has one
+    every few redraws): then on the first redraw after the gap."""
+    from cta_tui.state.reducers import apply_records
+    from cta_tui.station import screen as board
+    from tests.support.tui import arrival
+
+    clock = [1000.0]
+    monkeypatch.setattr(board, "monotonic", lambda: clock[0])
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _loaded(pilot)
+        app.open_station(40900)
+        await wait_until(pilot, lambda: isinstance(app.screen, StationBoardScreen))
+        assert await idle_work(pilot, monkeypatch) == Counter()  # the clock is frozen
+        seq = [10]
+
+        def arrive() -> None:  # R2 again at Howard, a minute later each time
+            seq[0] += 1
+            record = arrival("R2", 40900, seq[0], 41300, sim_time=SIM_MS + 60_000 * seq[0])
+            apply_records(app.state, topics.ARRIVALS, [record], 0.0)
+
+        arrive()
+        clock[0] += board.TABLES_GAP / 2  # too soon after the last change: nothing yet
+        assert await redraw_on_clock(pilot, monkeypatch, clock, board) == Counter()
+        clock[0] += board.TABLES_GAP / 2
+        seen = await redraw_on_clock(pilot, monkeypatch, clock, board)
+        assert seen["ArrivalsBoard.render_lines"] >= 1
+        newest = app.screen.query_one("#arrivals", DataTable).get_row_at(0)
+        assert str(newest[1]) == "R2"
+        arrive()  # another, a gap after the last change: on the next redraw
+        clock[0] += board.TABLES_GAP
+        seen = await redraw_on_clock(pilot, monkeypatch, clock, board)
+        assert seen["ArrivalsBoard.render_lines"] >= 1
+
+
 async def test_pipeline_visits_share_one_backend() -> None:
     """Every visit of the pipeline screen uses the backend the first one made (its
     Kafka, HTTP and PostgreSQL clients made and closed per visit grew the memory)."""

@@ -71,3 +71,22 @@ async def test_following_a_train_shows_its_next_stops() -> None:
         await wait_until(pilot, lambda: any("Loyola" in str(n.message) for n in app._notifications))
         text = next(str(n.message) for n in app._notifications if "Loyola" in str(n.message))
         assert text.index("Loyola") < text.index("Granville")
+
+
+async def test_the_predictions_are_read_only_while_a_screen_shows_them() -> None:
+    """The app tells its source which screens are open: the predictions are wanted on the
+    line view and the station board, or while a train is followed, and on no other."""
+    app, source, _control = build_app(records=fixed_records())
+    wants: list[bool] = []
+    source.want = lambda topic, wanted: wants.append(wanted) if topic == topics.PREDICTIONS else None  # type: ignore[attr-defined]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(wants) and not wants[-1])  # the network screen
+        await pilot.press("1")
+        await wait_until(pilot, lambda: wants[-1])  # the line view (its delay marks)
+        app.open_station(41300)
+        await pilot.pause(0.3)
+        assert wants[-1]
+        await pilot.press("escape", "escape")
+        await wait_until(pilot, lambda: not wants[-1])  # back on the network screen
+        app.follow("R1")
+        await wait_until(pilot, lambda: wants[-1])

@@ -200,3 +200,49 @@ def test_predictions_are_read_undecoded_and_decoded_when_a_view_asks(stack: Sett
     assert len(state.predictions.pending) == 3
     assert [e.train_id for e in state.predictions.next_at(41300)] == ["R1", "R2"]
     assert state.predictions.malformed == 1
+
+
+def test_predictions_are_not_read_while_no_screen_shows_them(
+    stack: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unwanted, the predictions are not fetched at all; wanted again, they are read from
+    the same recent start, no further back than the records the dashboard keeps."""
+    from cta_tui.feeds import kafka_source
+    from cta_tui.state.records import settle_values
+
+    monkeypatch.setattr(kafka_source, "PENDING_MAX", 10)  # 5 a partition
+    name = f"cta-tui-test-predictions-{uuid.uuid4().hex[:8]}"
+    admin = make_admin(stack)
+    ensure_topics(admin, [TopicSpec(name, partitions=2)])
+    producer = make_producer(stack)
+
+    def produce(first: int, n: int) -> None:
+        for i in range(first, first + n):
+            producer.produce(name, key=str(40000 + i).encode(), value=json.dumps({"n": i}).encode())
+        producer.flush(15)
+
+    def read_for(seconds: float) -> list[int]:
+        out: list[int] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            batch = source.poll(1000, 0.2)
+            out += [v["n"] for v in settle_values(batch.records.get(topics.PREDICTIONS, []))]
+        return out
+
+    produce(0, 40)
+    source = KafkaSource(stack, topics_to_read=(), aliases={name: topics.PREDICTIONS}, replay_minutes=5)
+    try:
+        first = read_for(5)
+        assert len(first) == 10 and set(first) <= set(range(40))  # the last 5 of each partition
+        source.want(topics.PREDICTIONS, False)
+        assert read_for(1) == []
+        produce(40, 40)
+        assert read_for(5) == []  # written while no screen showed them: not fetched
+        source.want(topics.PREDICTIONS, True)
+        again = read_for(5)
+        assert len(again) == 10 and set(again) <= set(range(40, 80))  # the newest, capped
+        produce(80, 3)
+        assert sorted(read_for(3)) == [80, 81, 82]
+    finally:
+        source.close()
+        admin.delete_topics([name])
