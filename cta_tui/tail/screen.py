@@ -37,10 +37,11 @@ BACKLOG = 50
 #: Characters of a value shown in the table (the highlighted one is shown whole below):
 #: every row the table repaints is rendered this wide, so wider costs CPU on every batch
 VALUE_WIDTH = 120
-#: The table's columns and their widths: fixed, so a batch of rows added is never
-#: measured cell by cell (nor the screen laid out again for a column grown wider); a
-#: longer time, partition, offset or key is cut at the width
-COLUMNS = (("time", 12), ("p", 2), ("offset", 9), ("key", 24), ("value", VALUE_WIDTH))
+#: The table's columns and their widths: fixed, so the rows added are not measured cell
+#: by cell (nor the screen laid out again for a column grown wider); a longer time,
+#: partition or offset is cut at the width. The key's column fits its keys (at most 24
+#: characters are shown): short ones leave the value room at 80 columns
+COLUMNS = (("time", 12), ("p", 2), ("offset", 9), ("key", None), ("value", VALUE_WIDTH))
 #: Seconds the records read are gathered before the table changes (one repaint for all)
 FLUSH_S = 0.5
 #: Records a second past which rows scroll by faster than the eye reads them: the table
