@@ -3,7 +3,8 @@ in a worker thread)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+import contextlib
+from typing import Any, Protocol
 
 import httpx
 
@@ -29,6 +30,9 @@ class HttpHealthProbe:
         self.settings = settings
         self._client = httpx.Client(timeout=timeout, **settings.registry_http())
         self._proxy = httpx.Client(timeout=timeout, **settings.rest_proxy_http())
+        #: one PostgreSQL connection kept between checks (a new one every few seconds
+        #: costs a process on the server and a TCP and auth handshake here)
+        self._pg: Any = None
 
     def _get(
         self, name: str, url: str, client: httpx.Client | None = None
@@ -99,11 +103,34 @@ class HttpHealthProbe:
         except psycopg.Error:
             where = "postgresql (DSN not readable)"
         try:
-            with psycopg.connect(dsn, connect_timeout=2) as conn:
-                conn.execute("SELECT 1")
+            self._select_one(dsn)
         except psycopg.Error as exc:
+            self._close_pg()
             return ServiceHealth("PostgreSQL", where, False, f"down: {short_error(exc)}")
         return ServiceHealth("PostgreSQL", where, True, "ok")
 
+    def _select_one(self, dsn: str) -> None:
+        """``SELECT 1`` on the kept connection; a broken one (the server restarted) is
+        replaced once before the database counts as down."""
+        import psycopg
+
+        for attempt in (1, 2):
+            if self._pg is None or self._pg.closed:
+                self._pg = psycopg.connect(dsn, connect_timeout=2, autocommit=True)
+            try:
+                self._pg.execute("SELECT 1")
+                return
+            except psycopg.OperationalError:
+                self._close_pg()
+                if attempt == 2:
+                    raise
+
+    def _close_pg(self) -> None:
+        pg, self._pg = self._pg, None
+        if pg is not None:
+            with contextlib.suppress(Exception):
+                pg.close()
+
     def close(self) -> None:
+        self._close_pg()
         self._client.close()

@@ -28,3 +28,22 @@ def test_postgres_row_is_ok_on_the_stack_and_down_without_a_server(stack: Settin
     )
     down = {h.name: h for h in HttpHealthProbe(nowhere).check()}["PostgreSQL"]
     assert not down.ok and down.detail.startswith("down:"), down
+
+
+def test_postgres_check_keeps_one_connection_and_replaces_a_broken_one(stack: Settings) -> None:
+    import psycopg
+
+    probe = HttpHealthProbe(stack)
+    try:
+        assert {h.name: h for h in probe.check()}["PostgreSQL"].ok
+        pid = probe._pg.info.backend_pid
+        assert {h.name: h for h in probe.check()}["PostgreSQL"].ok
+        assert probe._pg.info.backend_pid == pid  # the same connection, not one a check
+        with psycopg.connect(stack.postgres_dsn, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))  # as a server restart would
+        again = {h.name: h for h in probe.check()}["PostgreSQL"]
+        assert again.ok, again
+        assert probe._pg.info.backend_pid != pid
+    finally:
+        probe.close()
+    assert probe._pg is None
