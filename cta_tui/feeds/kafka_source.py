@@ -8,7 +8,8 @@ wait) and nothing ever committed. Where each topic starts:
 - arrivals: from ``replay_minutes`` ago (``offsets_for_times``) so trains show at once.
 
 - predictions: at most the last :data:`~cta_tui.state.predictions.PENDING_MAX` records
-  (what the dashboard keeps of them), from ``replay_minutes`` ago when that is fewer.
+  (what the dashboard keeps of them), from ``replay_minutes`` ago when that is fewer;
+  :data:`RESUME_BACKLOG` when a screen shows them again.
 
 A topic no screen shows (:meth:`KafkaSource.want`: the predictions, off the station
 board and the line view) is not read at all; shown again, it is read from the same
@@ -50,6 +51,11 @@ KEYED_TOPICS = frozenset({topics.STATIONS_TABLE, topics.TURNSTILE_SUMMARY, topic
 #: Topics whose values are left undecoded (:class:`Deferred`) until a screen shows them:
 #: the predictions, about 14 records per arrival, which most screens do not show.
 DEFERRED_TOPICS = frozenset({topics.PREDICTIONS})
+
+#: predictions read again when a screen shows them again: a few seconds of the stream
+#: (every train publishes its set at each arrival, a minute or two apart simulated), so
+#: a visit to the board does not read, and hold at once, all the records the book keeps
+RESUME_BACKLOG = PENDING_MAX // 4
 
 _DOWN_ERRORS = {KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT, KafkaError._RESOLVE}
 
@@ -174,16 +180,19 @@ class KafkaSource:
         return sorted(n for n in names if not n.startswith("_") and any(p.search(n) for p in self.patterns))
 
     def _start_offsets(
-        self, consumer: Consumer, physical: str, partitions: list[int]
+        self, consumer: Consumer, physical: str, partitions: list[int], backlog: int | None = None
     ) -> list[TopicPartition]:
+        """Where to start reading ``partitions`` (see the module docstring); ``backlog``:
+        at most this many predictions in all (default :data:`PENDING_MAX`)."""
+        backlog = PENDING_MAX if backlog is None else backlog
         topic = self.aliases.get(physical, physical)
         return [
             TopicPartition(physical, tp.partition, tp.offset)
-            for tp in self._starts(consumer, topic, physical, partitions)
+            for tp in self._starts(consumer, topic, physical, partitions, backlog)
         ]
 
     def _starts(
-        self, consumer: Consumer, topic: str, physical: str, partitions: list[int]
+        self, consumer: Consumer, topic: str, physical: str, partitions: list[int], backlog: int
     ) -> list[TopicPartition]:
         if topic in (topics.STATIONS_TABLE, topics.TURNSTILE_SUMMARY):
             return [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
@@ -204,15 +213,17 @@ class KafkaSource:
                 TopicPartition(topic, tp.partition, tp.offset if tp.offset >= 0 else OFFSET_END)
                 for tp in found
             ]
-            return self._capped(consumer, physical, starts) if topic == topics.PREDICTIONS else starts
+            return (
+                self._capped(consumer, physical, starts, backlog) if topic == topics.PREDICTIONS else starts
+            )
         return [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
 
     def _capped(
-        self, consumer: Consumer, physical: str, starts: list[TopicPartition]
+        self, consumer: Consumer, physical: str, starts: list[TopicPartition], backlog: int
     ) -> list[TopicPartition]:
-        """Start no further back than the last records the dashboard keeps undecoded (at
-        --speed 600 five minutes of predictions are over two million records)."""
-        per_partition = max(1, PENDING_MAX // max(1, len(starts)))
+        """Start no further back than ``backlog`` records in all (at --speed 600 five
+        minutes of predictions are over two million records)."""
+        per_partition = max(1, backlog // max(1, len(starts)))
         out = []
         for tp in starts:
             low, high = consumer.get_watermark_offsets(
@@ -243,7 +254,8 @@ class KafkaSource:
             if topic in unwanted:
                 consumer.incremental_unassign([TopicPartition(physical, p) for p in partitions])
             else:
-                consumer.incremental_assign(self._start_offsets(consumer, physical, partitions))
+                starts = self._start_offsets(consumer, physical, partitions, RESUME_BACKLOG)
+                consumer.incremental_assign(starts)
         self._unread = unwanted
 
     def measure_lag(self) -> dict[str, int]:

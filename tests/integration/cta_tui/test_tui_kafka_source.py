@@ -206,11 +206,12 @@ def test_predictions_are_not_read_while_no_screen_shows_them(
     stack: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Unwanted, the predictions are not fetched at all; wanted again, they are read from
-    the same recent start, no further back than the records the dashboard keeps."""
+    the same recent start, no further back than a few seconds' worth."""
     from cta_tui.feeds import kafka_source
     from cta_tui.state.records import settle_values
 
-    monkeypatch.setattr(kafka_source, "PENDING_MAX", 10)  # 5 a partition
+    monkeypatch.setattr(kafka_source, "PENDING_MAX", 10)  # 5 a partition at the start
+    monkeypatch.setattr(kafka_source, "RESUME_BACKLOG", 4)  # 2 a partition when shown again
     name = f"cta-tui-test-predictions-{uuid.uuid4().hex[:8]}"
     admin = make_admin(stack)
     ensure_topics(admin, [TopicSpec(name, partitions=2)])
@@ -240,7 +241,7 @@ def test_predictions_are_not_read_while_no_screen_shows_them(
         assert read_for(5) == []  # written while no screen showed them: not fetched
         source.want(topics.PREDICTIONS, True)
         again = read_for(5)
-        assert len(again) == 10 and set(again) <= set(range(40, 80))  # the newest, capped
+        assert len(again) == 4 and set(again) <= set(range(40, 80))  # the newest, capped
         produce(80, 3)
         assert sorted(read_for(3)) == [80, 81, 82]
     finally:
