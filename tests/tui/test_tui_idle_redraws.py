@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -306,10 +306,11 @@ async def test_line_counts_repaint_at_most_once_a_period(monkeypatch: pytest.Mon
         assert f"{app.state.turnstile_counts[station]:,}" in shown
 
 
-async def test_board_tables_change_at_most_once_a_period(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Predictions whose minutes change on every redraw change the board's tables once per
-    ``TABLES_PERIOD`` (on a frozen clock: none until the clock moves on, then once)."""
-    from cta_tui.state.reducers import apply_records
+@contextlib.asynccontextmanager
+async def _board_on_frozen_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[tuple[Any, Any, list[float]]]:
+    """The app on Howard's board, its tables' clock frozen at ``clock[0]`` (moved by hand)."""
     from cta_tui.station import screen as board
 
     clock = [1000.0]
@@ -319,6 +320,16 @@ async def test_board_tables_change_at_most_once_a_period(monkeypatch: pytest.Mon
         await _loaded(pilot)
         app.open_station(40900)
         await wait_until(pilot, lambda: isinstance(app.screen, StationBoardScreen))
+        yield app, pilot, clock
+
+
+async def test_board_tables_change_at_most_once_a_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Predictions whose minutes change on every redraw change the board's tables once per
+    ``TABLES_PERIOD`` (on a frozen clock: none until the clock moves on, then once)."""
+    from cta_tui.state.reducers import apply_records
+    from cta_tui.station import screen as board
+
+    async with _board_on_frozen_clock(monkeypatch) as (app, pilot, clock):
         sets = [0]
 
         def tick() -> None:  # R1's newer set: it comes a minute closer each time
@@ -347,13 +358,7 @@ async def test_a_new_arrival_changes_the_board_at_once_but_not_within_the_gap(
     from cta_tui.station import screen as board
     from tests.support.tui import arrival
 
-    clock = [1000.0]
-    monkeypatch.setattr(board, "monotonic", lambda: clock[0])
-    app = _app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await _loaded(pilot)
-        app.open_station(40900)
-        await wait_until(pilot, lambda: isinstance(app.screen, StationBoardScreen))
+    async with _board_on_frozen_clock(monkeypatch) as (app, pilot, clock):
         assert await idle_work(pilot, monkeypatch) == Counter()  # the clock is frozen
         seq = [10]
 

@@ -87,7 +87,6 @@ def test_a_new_simulator_run_replaces_the_earlier_runs_predictions() -> None:
 
 def test_predictions_wait_undecoded_until_a_view_asks_and_their_number_is_bounded() -> None:
     from cta_tui.state.predictions import PENDING_MAX
-    from cta_tui.state.records import Deferred
 
     decoded: list[int] = []
 
