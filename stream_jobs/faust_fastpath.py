@@ -23,14 +23,22 @@ triples instead of letting Faust wrap every record in a message, an event and a 
 through the stream (about 60 us a record, most of the summary's time). Faust never
 tracks or acks those records, so the agent that drains the sink commits their offsets
 itself (:meth:`EagerConsumer.commit_offsets`) once its state for them is durable.
+
+:meth:`EagerApp.on_rebalance_end` seeks the streams' partitions back to their committed
+offsets (their first offsets when none) once a rebalance is over. Faust resumes a newly assigned partition and seeks it
+while the flow is already running for the changelog restore, then clears every stream
+queue when it resumes flow control: the records fetched in between are dropped with
+the fetch position past them. A survivor taking over the stations partitions lost
+rows this way. Reading them again is safe: the stations transform is idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import AsyncIterator, Generator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.sensors.monitor import Monitor
@@ -38,6 +46,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, AppT
 from faust.types.tuples import Message
 from mode.services import WaitResults
+
+log = logging.getLogger(__name__)
 
 
 class _Resume:
@@ -139,6 +149,38 @@ class EagerConsumer(faust_aiokafka.Consumer):
 
         await thread.call_thread(seek)
 
+    async def reseek_streams(self, generation: int) -> dict[TP, int]:
+        """Seek every assigned partition that Faust's streams ack (a :class:`BatchSink`'s
+        records never reach them) back to its committed offset (its first offset when
+        none), on the consumer's thread; nothing is sought once ``generation`` is over.
+        Returns the offsets sought. See the module's docstring for why."""
+        sinks: Mapping[str, BatchSink] = getattr(self.app, "batch_sinks", {})
+        acked = self.app.topics.acks_enabled_for
+        tps = sorted(tp for tp in self.assignment() if acked(tp.topic) and tp.topic not in sinks)
+        if not tps:
+            return {}
+        thread, app = self._thread, self.app
+
+        async def seek() -> dict[TP, int]:
+            consumer = thread._ensure_consumer()
+            parts = {tp: faust_aiokafka.ensure_aiokafka_TP(tp) for tp in tps}
+            first = await consumer.beginning_offsets(list(parts.values()))
+            sought: dict[TP, int] = {}
+            for tp, part in parts.items():
+                committed = await consumer.committed(part)
+                sought[tp] = committed if committed is not None and committed >= 0 else first[part]
+            if app.rebalancing or app.consumer_generation_id != generation:
+                return {}  # the next rebalance seeks on its own
+            for tp, offset in sought.items():
+                # Faust drops a record below the last offset it read: forget it first.
+                # A concrete offset, never seek_to_beginning: that leaves the position
+                # unset until the next fetch, and Faust's livelock check asserts on it.
+                self._read_offset[tp] = offset
+                consumer.seek(parts[tp], offset)
+            return sought
+
+        return cast(dict[TP, int], await thread.call_thread(seek))
+
     async def commit_offsets(self, offsets: Mapping[TP, int]) -> bool:
         """Commit ``offsets`` (the next offset to read, per partition) of records that
         reached a :class:`BatchSink` (Faust commits only what its own streams acked)."""
@@ -200,6 +242,7 @@ class EagerApp(faust.App):
     :class:`BatchSink`) are the topics whose records bypass Faust's streams."""
 
     batch_sinks: dict[str, BatchSink]
+    _reseek: asyncio.Future[None] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -207,3 +250,22 @@ class EagerApp(faust.App):
 
     def _new_transport(self) -> Any:
         return EagerTransport(self.conf.broker_consumer, self)
+
+    def on_rebalance_end(self) -> None:
+        super().on_rebalance_end()
+        generation = self.consumer_generation_id
+        self._reseek = asyncio.ensure_future(self._reseek_streams(generation))
+
+    async def _reseek_streams(self, generation: int) -> None:
+        if self.consumer_generation_id != generation or self.rebalancing:
+            return  # another rebalance began: its own end seeks again
+        try:
+            sought = await cast(EagerConsumer, self.consumer).reseek_streams(generation)
+        except Exception as exc:  # a rebalance may take the partitions meanwhile
+            log.info("streams not sought back after the rebalance: %r", exc)
+            return
+        if sought:
+            log.info(
+                "after the rebalance the streams read again from %s",
+                ", ".join(f"{tp.topic}[{tp.partition}]@{offset}" for tp, offset in sought.items()),
+            )

@@ -210,6 +210,7 @@ def test_two_workers_share_partitions_and_one_killed_loses_nothing(stack: Settin
         assert all(assigned.search(w.log()) for w in workers), [w.log()[-1500:] for w in workers]
         produce(stack, turnstiles, second[:4000])
         workers[0].stop(sig=signal.SIGKILL)  # mid-stream: its partitions move to the other
+        survivor_log_at_kill = len(workers[1].log())
         produce(stack, turnstiles, second[4000:])
         produce(stack, ls_raw, _line_station_rows(40)[20:])
         final = read_latest(stack, summary, lambda got: _counts(got) == expected, timeout=120)
@@ -221,6 +222,8 @@ def test_two_workers_share_partitions_and_one_killed_loses_nothing(stack: Settin
         table = read_latest(stack, st_table, lambda got: len(got) == 40, timeout=120)
         want = sorted(f"red:{40000 + i}".encode() for i in range(40))
         assert sorted(table) == want, workers[1].log()[-3000:]
+        # what Faust fetched while it resumed the taken-over partitions is read again
+        assert f"read again from {ls_raw}[0]" in workers[1].log()[survivor_log_at_kill:]
     finally:
         for w in workers:
             w.stop()
