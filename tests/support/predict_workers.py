@@ -115,14 +115,16 @@ class Watch:
         short line: Yellow runs two to four)."""
         return {self.line_of[t] for t, p in self.partition_of.items() if p in partitions}
 
-    def first_covering(self, partitions: set[int], since_ms: int) -> int | None:
-        """Wall ms when predictions for those partitions' trains first covered every line."""
+    def first_covering(
+        self, partitions: set[int], since_ms: int, lines: frozenset[str] | set[str] = ALL_LINES
+    ) -> int | None:
+        """Wall ms when predictions for those partitions' trains first covered ``lines``."""
         seen: set[str] = set()
         part = self.partition_of
         for ts, tid, line in sorted(self.predictions):
             if ts >= since_ms and part.get(tid, -1) in partitions:
                 seen.add(line)
-                if seen >= ALL_LINES:
+                if seen >= lines:
                     return ts
         return None
 
