@@ -141,10 +141,16 @@ def open_tail(app: CtaApp, topic: str | None = None) -> None:
     app.push_screen(TopicTailScreen(clients.reader, clients.topics, topic=topic))
 
 
+#: Textual's own keys (focus, copy, ctrl+q): help lists them after the dashboard's
+TEXTUAL_ACTIONS = frozenset(b.action for b in (*App.BINDINGS, *Screen.BINDINGS) if isinstance(b, Binding))
+
+
 def help_keys(app: CtaApp) -> list[tuple[str, str]]:
     """The keys of the bindings active on the app and its current screen (widgets' own
-    navigation keys are summarised in the help's notes); 1-8 as one row."""
+    navigation keys are summarised in the help's notes); 1-8 as one row; Textual's own
+    keys last."""
     keys: list[tuple[str, str]] = []
+    textual_keys: list[tuple[str, str]] = []
     seen = set()
     lines = False
     for active in app.screen.active_bindings.values():
@@ -160,8 +166,8 @@ def help_keys(app: CtaApp) -> list[tuple[str, str]]:
         if key in seen:
             continue
         seen.add(key)
-        keys.append((key, binding.description))
-    return keys
+        (textual_keys if binding.action in TEXTUAL_ACTIONS else keys).append((key, binding.description))
+    return keys + textual_keys
 
 
 def open_help(app: CtaApp) -> None:

@@ -15,10 +15,14 @@ from textual.widgets import Footer
 
 
 class CtaFooter(Footer):
-    # Textual's compact footer sets a key group's label flush against the next key
+    # Textual's compact footer sets a key group's label flush against the next key and
+    # pads the group's keys with a second space: one space between every key here
     DEFAULT_CSS = """
     CtaFooter.-compact FooterLabel {
         margin: 0 1 0 0;
+    }
+    CtaFooter.-compact KeyGroup {
+        padding-left: 0;
     }
     """
 

@@ -62,7 +62,7 @@ class LineStrip(OptionList):
         text.append("station".ljust(NAME_WIDTH + 1))
         text.append("▼ dn".ljust(GLYPH_WIDTH))
         text.append(f" {'entries':>9} ")
-        text.append("per min")
+        text.append("▁▃▅ per min")  # the sparkline, apart from the count beside it
         return text
 
     @staticmethod

@@ -10,13 +10,20 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static, Tab, Tabs
 
 from cta_tui.common.footer import CtaFooter
+from cta_tui.common.glyphs import AT, BROKEN, GONE, PREDICTED_DELAY_FLAG
 from cta_tui.common.screen import CtaScreen
 from cta_tui.common.status_bar import StatusBar
 from cta_tui.line.line_strip import LineStrip
 from cta_tui.line.station_detail import StationDetail
 from cta_tui.line.view import line_rows
-from cta_tui.state.model import LINE_ORDER, DashboardState
+from cta_tui.state.model import DOWN, LINE_ORDER, UP, DashboardState
 from cta_tui.state.reducers import current_minute, entries_per_minute
+
+#: what the strip's glyphs mean, shown while no station is highlighted
+LEGEND = (
+    f"{AT[UP]}{AT[DOWN]} at station  {GONE[UP]}{GONE[DOWN]} just left  "
+    f"{PREDICTED_DELAY_FLAG} late  {BROKEN} broken down"
+)
 
 
 class LineScreen(CtaScreen):
@@ -70,17 +77,19 @@ class LineScreen(CtaScreen):
             # user can still look around between its arrivals)
             self._followed_at = followed.station_id
             strip.highlight_station(followed.station_id)
-        self._show_detail(state, now)
+        self._show_detail(state, now, {row.station.station_id for row in rows})
 
-    def _show_detail(self, state: DashboardState, now: float) -> None:
+    def _show_detail(self, state: DashboardState, now: float, shown: set[int]) -> None:
+        """The highlighted station's detail; the line and a legend when no station shown
+        is highlighted (a filter can hide the one that was)."""
         detail = self.query_one(StationDetail)
         sid = self.highlighted_station
         line = state.lines.get(self.line)
         if line is None:
             detail.show(f"{self.line.title()} line: waiting for the stations table…", [])
             return
-        if sid is None or sid not in line.stations:
-            detail.show(f"{self.line.title()} line: {len(line.stations)} stations", [])
+        if sid is None or sid not in line.stations or sid not in shown:
+            detail.show(f"{self.line.title()} line: {len(line.stations)} stations · {LEGEND}", [])
             return
         count = state.turnstile_counts.get(sid)
         trains = len(state.trains_at(sid))

@@ -103,6 +103,9 @@ async def test_question_mark_opens_help_built_from_bindings() -> None:
         table = app.screen.query_one(DataTable)
         actions = [table.get_row_at(i)[1] for i in range(table.row_count)]
         assert {"Pause", "Map", "Choose a line (Red … Orange)", "Quit"} <= set(actions)
+        # the dashboard's keys first, Textual's focus keys after them
+        assert actions.index("Focus Next") > actions.index("Pause"), actions
+        assert actions[0] != "Focus Next"
         await pilot.press("escape")
         assert isinstance(app.screen, NetworkScreen)
         await pilot.press("1", "question_mark")  # the line view's own keys are listed there
@@ -111,6 +114,28 @@ async def test_question_mark_opens_help_built_from_bindings() -> None:
         assert "Filter" in actions and "Pause" in actions
         await pilot.press("escape")
         assert isinstance(app.screen, LineScreen)
+
+
+async def test_line_view_explains_its_glyphs_until_a_station_is_highlighted() -> None:
+    from textual.widgets import Static
+
+    app, _source, _control = build_app(records=fixed_records())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_until(pilot, lambda: len(strip_rows(app)) == len(RED))
+
+        def detail() -> str:
+            return str(app.screen.query_one("#detail-text", Static).render())
+
+        await pilot.press("slash", "z", "z", "enter")  # a filter no station matches
+        await wait_until(pilot, lambda: detail().startswith("Red line:"))
+        assert "▲▼ at station" in detail() and "✖ broken down" in detail()
+        assert len(detail()) <= 78  # one row at 80 columns
+        await pilot.press("escape")  # the filter cleared
+        await wait_until(pilot, lambda: len(strip_rows(app)) == len(RED))
+        await pilot.press("down")
+        await wait_until(pilot, lambda: "train(s) here" in detail())
+        assert "broken down" not in detail()
 
 
 async def test_slash_filters_stations() -> None:

@@ -140,7 +140,13 @@ def test_the_page_with_the_token_shows_the_eight_lines_and_1_opens_the_red_line(
         tap.press("1")
         # (one condition for the whole screen: a frame can arrive in several websocket messages)
         tap.wait_for(
-            lambda t: "entries per min" in t and "Howard" in t and " trains · " not in t and "READ-ONLY" in t,
+            lambda t: (
+                "per min" in t
+                and "entries" in t
+                and "Howard" in t
+                and " trains · " not in t
+                and "READ-ONLY" in t
+            ),
             "the read-only Red line's screen",
         )
     finally:
