@@ -221,9 +221,27 @@ def _apply_arrival(state: DashboardState, a: Arrival, train: Train | None, now: 
     board = state.boards.get(station_id)
     if board is None:
         board = state.boards[station_id] = deque(maxlen=BOARD_SIZE)
-    board.appendleft(ArrivalEntry(a.train_id, line, direction, heading, status, sim_time, now, delay))
+    board_insert(board, ArrivalEntry(a.train_id, line, direction, heading, status, sim_time, now, delay))
     if sim_time is not None:
         state.predictions.visited(station_id, a.train_id, sim_time)
+
+
+def board_insert(board: deque[ArrivalEntry], entry: ArrivalEntry) -> None:
+    """Put ``entry`` on a station's board, newest first by simulated time. Arrivals come
+    from several partitions (keyed by train), so one can be read after a later one; a
+    full board drops its oldest, and an entry older than all of a full board is left out.
+    An entry far older than the newest (a new simulator run) goes on top."""
+    newest = board[0].sim_time_ms if board else None
+    when = entry.sim_time_ms
+    if newest is None or when is None or newest <= when or newest - when > RUN_JUMP_MS:
+        board.appendleft(entry)
+        return
+    at = next((i for i, e in enumerate(board) if (e.sim_time_ms or 0) <= when), len(board))
+    if len(board) == board.maxlen:
+        if at == len(board):
+            return
+        board.pop()
+    board.insert(at, entry)
 
 
 #: run times outside this range (simulated ms) are not learned: a pause, a breakdown

@@ -252,3 +252,36 @@ def test_the_same_hours_reading_twice_shows_once() -> None:
     assert state.weather is not None and state.weather.received_at == 0.0
     nxt = {**reading, "sim_time": reading["sim_time"] + 3_600_000, "temperature": 73.0}
     assert apply_records(state, topics.WEATHER, [Record(topics.WEATHER, None, nxt, None)], 2.0) == 1
+
+
+def test_station_board_lists_arrivals_newest_first_when_read_out_of_order(stations: list[Record]) -> None:
+    """Arrivals of different trains come from different partitions: a later one can be
+    read first; the board still lists them by simulated time, newest first."""
+    state = loaded(stations)
+    apply_records(state, topics.ARRIVALS, [arrival("R1", 41190, 5), arrival("R2", 41190, 3)], NOW)
+    apply_records(state, topics.ARRIVALS, [arrival("R3", 41190, 4)], NOW)
+    assert [e.train_id for e in state.boards[41190]] == ["R1", "R3", "R2"]
+
+
+def test_full_station_board_keeps_the_newest_arrivals(stations: list[Record]) -> None:
+    from cta_tui.state.model import BOARD_SIZE
+
+    state = loaded(stations)
+
+    def at(train: str, ms: int) -> Record:  # arrivals 10 simulated seconds apart
+        return arrival(train, 41190, 1, sim_time=ms)
+
+    apply_records(
+        state, topics.ARRIVALS, [at(f"T{i}", 1_000_000 + i * 10_000) for i in range(BOARD_SIZE)], NOW
+    )
+    apply_records(state, topics.ARRIVALS, [at("OLD", 995_000), at("MID", 1_055_000)], NOW)
+    ids = [e.train_id for e in state.boards[41190]]
+    assert len(ids) == BOARD_SIZE and "OLD" not in ids
+    assert ids.index("MID") + 1 == ids.index("T5") and ids[-1] == "T1"  # T0 made room
+
+
+def test_a_new_simulator_run_tops_the_station_board(stations: list[Record]) -> None:
+    state = loaded(stations)
+    apply_records(state, topics.ARRIVALS, [arrival("R1", 41190, 100)], NOW)
+    apply_records(state, topics.ARRIVALS, [arrival("R9", 41190, 1)], NOW)  # 99 simulated min earlier
+    assert [e.train_id for e in state.boards[41190]] == ["R9", "R1"]
