@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static, Tab, Tabs
@@ -132,7 +132,26 @@ class LineScreen(CtaScreen):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)
+
+    def on_key(self, event: events.Key) -> None:
+        """``/`` and the keys typed after it in one burst ("/mor" and enter, pasted or
+        typed fast) all reach the screen before the ``/`` binding would run, addressed
+        to the station list: while the filter box is open they belong to it (else ``m``
+        opened the map, enter a board). Keys the box took itself never get here."""
+        box = self.query_one("#filter", Input)
+        if event.key == "slash" and not box.display:
+            self.action_filter()  # here rather than by the binding, which runs too late
+        elif not box.display:
+            return
+        elif event.is_printable and event.character:
+            box.insert_text_at_cursor(event.character)
+        elif event.key == "enter":
+            self._filter_submitted()
+        else:
+            return
+        event.stop()
+        event.prevent_default()
 
     def action_clear_filter(self) -> None:
         """Escape: clear the station filter and stop following a train; with neither,

@@ -151,6 +151,23 @@ async def test_slash_filters_stations() -> None:
         await wait_until(pilot, lambda: len(strip_rows(app)) == len(RED))
 
 
+async def test_filter_typed_in_one_burst_goes_to_the_filter() -> None:
+    """`/mor` and enter, pasted or typed faster than the screen takes them in (as tmux
+    send-keys does): every key reaches the screen before the `/` binding would open the
+    box. They used to go to the list: `m` opened the map, enter a station's board."""
+    from textual import events
+
+    app, _source, _control = build_app(records=fixed_records())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        await wait_until(pilot, lambda: len(strip_rows(app)) == len(RED))
+        for key, character in (("slash", "/"), ("m", "m"), ("o", "o"), ("r", "r"), ("enter", "\r")):
+            app.post_message(events.Key(key, character))  # queued together, no pause between
+        await wait_until(pilot, lambda: list(strip_rows(app)) == ["Morse"])
+        assert isinstance(app.screen, LineScreen)
+        assert isinstance(app.focused, LineStrip)  # enter kept the filter and closed the box
+
+
 async def test_every_screen_renders_at_80x24() -> None:
     app, _source, _control = build_app(records=fixed_records())
     async with app.run_test(size=(80, 24)) as pilot:
