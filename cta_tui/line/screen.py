@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static, Tab, Tabs
 
+from cta_tui.common.burst_keys import route_to_box
 from cta_tui.common.footer import CtaFooter
 from cta_tui.common.glyphs import AT, BROKEN, GONE, PREDICTED_DELAY_FLAG
 from cta_tui.common.screen import CtaScreen
@@ -135,23 +136,14 @@ class LineScreen(CtaScreen):
         self.set_focus(box)
 
     def on_key(self, event: events.Key) -> None:
-        """``/`` and the keys typed after it in one burst ("/mor" and enter, pasted or
-        typed fast) all reach the screen before the ``/`` binding would run, addressed
-        to the station list: while the filter box is open they belong to it (else ``m``
-        opened the map, enter a board). Keys the box took itself never get here."""
-        box = self.query_one("#filter", Input)
-        if event.key == "slash" and not box.display:
-            self.action_filter()  # here rather than by the binding, which runs too late
-        elif not box.display:
-            return
-        elif event.is_printable and event.character:
-            box.insert_text_at_cursor(event.character)
-        elif event.key == "enter":
-            self._filter_submitted()
-        else:
-            return
-        event.stop()
-        event.prevent_default()
+        route_to_box(
+            self,
+            event,
+            self.query_one("#filter", Input),
+            open_key="slash",
+            open_box=self.action_filter,
+            submit=self._filter_submitted,
+        )
 
     def action_clear_filter(self) -> None:
         """Escape: clear the station filter and stop following a train; with neither,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from cta_tui.common.burst_keys import route_to_box
 from cta_tui.common.footer import CtaFooter
 from cta_tui.state.tail import TailRecord
 from cta_tui.tail.view import TailRing
@@ -207,7 +208,17 @@ class TopicTailScreen(Screen[None]):
         self._info()
 
     def action_filter(self) -> None:
-        self.query_one("#tail-filter", Input).focus()
+        self.set_focus(self.query_one("#tail-filter", Input))
+
+    def on_key(self, event: events.Key) -> None:
+        route_to_box(
+            self,
+            event,
+            self.query_one("#tail-filter", Input),
+            open_key="slash",
+            open_box=self.action_filter,
+            submit=self._filter_done,
+        )
 
     def action_jump(self, where: str) -> None:
         if self.topic is None:

@@ -199,3 +199,24 @@ async def test_a_job_whose_lag_keeps_growing_shows_an_arrow_in_the_warning_colou
         for i, lag in enumerate([120_000, 80_000, 40_000, 10_000, 4_000]):
             show(table, 130.0 + 2 * i, lag)
         assert str(table.get_cell("faust", "lag")) == "4,000↓"
+
+
+async def test_tail_filter_typed_in_one_burst_goes_to_the_filter() -> None:
+    """`/even` and enter queued together (pasted, or typed as fast as tmux send-keys): the
+    keys reached the screen before the `/` binding focused the box and were lost (a `p`
+    among them opened the pipeline)."""
+    from textual import events
+    from textual.widgets import DataTable
+
+    app, _backend = _app(read_only=True)
+    reader = ListReader(_records(30))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.push_screen(TopicTailScreen(lambda _t: reader, lambda: ["t"], topic="t", ring=10))
+        screen = app.screen
+        assert isinstance(screen, TopicTailScreen)
+        await wait_until(pilot, lambda: len(screen.ring) == 10)
+        for key, character in (("slash", "/"), *((c, c) for c in "even"), ("enter", "\r")):
+            app.post_message(events.Key(key, character))
+        await wait_until(pilot, lambda: len(screen.rows) == 5)
+        assert screen.needle == "even" and app.screen is screen
+        assert isinstance(app.focused, DataTable)  # enter went back to the records
