@@ -148,6 +148,7 @@ class StackPipeline:
                     lag,
                     detail or job.description,
                     job.oneshot,
+                    tuple(job.produces),
                 )
             )
         connectors: list[ConnectorView] = []

@@ -199,10 +199,16 @@ class PipelineScreen(CtaScreen):
         self.control(action, name, str(getattr(self.app, "sender", "cta-tui")))
 
     def action_tail(self) -> None:
-        """Tail a topic: on the lag tab, the highlighted group's topic."""
+        """Tail a topic: on the lag tab, the highlighted group's topic; on the jobs tab,
+        the highlighted job's main output (else the tail asks which topic)."""
         topic = None
-        if self.query_one(TabbedContent).active == "lag":
+        tab = self.query_one(TabbedContent).active
+        if tab == "lag":
             topic = self.query_one(GroupLagTable).selected_topic
+        elif tab == "jobs" and self.snapshot is not None:
+            name = self.query_one(JobsTable).selected
+            job = next((j for j in self.snapshot.jobs if j.name == name), None)
+            topic = job.produces[0] if job is not None and job.produces else None
         do = getattr(self.app, "action_do", None)
         if do is not None:
             do("tail", topic)

@@ -55,6 +55,8 @@ class JobView:
     lag: Mapping[str, int] = field(default_factory=dict)
     detail: str = ""
     oneshot: bool = False
+    #: the topics it writes, its main one first (the pipeline's ``t`` tails that one)
+    produces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

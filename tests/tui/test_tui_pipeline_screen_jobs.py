@@ -20,7 +20,16 @@ SNAPSHOT = PipelineSnapshot(
     jobs=(
         JobView("connector", "exited", "exited 0", oneshot=True),
         JobView(
-            "faust", "running", "running", 4242, 75.0, 2, 12.0, 40.5, {"org.chicago.cta.turnstiles.v1": 1234}
+            "faust",
+            "running",
+            "running",
+            4242,
+            75.0,
+            2,
+            12.0,
+            40.5,
+            {"org.chicago.cta.turnstiles.v1": 1234},
+            produces=("TURNSTILE_SUMMARY", "org.chicago.cta.stations.table.v1"),
         ),
         JobView("sim", "failed", "failed exit 1", restarts=1),
     ),
@@ -57,6 +66,21 @@ async def test_jobs_show_state_pid_uptime_restarts_rate_lag_and_the_connector_ta
         groups = app.screen.query_one(GroupLagTable)
         row = [str(c) for c in groups.get_row_at(0)]
         assert row == ["cta-stations", "turnstiles.v1", "Stable", "1,234", "40/s", "falling behind 12/s"]
+
+
+async def test_t_on_the_jobs_tab_tails_the_highlighted_jobs_main_topic() -> None:
+    app, _backend = _app(read_only=False)
+    asked: list[tuple[str, ...]] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, PipelineScreen) and app.screen.snapshot is not None
+        )
+        app.action_do = lambda *args: asked.append(args)  # what the tail would open
+        app.screen.query_one(JobsTable).focus()
+        await pilot.press("down", "t")  # faust: its summary first
+        await pilot.press("up", "t")  # the connector's view has no topics: the tail asks
+        assert asked == [("tail", "TURNSTILE_SUMMARY"), ("tail", None)]
 
 
 async def test_start_stop_restart_go_to_the_backend_with_who_asked() -> None:
