@@ -178,14 +178,20 @@ def _records(n: int) -> list[TailRecord]:
     return out
 
 
+async def _open_tail(app: Any, pilot: Any, reader: ListReader) -> TopicTailScreen:
+    """The tail on topic "t", keeping 10 records, once it holds them."""
+    await app.push_screen(TopicTailScreen(lambda _t: reader, lambda: ["t"], topic="t", ring=10))
+    screen = app.screen
+    assert isinstance(screen, TopicTailScreen)
+    await wait_until(pilot, lambda: len(screen.ring) == 10)
+    return screen
+
+
 async def test_tail_keeps_the_last_n_filters_and_pauses() -> None:
     app, _backend = _app(read_only=True)
     reader = ListReader(_records(30))
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.push_screen(TopicTailScreen(lambda _t: reader, lambda: ["t"], topic="t", ring=10))
-        screen = app.screen
-        assert isinstance(screen, TopicTailScreen)
-        await wait_until(pilot, lambda: len(screen.ring) == 10)
+        screen = await _open_tail(app, pilot, reader)
         assert [r[2] for r in screen.rows] == [str(i) for i in range(20, 30)]
         assert screen.ring.dropped == 20
         await pilot.press("slash", *"even", "enter")
@@ -235,10 +241,7 @@ async def test_tail_filter_typed_in_one_burst_goes_to_the_filter() -> None:
     app, _backend = _app(read_only=True)
     reader = ListReader(_records(30))
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.push_screen(TopicTailScreen(lambda _t: reader, lambda: ["t"], topic="t", ring=10))
-        screen = app.screen
-        assert isinstance(screen, TopicTailScreen)
-        await wait_until(pilot, lambda: len(screen.ring) == 10)
+        screen = await _open_tail(app, pilot, reader)
         for key, character in (("slash", "/"), *((c, c) for c in "even"), ("enter", "\r")):
             app.post_message(events.Key(key, character))
         await wait_until(pilot, lambda: len(screen.rows) == 5)
